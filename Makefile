@@ -1,0 +1,38 @@
+# mcpreg: the commands the README promises and CI runs.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $(STAMP)
+
+## run: serve on http://127.0.0.1:8080 with SQLite and the sample catalogue (dev mode)
+run: $(STAMP)
+	MCPREG_DEV=$${MCPREG_DEV:-1} $(BIN)/mcpreg serve --host 127.0.0.1 --port 8080
+
+## test: the whole suite, on SQLite and (when reachable) PostgreSQL
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+## lint: ruff and mypy --strict on src/
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+## bench: the full benchmark (1k, 10k, 100k releases; SQLite and PostgreSQL)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## bench-quick: the smallest catalogue only, under two minutes
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) .mcpreg .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,106 @@
+"""Administration: the change journal and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mcpreg.api.http import json_object, json_response, query_datetime, query_int, run
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import ValidationFailed
+from mcpreg.services import journal, tokens
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationFailed(f"{key} must be a list of strings", field=key)
+    return value
+
+
+async def audit(request: Request) -> Response:
+    params = request.query_params
+    limit = query_int(request, "limit", 50, 1, 500)
+    since = query_datetime(request, "since")
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        tokens.require(principal, "admin")
+        result = journal.page(
+            session,
+            cursor=params.get("cursor"),
+            limit=limit,
+            server_name=params.get("server"),
+            environment=params.get("environment"),
+            action_prefix=params.get("action"),
+            since=since,
+        )
+        return {
+            "entries": result.entries,
+            "metadata": {"nextCursor": result.next_cursor, "count": len(result.entries)},
+        }
+
+    return json_response(request, await run(request, work))
+
+
+async def create_token(request: Request) -> Response:
+    body = await json_object(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        tokens.require(principal, "admin")
+        created = tokens.create_token(
+            session,
+            principal,
+            name=str(body.get("name", "")),
+            scopes=_strings(body, "scopes"),
+            namespaces=_strings(body, "namespaces"),
+            environments=_strings(body, "environments"),
+        )
+        return {"token": created.token, **created.view}
+
+    return json_response(request, await run(request, work, write=True), status=201)
+
+
+async def list_tokens(request: Request) -> Response:
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        tokens.require(principal, "admin")
+        return {"tokens": tokens.list_tokens(session)}
+
+    return json_response(request, await run(request, work))
+
+
+async def revoke_token(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        tokens.require(principal, "admin")
+        return tokens.revoke_token(session, principal, name)
+
+    return json_response(request, await run(request, work, write=True))
+
+
+async def whoami(request: Request) -> Response:
+    def work(_s: Session, principal: Principal) -> dict[str, Any]:
+        return {
+            "name": principal.name,
+            "scopes": sorted(principal.scopes),
+            "namespaces": list(principal.namespaces),
+            "environments": list(principal.environments),
+        }
+
+    return json_response(request, await run(request, work))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/audit", audit, methods=["GET"]),
+        Route("/api/tokens", create_token, methods=["POST"]),
+        Route("/api/tokens", list_tokens, methods=["GET"]),
+        Route("/api/tokens/{name}", revoke_token, methods=["DELETE"]),
+        Route("/api/whoami", whoami, methods=["GET"]),
+    ]

@@ -1,0 +1,155 @@
+"""Request parsing and response building shared by every handler.
+
+A handler parses, calls one service inside one unit of work (``run``), and turns the
+result into JSON. Reads carry an ``ETag`` and answer ``If-None-Match`` with 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from mcpreg.services.tokens import authenticate
+from mcpreg.settings import Settings
+
+T = TypeVar("T")
+JSON = "application/json"
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def run(request: Request, work: Callable[[Session, Principal], T], *, write: bool = False) -> T:
+    """Authenticate and run ``work`` in one transaction on a worker thread."""
+    engine = request.app.state.engine
+    authorization = request.headers.get("authorization")
+
+    def _call() -> T:
+        with unit_of_work(engine, write=write) as session:
+            principal = authenticate(session, authorization)
+            result = work(session, principal)
+        return result
+
+    result = await run_in_threadpool(_call)
+    if write:
+        request.app.state.cache.invalidate()
+    return result
+
+
+async def json_body(request: Request) -> Any:
+    """The parsed JSON body, refusing wrong content types, oversize and malformed bodies."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"send the body as {JSON} (got {content_type or 'no content type'})", field="Content-Type"
+        )
+    limit = settings_of(request).max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise BadRequest("the request needs a JSON body", field="body", code="empty_body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}", field="body", code="malformed_json") from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", field="body", code="invalid_body")
+    return body
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _cache_control(request: Request) -> str:
+    max_age = settings_of(request).cache_max_age
+    return f"public, max-age={max_age}" if max_age > 0 else "no-cache"
+
+
+def json_response(
+    request: Request | None, data: Any, *, status: int = 200, cacheable: bool = False
+) -> Response:
+    body = orjson.dumps(data)
+    return bytes_response(request, body, status=status, cacheable=cacheable)
+
+
+def bytes_response(
+    request: Request | None, body: bytes, *, status: int = 200, cacheable: bool = False
+) -> Response:
+    headers: dict[str, str] = {}
+    if cacheable and request is not None and status == 200:
+        tag = etag_for(body)
+        headers["ETag"] = tag
+        headers["Cache-Control"] = _cache_control(request)
+        headers["Vary"] = "Authorization, X-Client-Id"
+        if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be an integer from {low} to {high}", field=name) from None
+    if not low <= value <= high:
+        raise ValidationFailed(f"{name} must be an integer from {low} to {high}", field=name)
+    return value
+
+
+def query_bool(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValidationFailed(f"{name} must be true or false", field=name)
+
+
+def query_datetime(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(f"{name} must be an RFC 3339 date-time", field=name) from None
+    if value.tzinfo is None:
+        raise ValidationFailed(f"{name} needs a time zone (e.g. Z)", field=name)
+    return value
+
+
+def server_name(request: Request) -> str:
+    """Server names contain one slash; both ``ns/name`` and ``ns%2Fname`` land here."""
+    return f"{request.path_params['namespace']}/{request.path_params['server']}"

@@ -1,0 +1,69 @@
+"""``mcpreg tokens``: create, list and revoke API tokens (direct database access)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mcpreg.cli.local import local_session
+from mcpreg.domain.principal import Principal
+from mcpreg.services import tokens
+
+app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+out = Console()
+OPERATOR = Principal(name="cli", scopes=frozenset({"admin"}), token_id=0)
+
+
+@app.command("create")
+def create(
+    name: str = typer.Option(..., "--name", help="A unique name; it is the principal recorded in history."),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help="read, publish, deploy, admin or secrets:read (repeatable)."
+    ),
+    namespace: list[str] = typer.Option(
+        [], "--namespace", help="Server name pattern, e.g. 'io.github.acme/*'."
+    ),
+    environment: list[str] = typer.Option([], "--environment", help="Environment pattern for deploy tokens."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    with local_session() as session:
+        created = tokens.create_token(
+            session, OPERATOR, name=name, scopes=scope, namespaces=namespace, environments=environment
+        )
+    if as_json:
+        print(json.dumps({"token": created.token, **created.view}))
+    else:
+        print(created.token)
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List tokens (never their values)."""
+    with local_session(write=False) as session:
+        rows = tokens.list_tokens(session)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("name", "scopes", "namespaces", "environments", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            ",".join(row["scopes"]),
+            ",".join(row["namespaces"]) or "*",
+            ",".join(row["environments"]) or "*",
+            row["createdAt"],
+            "yes" if row["revoked"] else "",
+        )
+    out.print(table)
+
+
+@app.command("revoke")
+def revoke(name: str = typer.Argument(..., help="The token's name.")) -> None:
+    """Revoke a token at once."""
+    with local_session() as session:
+        tokens.revoke_token(session, OPERATOR, name)
+    print(f"revoked {name}")

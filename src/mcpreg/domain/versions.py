@@ -1,0 +1,194 @@
+"""Semantic versions (SemVer 2.0.0 only), their precedence, and npm-style ranges.
+
+Precedence follows section 11 of the SemVer spec. ``sort_key`` turns a version into
+a string whose plain byte order *is* that precedence, so the database can sort and
+index versions without ever comparing them as strings of digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import total_ordering
+
+import nodesemver
+import semver
+
+from mcpreg.errors import ValidationFailed
+
+MAX_VERSION_LENGTH = 255
+_NUMBER_DIGITS_MAX = 99
+# Separators below every identifier character ('-' is 0x2D) keep prefix order right.
+_END = "!"
+_SEP = "#"
+_STABLE = "~"
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    """A parsed SemVer 2.0.0 version. Equality and order ignore build metadata."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str | int, ...]
+    build: str | None
+    text: str
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    @property
+    def precedence_text(self) -> str:
+        """The version without build metadata: what must be unique per server."""
+        return self.text.split("+", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return sort_key(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.key == other.key
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.key < other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _hint(text: str) -> str:
+    stripped = text.strip()
+    if stripped != text:
+        return "remove the surrounding white space"
+    if re.fullmatch(r"[vV]\d.*", text):
+        return "drop the leading v"
+    if re.fullmatch(r"\d+", text):
+        return f"write it in full, e.g. {text}.0.0"
+    if re.fullmatch(r"\d+\.\d+", text):
+        return f"write it in full, e.g. {text}.0"
+    if nodesemver.valid_range(text, loose=False) is not None or text == "latest":
+        return "a release needs one exact version, not a range or tag"
+    if re.search(r"(^|\.)0\d", text.split("-", 1)[0].split("+", 1)[0]):
+        return "numbers must not have leading zeros"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+.*", text):
+        return "SemVer has exactly three numbers: MAJOR.MINOR.PATCH"
+    return "use MAJOR.MINOR.PATCH with an optional -prerelease and +build, e.g. 1.4.0-rc.1"
+
+
+def parse_version(text: str, *, field: str = "version") -> Version:
+    """Parse a SemVer 2.0.0 string or raise ``ValidationFailed`` with a hint."""
+    if not isinstance(text, str) or not text:
+        raise ValidationFailed("a version is required", field=field, code="invalid_version")
+    if len(text) > MAX_VERSION_LENGTH:
+        raise ValidationFailed(
+            f"a version is at most {MAX_VERSION_LENGTH} characters", field=field, code="invalid_version"
+        )
+    try:
+        parsed = semver.Version.parse(text)
+    except (ValueError, TypeError):
+        raise ValidationFailed(
+            f"{text!r} is not a SemVer 2.0.0 version: {_hint(text)}", field=field, code="invalid_version"
+        ) from None
+    prerelease: tuple[str | int, ...] = ()
+    if parsed.prerelease:
+        prerelease = tuple(int(p) if p.isdigit() else p for p in parsed.prerelease.split("."))
+    numbers = [parsed.major, parsed.minor, parsed.patch, *(p for p in prerelease if isinstance(p, int))]
+    if any(len(str(n)) > _NUMBER_DIGITS_MAX for n in numbers):
+        raise ValidationFailed(
+            f"numbers in a version are at most {_NUMBER_DIGITS_MAX} digits",
+            field=field,
+            code="invalid_version",
+        )
+    return Version(parsed.major, parsed.minor, parsed.patch, prerelease, parsed.build, text)
+
+
+def _number(n: int) -> str:
+    digits = str(n)
+    return f"{len(digits):02d}{digits}"
+
+
+def sort_key(version: Version) -> str:
+    """A string whose byte order equals SemVer precedence (compare with collation "C")."""
+    core = _number(version.major) + _number(version.minor) + _number(version.patch)
+    if not version.prerelease:
+        return core + _STABLE
+    parts = [("0" + _number(p)) if isinstance(p, int) else ("1" + p) for p in version.prerelease]
+    return core + _SEP + _SEP.join(parts) + _END
+
+
+def newest_first(versions: Iterable[Version]) -> list[Version]:
+    return sorted(versions, reverse=True)
+
+
+def pick_latest(active: Iterable[Version]) -> Version | None:
+    """The highest stable version, or the highest pre-release when no stable one exists."""
+    candidates = list(active)
+    stable = [v for v in candidates if not v.is_prerelease]
+    pool = stable or candidates
+    return max(pool) if pool else None
+
+
+def check_range(text: str, *, field: str = "range") -> str:
+    """Validate an npm-style range and return its normalised form."""
+    normalised = nodesemver.valid_range(text, loose=False) if text else None
+    if normalised is None:
+        raise ValidationFailed(
+            f"{text!r} is not an npm-style version range (e.g. ^1.2.0, ~1.4, >=1.0.0 <2.0.0)",
+            field=field,
+            code="invalid_range",
+        )
+    return str(normalised)
+
+
+def max_satisfying(
+    versions: Iterable[Version], range_text: str, *, prerelease: bool = False
+) -> Version | None:
+    """The highest version inside the range; pre-releases count only when asked for."""
+    check_range(range_text)
+    best: Version | None = None
+    for version in versions:
+        if version.is_prerelease and not prerelease:
+            continue
+        text = version.precedence_text
+        if nodesemver.satisfies(text, range_text, loose=False, include_prerelease=prerelease) and (
+            best is None or version > best
+        ):
+            best = version
+    return best
+
+
+_CHANNEL_RE = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
+LATEST = "latest"
+
+
+def check_channel_name(name: str, *, field: str = "channel") -> str:
+    """A channel (dist-tag) name: lower-case word that is neither a version nor a range."""
+    if not _CHANNEL_RE.fullmatch(name or ""):
+        raise ValidationFailed(
+            "a channel name is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter",
+            field=field,
+            code="invalid_channel",
+        )
+    looks_like_version = True
+    try:
+        semver.Version.parse(name.lstrip("v"))
+    except ValueError:
+        looks_like_version = False
+    if looks_like_version or nodesemver.valid_range(name, loose=False) is not None:
+        raise ValidationFailed(
+            f"{name!r} parses as a version or range and cannot name a channel",
+            field=field,
+            code="invalid_channel",
+        )
+    return name

@@ -1,0 +1,353 @@
+"""Publishing and the release lifecycle: drafts, publish, edit, duplicate, status.
+
+Published releases are immutable, version numbers are never reused (rows are never
+removed and (server, precedence) is unique), and ``latest`` is recomputed in the same
+transaction as every change that can move it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mcpreg.db.tables import Release, Server
+from mcpreg.db.types import utcnow
+from mcpreg.domain.principal import Principal
+from mcpreg.domain.serverjson import validate_server_json
+from mcpreg.domain.versions import Version, parse_version, pick_latest
+from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from mcpreg.services import journal
+from mcpreg.services.tokens import require
+
+STATUSES = ("active", "deprecated", "deleted")
+DRAFT = "draft"
+
+
+def _encode(doc: dict[str, Any]) -> str:
+    return orjson.dumps(doc).decode()
+
+
+def find_server(session: Session, name: str, *, lock: bool = False) -> Server | None:
+    query = select(Server).where(Server.name == name)
+    if lock:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def get_server(session: Session, name: str, *, lock: bool = False) -> Server:
+    server = find_server(session, name, lock=lock)
+    if server is None:
+        raise NotFound(f"server {name!r} not found", field="serverName", code="server_not_found")
+    return server
+
+
+def find_release(session: Session, server: Server, version: str) -> Release | None:
+    """The release with exactly this version, or with the same precedence when no build is given."""
+    parsed = parse_version(version, field="version")
+    row = session.exec(
+        select(Release).where(Release.server_id == server.id, Release.version_key == parsed.key)
+    ).first()
+    if row is not None and parsed.build is not None and row.version != version:
+        return None
+    return row
+
+
+def get_release(session: Session, server: Server, version: str) -> Release:
+    row = find_release(session, server, version)
+    if row is None:
+        raise NotFound(f"{server.name} has no version {version!r}", field="version", code="version_not_found")
+    return row
+
+
+def _checked_document(doc: object) -> tuple[dict[str, Any], Version]:
+    if not isinstance(doc, dict):
+        raise BadRequest("the body must be a server.json object", field="/", code="invalid_body")
+    validate_server_json(doc)
+    version = parse_version(doc["version"], field="/version")
+    return doc, version
+
+
+def recompute_latest(session: Session, server: Server) -> Release | None:
+    """Mark the highest active stable (else pre-release) version as latest; return it."""
+    rows = list(
+        session.exec(select(Release).where(Release.server_id == server.id, Release.status == "active"))
+    )
+    by_version = {parse_version(r.version): r for r in rows}
+    winner = pick_latest(by_version)
+    winner_row = by_version[winner] if winner is not None else None
+    session.execute(
+        sa.update(Release)
+        .where(Release.server_id == server.id, Release.is_latest.is_(True))  # type: ignore[arg-type, union-attr]
+        .values(is_latest=False)
+    )
+    if winner_row is not None:
+        winner_row.is_latest = True
+        session.add(winner_row)
+    return winner_row
+
+
+def latest_version(session: Session, server: Server) -> str | None:
+    return session.exec(
+        select(Release.version).where(Release.server_id == server.id, Release.is_latest.is_(True))  # type: ignore[union-attr]
+    ).first()
+
+
+def create_release(
+    session: Session,
+    principal: Principal,
+    doc: object,
+    *,
+    draft: bool = False,
+    status: str = "active",
+    action: str | None = None,
+) -> Release:
+    """Publish (or draft) a new version. Refuses reused versions, even deleted ones."""
+    document, version = _checked_document(doc)
+    name = document["name"]
+    require(principal, "publish", server=name)
+    now = utcnow()
+    server = find_server(session, name, lock=True)
+    if server is None:
+        server = Server(name=name, created_at=now, updated_at=now)
+        session.add(server)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except sa.exc.IntegrityError:
+            server = get_server(session, name, lock=True)
+    existing = session.exec(
+        select(Release).where(Release.server_id == server.id, Release.version_key == version.key)
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"{name} already has version {existing.version} ({existing.status}); "
+            "version numbers are never reused, and build metadata does not make a version new",
+            field="/version",
+            code="version_exists",
+        )
+    release = Release(
+        server_id=server.id,  # type: ignore[arg-type]
+        server_name=name,
+        version=version.text,
+        version_key=version.key,
+        is_prerelease=version.is_prerelease,
+        status=DRAFT if draft else status,
+        status_changed_at=now,
+        published_at=None if draft else now,
+        created_at=now,
+        updated_at=now,
+        description=document.get("description", "")[:200],
+        document=_encode(document),
+        created_by=principal.name,
+    )
+    session.add(release)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict(
+            f"{name} already has version {version.text}", field="/version", code="version_exists"
+        ) from None
+    before_latest = latest_version(session, server)
+    if not draft:
+        recompute_latest(session, server)
+    server.updated_at = now
+    session.add(server)
+    journal.record(
+        session,
+        principal,
+        action or ("release.draft" if draft else "release.publish"),
+        server_name=name,
+        version=version.text,
+        before={"latest": before_latest},
+        after={"status": release.status, "latest": latest_version(session, server)},
+    )
+    return release
+
+
+def update_draft(session: Session, principal: Principal, name: str, version: str, doc: object) -> Release:
+    """Replace a draft's server.json. Published releases are immutable (409)."""
+    server = get_server(session, name, lock=True)
+    require(principal, "publish", server=name)
+    release = get_release(session, server, version)
+    if release.status != DRAFT:
+        raise Conflict(
+            f"{name}@{release.version} is published and immutable; publish a new version or duplicate it",
+            field="version",
+            code="immutable_release",
+        )
+    document, parsed = _checked_document(doc)
+    if document["name"] != name:
+        raise ValidationFailed("the body's name must match the path", field="/name", code="name_mismatch")
+    if parsed.key != release.version_key or (parsed.build or None) != (
+        parse_version(release.version).build or None
+    ):
+        raise ValidationFailed(
+            "the body's version must match the path; duplicate the draft to change its version",
+            field="/version",
+            code="version_mismatch",
+        )
+    before = orjson.loads(release.document)
+    release.document = _encode(document)
+    release.description = document.get("description", "")[:200]
+    release.updated_at = utcnow()
+    session.add(release)
+    journal.record(
+        session,
+        principal,
+        "release.edit",
+        server_name=name,
+        version=release.version,
+        before=before,
+        after=document,
+    )
+    return release
+
+
+def publish_draft(session: Session, principal: Principal, name: str, version: str) -> Release:
+    server = get_server(session, name, lock=True)
+    require(principal, "publish", server=name)
+    release = get_release(session, server, version)
+    if release.status != DRAFT:
+        raise Conflict(
+            f"{name}@{release.version} is not a draft (it is {release.status})",
+            field="version",
+            code="not_a_draft",
+        )
+    before_latest = latest_version(session, server)
+    now = utcnow()
+    release.status, release.published_at, release.status_changed_at, release.updated_at = (
+        "active",
+        now,
+        now,
+        now,
+    )
+    session.add(release)
+    session.flush()
+    recompute_latest(session, server)
+    server.updated_at = now
+    session.add(server)
+    journal.record(
+        session,
+        principal,
+        "release.publish",
+        server_name=name,
+        version=release.version,
+        before={"status": DRAFT, "latest": before_latest},
+        after={"status": "active", "latest": latest_version(session, server)},
+    )
+    return release
+
+
+def duplicate(
+    session: Session, principal: Principal, name: str, version: str, new_version: object
+) -> Release:
+    """Copy a release's server.json into a new draft with another version."""
+    if not isinstance(new_version, str):
+        raise ValidationFailed("give the new draft's version as a string", field="version")
+    server = get_server(session, name)
+    source = get_release(session, server, version)
+    doc = orjson.loads(source.document)
+    doc["version"] = new_version
+    return create_release(session, principal, doc, draft=True, action="release.duplicate")
+
+
+def _apply_status(release: Release, status: str, message: str | None) -> dict[str, Any]:
+    before = {"status": release.status, "statusMessage": release.status_message}
+    now = utcnow()
+    release.status = status
+    release.status_message = message
+    release.status_changed_at = now
+    release.updated_at = now
+    return before
+
+
+def _check_status(status: object, message: object) -> tuple[str, str | None]:
+    if status not in STATUSES:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(STATUSES)}", field="status", code="invalid_status"
+        )
+    if message is not None and (not isinstance(message, str) or len(message) > 500):
+        raise ValidationFailed("statusMessage is a string of at most 500 characters", field="statusMessage")
+    return str(status), message
+
+
+def set_status(
+    session: Session, principal: Principal, name: str, version: str, status: object, message: object = None
+) -> Release:
+    """Deprecate, delete or restore one version (the official status endpoint)."""
+    new_status, new_message = _check_status(status, message)
+    server = get_server(session, name, lock=True)
+    require(principal, "publish", server=name)
+    release = get_release(session, server, version)
+    if release.status == DRAFT and new_status != "deleted":
+        raise Conflict("a draft is published, not re-statused", field="status", code="draft_status")
+    if release.status == new_status and release.status_message == new_message:
+        raise BadRequest(
+            f"No changes to apply: status is already {new_status}", field="status", code="no_changes"
+        )
+    before_latest = latest_version(session, server)
+    before = _apply_status(release, new_status, new_message)
+    session.add(release)
+    session.flush()
+    recompute_latest(session, server)
+    server.updated_at = utcnow()
+    session.add(server)
+    journal.record(
+        session,
+        principal,
+        f"release.status.{new_status}",
+        server_name=name,
+        version=release.version,
+        before={**before, "latest": before_latest},
+        after={"status": new_status, "statusMessage": new_message, "latest": latest_version(session, server)},
+        reason=new_message,
+    )
+    return release
+
+
+def set_status_all(
+    session: Session, principal: Principal, name: str, status: object, message: object = None
+) -> list[Release]:
+    """Change the status of every published version of a server in one transaction."""
+    new_status, new_message = _check_status(status, message)
+    server = get_server(session, name, lock=True)
+    require(principal, "publish", server=name)
+    rows = list(
+        session.exec(
+            select(Release)
+            .where(Release.server_id == server.id, Release.status != DRAFT)
+            .order_by(Release.version_key.desc())  # type: ignore[attr-defined]
+        )
+    )
+    changed = [r for r in rows if (r.status, r.status_message) != (new_status, new_message)]
+    if not changed:
+        raise BadRequest(f"No changes to apply: every version is already {new_status}", code="no_changes")
+    before_latest = latest_version(session, server)
+    for release in changed:
+        _apply_status(release, new_status, new_message)
+        session.add(release)
+    session.flush()
+    recompute_latest(session, server)
+    journal.record(
+        session,
+        principal,
+        f"server.status.{new_status}",
+        server_name=name,
+        before={"latest": before_latest, "versions": [r.version for r in changed]},
+        after={"status": new_status, "latest": latest_version(session, server)},
+        reason=new_message,
+    )
+    return rows
+
+
+def all_releases(session: Session, server: Server) -> list[Release]:
+    """Every release of a server, drafts and deleted ones included, newest first."""
+    return list(
+        session.exec(
+            select(Release).where(Release.server_id == server.id).order_by(Release.version_key.desc())  # type: ignore[attr-defined]
+        )
+    )

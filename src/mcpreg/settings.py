@@ -1,0 +1,74 @@
+"""One settings object, read from ``MCPREG_*`` environment variables, failing fast."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcpreg.errors import ConfigurationError
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment. Secret values stay out of ``repr``."""
+
+    data_dir: Path
+    database_url: str
+    dev: bool = False
+    sample_data: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    secret_keys: str | None = field(default=None, repr=False)
+    secret_keys_file: Path | None = None
+    cache_max_age: int = 0
+    scheduler_interval: float = 0.5
+    access_log: bool = True
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("MCPREG_DATA_DIR") or ".mcpreg").expanduser()
+        database_url = env.get("MCPREG_DATABASE_URL") or f"sqlite:///{(data_dir / 'mcpreg.db').resolve()}"
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg://")):
+            raise ConfigurationError(
+                "MCPREG_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://...",
+                field="MCPREG_DATABASE_URL",
+            )
+        try:
+            max_body = int(env.get("MCPREG_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
+            cache_max_age = int(env.get("MCPREG_CACHE_MAX_AGE") or 0)
+            interval = float(env.get("MCPREG_SCHEDULER_INTERVAL") or 0.5)
+        except ValueError as exc:
+            raise ConfigurationError(f"a numeric MCPREG_* setting is not a number: {exc}") from None
+        if max_body <= 0:
+            raise ConfigurationError("MCPREG_MAX_BODY_BYTES must be positive", field="MCPREG_MAX_BODY_BYTES")
+        keys_file = env.get("MCPREG_SECRET_KEYS_FILE")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            dev=_flag(env.get("MCPREG_DEV"), False),
+            sample_data=_flag(env.get("MCPREG_SAMPLE_DATA"), True),
+            max_body_bytes=max_body,
+            secret_keys=env.get("MCPREG_SECRET_KEYS") or None,
+            secret_keys_file=Path(keys_file) if keys_file else None,
+            cache_max_age=cache_max_age,
+            scheduler_interval=interval,
+            access_log=_flag(env.get("MCPREG_ACCESS_LOG"), True),
+            environ=env,
+        )
