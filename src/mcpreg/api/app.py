@@ -1,11 +1,11 @@
-"""The Starlette application: routes, error handlers, lifespan."""
+"""The Starlette application: routes, error handlers, lifespan, feature modules."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -18,9 +18,15 @@ from mcpreg.db.engine import make_engine
 from mcpreg.services.bootstrap import prepare_database
 from mcpreg.settings import Settings
 
-# Extra route providers and background services (environments, MCP) register here.
-RouteProvider = Callable[[], list[BaseRoute]]
 LifespanHook = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+# Feature modules; each exposes ``install(app: Starlette) -> None`` which may add
+# routes (``app.router.routes``), state, and lifespan hooks (``app.state.lifespan_hooks``).
+FEATURES = (
+    "mcpreg.api.config",
+    "mcpreg.api.environments",
+    "mcpreg.mcp.registry",
+)
 
 
 def create_app(
@@ -38,12 +44,6 @@ def create_app(
         *registry.routes(),
         *admin.routes(),
     ]
-    hooks: list[LifespanHook] = []
-    for provider in _extensions():
-        extra_routes, hook = provider(settings)
-        routes.extend(extra_routes)
-        if hook is not None:
-            hooks.append(hook)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,7 +53,7 @@ def create_app(
         if background:
             tasks.append(asyncio.create_task(watch_generation(engine, app.state.cache, 0.25)))
         async with contextlib.AsyncExitStack() as stack:
-            for hook in hooks:
+            for hook in app.state.lifespan_hooks:
                 await stack.enter_async_context(hook(app))
             try:
                 yield
@@ -69,13 +69,13 @@ def create_app(
     app.state.engine = engine
     app.state.cache = ResponseCache()
     app.state.background = background
+    app.state.lifespan_hooks = []
+    for module_name in FEATURES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.install(app)
     return app
-
-
-Extension = Callable[[Settings], tuple[list[BaseRoute], LifespanHook | None]]
-
-
-def _extensions() -> list[Extension]:
-    """Feature modules that add routes and background work (kept out of this file)."""
-    found: list[Any] = []
-    return found
