@@ -28,6 +28,7 @@ from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import tokens
 from mcpreg.settings import Settings
 from tests.support.live import LiveServer
+from tests.support.spec import SpecSchemas
 
 # A fixed test key ring (never used outside tests).
 TEST_KEYS = "test1:" + "A" * 42 + "Q"
@@ -203,3 +204,35 @@ def api(live: LiveServer, admin_token: str) -> Iterator[httpx.Client]:
 def anon(live: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def spec(shared_reference: Path) -> SpecSchemas:
+    """The official OpenAPI spec's schemas, as validators."""
+    return SpecSchemas(shared_reference / "openapi.yaml")
+
+
+def publish(client: httpx.Client, doc: dict[str, Any]) -> httpx.Response:
+    response = client.post("/v0.1/publish", json=doc)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def server_doc(name: str = "io.github.acme/weather", version: str = "1.0.0", **extra: Any) -> dict[str, Any]:
+    """A small valid server.json document."""
+    doc: dict[str, Any] = {
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+        "name": name,
+        "description": f"Weather forecasts for {name}",
+        "version": version,
+        "packages": [
+            {
+                "registryType": "npm",
+                "identifier": "@acme/weather-mcp",
+                "version": version.split("+")[0],
+                "transport": {"type": "stdio"},
+            }
+        ],
+    }
+    doc.update(extra)
+    return doc

@@ -46,9 +46,13 @@ class Release(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     is_latest: bool = Field(default=False, nullable=False)
-    description: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    description: str = Field(
+        default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
+    )
     document: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    created_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    created_by: str = Field(
+        default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
+    )
 
 
 class Channel(SQLModel, table=True):
@@ -60,7 +64,9 @@ class Channel(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     release_id: int = Field(foreign_key="release.id", nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    updated_by: str = Field(
+        default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
+    )
 
 
 class Token(SQLModel, table=True):
@@ -72,10 +78,12 @@ class Token(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     scopes: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    namespaces: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
-    environments: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    namespaces: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    environments: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    created_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, server_default=""))
+    created_by: str = Field(
+        default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
+    )
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -14,6 +14,7 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import Meta, Release
 from mcpreg.domain.legacy import iter_import_documents
 from mcpreg.domain.principal import SYSTEM
+from mcpreg.services.environments import ensure_default_environments
 from mcpreg.services.importer import ImportReport, import_items
 from mcpreg.settings import Settings
 
@@ -58,3 +59,4 @@ def prepare_database(engine: sa.Engine, settings: Settings) -> None:
 
 def seed_defaults(session: Session) -> None:
     """Defaults every registry starts with (environments are added by their own module)."""
+    ensure_default_environments(session)

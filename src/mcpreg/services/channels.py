@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Channel, Release
 from mcpreg.db.types import utcnow
@@ -46,7 +46,7 @@ def list_channels(session: Session, name: str) -> list[dict[str, Any]]:
         result.append(channel_view(name, LATEST, latest))
     rows = session.exec(
         select(Channel, Release)
-        .join(Release, Channel.release_id == Release.id)  # type: ignore[arg-type]
+        .join(Release, col(Channel.release_id) == col(Release.id))
         .where(Channel.server_id == server.id)
         .order_by(Channel.name)
     )
@@ -74,11 +74,13 @@ def set_channel(
     row = session.get(Channel, (server.id, channel))
     before = None
     if row is None:
-        row = Channel(server_id=server.id, name=channel, release_id=release.id)  # type: ignore[arg-type]
+        row = Channel(
+            server_id=server.id or 0, name=channel, release_id=release.id or 0, updated_by=principal.name
+        )
     else:
         old = session.get(Release, row.release_id)
         before = old.version if old else None
-        row.release_id = release.id  # type: ignore[assignment]
+        row.release_id = release.id or 0
     row.updated_at, row.updated_by = utcnow(), principal.name
     session.add(row)
     journal.record(

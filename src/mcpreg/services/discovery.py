@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Channel, Release, Server
 from mcpreg.domain.versions import LATEST, max_satisfying, parse_version
@@ -67,7 +67,7 @@ def list_servers(session: Session, q: ListQuery) -> tuple[list[dict[str, Any]], 
     include_deleted = q.include_deleted or q.updated_since is not None
     query = _visible(select(Release), include_deleted)
     if q.version == LATEST:
-        query = query.where(Release.is_latest.is_(True))  # type: ignore[union-attr]
+        query = query.where(col(Release.is_latest).is_(True))
     elif q.version:
         query = query.where(Release.version_key == parse_version(q.version, field="version").key)
     if q.search:
@@ -79,16 +79,16 @@ def list_servers(session: Session, q: ListQuery) -> tuple[list[dict[str, Any]], 
             )
         )
     if q.updated_since is not None:
-        query = query.where(Release.updated_at >= q.updated_since)  # type: ignore[operator]
+        query = query.where(Release.updated_at >= q.updated_since)
     if q.cursor:
         name, key = decode_cursor(q.cursor)
         query = query.where(
             sa.or_(
-                Release.server_name > name,  # type: ignore[operator]
-                sa.and_(Release.server_name == name, Release.version_key < key),  # type: ignore[operator]
+                col(Release.server_name) > name,
+                sa.and_(col(Release.server_name) == name, col(Release.version_key) < key),
             )
         )
-    query = query.order_by(Release.server_name, Release.version_key.desc()).limit(q.limit + 1)  # type: ignore[attr-defined]
+    query = query.order_by(Release.server_name, col(Release.version_key).desc()).limit(q.limit + 1)
     rows = list(session.exec(query))
     more = len(rows) > q.limit
     rows = rows[: q.limit]
@@ -100,7 +100,7 @@ def list_versions(session: Session, name: str, *, include_deleted: bool = False)
     """Every published version of a server, newest first by SemVer precedence."""
     server = get_server(session, name)
     query = _visible(select(Release).where(Release.server_id == server.id), include_deleted)
-    rows = list(session.exec(query.order_by(Release.version_key.desc())))  # type: ignore[attr-defined]
+    rows: list[Release] = list(session.exec(query.order_by(col(Release.version_key).desc())))
     if not rows:
         raise NotFound(f"server {name!r} not found", field="serverName", code="server_not_found")
     return rows
@@ -109,11 +109,11 @@ def list_versions(session: Session, name: str, *, include_deleted: bool = False)
 def channel_release(session: Session, server: Server, channel: str) -> Release | None:
     if channel == LATEST:
         return session.exec(
-            select(Release).where(Release.server_id == server.id, Release.is_latest.is_(True))  # type: ignore[union-attr]
+            select(Release).where(Release.server_id == server.id, col(Release.is_latest).is_(True))
         ).first()
     return session.exec(
         select(Release)
-        .join(Channel, Channel.release_id == Release.id)  # type: ignore[arg-type]
+        .join(Channel, col(Channel.release_id) == col(Release.id))
         .where(Channel.server_id == server.id, Channel.name == channel)
     ).first()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import JournalEntry, Release, Server
 from mcpreg.db.types import utcnow
@@ -93,16 +93,16 @@ def _import_batch(
     if not ready:
         return
     names = sorted({str(doc["name"]) for _, doc, *_ in ready})
-    servers = {s.name: s for s in session.exec(select(Server).where(Server.name.in_(names)))}  # type: ignore[attr-defined]
+    servers = {s.name: s for s in session.exec(select(Server).where(col(Server.name).in_(names)))}
     for name in names:
         if name not in servers:
             servers[name] = Server(name=name, created_at=now, updated_at=now)
             session.add(servers[name])
     session.flush()
     ids = [s.id for s in servers.values()]
-    taken = set(
+    taken: set[tuple[int | None, str]] = set(
         session.execute(
-            sa.select(Release.server_id, Release.version_key).where(Release.server_id.in_(ids))  # type: ignore[attr-defined]
+            sa.select(col(Release.server_id), col(Release.version_key)).where(col(Release.server_id).in_(ids))
         ).all()
     )
     rows = []
@@ -117,7 +117,7 @@ def _import_batch(
         status = item.status if item.status in ("active", "deprecated", "deleted") else "active"
         rows.append(
             Release(
-                server_id=server.id,  # type: ignore[arg-type]
+                server_id=server.id or 0,
                 server_name=server.name,
                 version=text,
                 version_key=key,
@@ -153,9 +153,9 @@ def _import_batch(
 def _recompute_latest_bulk(session: Session, server_ids: set[int]) -> None:
     active: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for release_id, server_id, version in session.execute(
-        sa.select(Release.id, Release.server_id, Release.version).where(
-            Release.server_id.in_(server_ids),  # type: ignore[attr-defined]
-            Release.status == "active",
+        sa.select(col(Release.id), col(Release.server_id), col(Release.version)).where(
+            col(Release.server_id).in_(server_ids),
+            col(Release.status) == "active",
         )
     ):
         active[server_id].append((release_id, version))
@@ -167,10 +167,10 @@ def _recompute_latest_bulk(session: Session, server_ids: set[int]) -> None:
             winners.append(by_version[best])
     session.execute(
         sa.update(Release)
-        .where(Release.server_id.in_(server_ids), Release.is_latest.is_(True))  # type: ignore[attr-defined, union-attr]
+        .where(col(Release.server_id).in_(server_ids), col(Release.is_latest).is_(True))
         .values(is_latest=False)
     )
     for start in range(0, len(winners), 900):
         session.execute(
-            sa.update(Release).where(Release.id.in_(winners[start : start + 900])).values(is_latest=True)  # type: ignore[union-attr]
+            sa.update(Release).where(col(Release.id).in_(winners[start : start + 900])).values(is_latest=True)
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import JournalEntry, Meta
 from mcpreg.domain.principal import Principal
@@ -54,7 +54,7 @@ def record(
 def bump_generation(session: Session) -> None:
     updated = session.execute(
         sa.update(Meta)
-        .where(Meta.key == GENERATION_KEY)  # type: ignore[arg-type]
+        .where(col(Meta.key) == GENERATION_KEY)
         .values(value=sa.cast(sa.cast(Meta.value, sa.Integer) + 1, sa.Text))
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
@@ -99,19 +99,19 @@ def page(
     since: datetime | None = None,
 ) -> JournalPage:
     """Entries newest first; the cursor is the id to continue below."""
-    query = select(JournalEntry).order_by(JournalEntry.id.desc())  # type: ignore[union-attr]
+    query = select(JournalEntry).order_by(col(JournalEntry.id).desc())
     if cursor:
         if not cursor.isdigit():
             raise ValidationFailed("cursor must be the value of a previous nextCursor", field="cursor")
-        query = query.where(JournalEntry.id < int(cursor))  # type: ignore[operator]
+        query = query.where(col(JournalEntry.id) < int(cursor))
     if server_name is not None:
         query = query.where(JournalEntry.server_name == server_name)
     if environment is not None:
         query = query.where(JournalEntry.environment == environment)
     if action_prefix is not None:
-        query = query.where(JournalEntry.action.startswith(action_prefix))  # type: ignore[attr-defined]
+        query = query.where(col(JournalEntry.action).startswith(action_prefix))
     if since is not None:
-        query = query.where(JournalEntry.at >= since)  # type: ignore[operator]
+        query = query.where(JournalEntry.at >= since)
     rows = list(session.exec(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
@@ -21,6 +21,12 @@ from mcpreg.domain.versions import Version, parse_version, pick_latest
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.tokens import require
+
+
+def _id(value: int | None) -> int:
+    assert value is not None, "flushed rows have ids"
+    return value
+
 
 STATUSES = ("active", "deprecated", "deleted")
 DRAFT = "draft"
@@ -80,7 +86,7 @@ def recompute_latest(session: Session, server: Server) -> Release | None:
     winner_row = by_version[winner] if winner is not None else None
     session.execute(
         sa.update(Release)
-        .where(Release.server_id == server.id, Release.is_latest.is_(True))  # type: ignore[arg-type, union-attr]
+        .where(col(Release.server_id) == server.id, col(Release.is_latest).is_(True))
         .values(is_latest=False)
     )
     if winner_row is not None:
@@ -91,7 +97,7 @@ def recompute_latest(session: Session, server: Server) -> Release | None:
 
 def latest_version(session: Session, server: Server) -> str | None:
     return session.exec(
-        select(Release.version).where(Release.server_id == server.id, Release.is_latest.is_(True))  # type: ignore[union-attr]
+        select(Release.version).where(Release.server_id == server.id, col(Release.is_latest).is_(True))
     ).first()
 
 
@@ -129,7 +135,7 @@ def create_release(
             code="version_exists",
         )
     release = Release(
-        server_id=server.id,  # type: ignore[arg-type]
+        server_id=_id(server.id),
         server_name=name,
         version=version.text,
         version_key=version.key,
@@ -320,7 +326,7 @@ def set_status_all(
         session.exec(
             select(Release)
             .where(Release.server_id == server.id, Release.status != DRAFT)
-            .order_by(Release.version_key.desc())  # type: ignore[attr-defined]
+            .order_by(col(Release.version_key).desc())
         )
     )
     changed = [r for r in rows if (r.status, r.status_message) != (new_status, new_message)]
@@ -348,6 +354,6 @@ def all_releases(session: Session, server: Server) -> list[Release]:
     """Every release of a server, drafts and deleted ones included, newest first."""
     return list(
         session.exec(
-            select(Release).where(Release.server_id == server.id).order_by(Release.version_key.desc())  # type: ignore[attr-defined]
+            select(Release).where(Release.server_id == server.id).order_by(col(Release.version_key).desc())
         )
     )

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Token
 from mcpreg.db.types import utcnow
@@ -99,7 +99,7 @@ def revoke_token(session: Session, actor: Principal, name: str) -> dict[str, Any
 
 
 def list_tokens(session: Session) -> list[dict[str, Any]]:
-    return [token_view(t) for t in session.exec(select(Token).order_by(Token.id))]  # type: ignore[arg-type]
+    return [token_view(t) for t in session.exec(select(Token).order_by(col(Token.id)))]
 
 
 def authenticate(session: Session, authorization: str | None) -> Principal:

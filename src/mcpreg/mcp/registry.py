@@ -1,0 +1,103 @@
+"""The registry as an MCP server: ``/mcp`` over streamable HTTP (stateless, JSON responses).
+
+Its tools return exactly what the REST API returns for the same question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+import mcpreg
+from mcpreg.db.engine import unit_of_work
+from mcpreg.errors import RegistryError
+from mcpreg.services import discovery
+from mcpreg.services.views import server_response
+
+T = TypeVar("T")
+
+
+def build_server(engine: sa.Engine) -> MCPServer:
+    """An MCP server whose tools read the registry through the same services as REST."""
+    server: MCPServer = MCPServer(
+        name="mcpreg",
+        version=mcpreg.__version__,
+        instructions="Discover MCP servers in this registry: search, read a version, list versions.",
+    )
+
+    async def call(work: Callable[[Session], T]) -> T:
+        def _run() -> T:
+            with unit_of_work(engine) as session:
+                return work(session)
+
+        try:
+            return await run_in_threadpool(_run)
+        except RegistryError as exc:
+            raise ToolError(f"{exc.code}: {exc.detail}") from None
+
+    @server.tool()
+    async def search_servers(
+        query: str = "", limit: int = 30, cursor: str | None = None, version: str = "latest"
+    ) -> dict[str, Any]:
+        """Search servers by name or description; returns the /v0.1/servers response shape."""
+
+        def work(session: Session) -> dict[str, Any]:
+            if not 1 <= limit <= discovery.MAX_LIMIT:
+                raise RegistryError(
+                    f"limit must be from 1 to {discovery.MAX_LIMIT}", code="validation_failed"
+                )
+            q = discovery.ListQuery(cursor=cursor, limit=limit, search=query or None, version=version or None)
+            servers, next_cursor = discovery.list_servers(session, q)
+            metadata: dict[str, Any] = {"count": len(servers)}
+            if next_cursor:
+                metadata["nextCursor"] = next_cursor
+            return {"servers": servers, "metadata": metadata}
+
+        return await call(work)
+
+    @server.tool()
+    async def get_server(name: str, version: str = "latest") -> dict[str, Any]:
+        """One version of a server by exact version, channel name, or `latest` (the default)."""
+        return await call(lambda session: server_response(discovery.lookup(session, name, version)))
+
+    @server.tool()
+    async def list_versions(name: str) -> dict[str, Any]:
+        """Every published version of a server, newest first by SemVer precedence."""
+
+        def work(session: Session) -> dict[str, Any]:
+            rows = discovery.list_versions(session, name)
+            return {"servers": [server_response(r) for r in rows], "metadata": {"count": len(rows)}}
+
+        return await call(work)
+
+    return server
+
+
+def install(app: Starlette) -> None:
+    """Mount ``/mcp`` on the app and run the MCP session manager in its lifespan."""
+    server = build_server(app.state.engine)
+    mcp_app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=True,
+        json_response=True,
+        # A public, read-only discovery surface served behind any host name.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+    )
+    app.router.routes.extend(mcp_app.routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with server.session_manager.run():
+            yield
+
+    app.state.lifespan_hooks.append(lifespan)
+    app.state.mcp_server = server
