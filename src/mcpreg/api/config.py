@@ -1,0 +1,227 @@
+"""Variables, secrets and effective configuration over HTTP, and the app's key ring.
+
+``install`` loads the key ring once, when the app is created: outside development mode
+a missing or placeholder key raises ``ConfigurationError``, so ``mcpreg serve`` refuses
+to start. Secret values travel in request bodies only and leave the service only in
+the effective configuration of a caller holding ``secrets:read``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
+from mcpreg.crypto import KeyRing, SecretValue, load_keyring
+from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import ValidationFailed
+from mcpreg.services import config
+from mcpreg.services.tokens import require
+from mcpreg.settings import Settings
+
+log = logging.getLogger("mcpreg")
+
+SERVER = "/api/servers/{namespace}/{server}"
+CONFIG = "/api/environments/{env}/servers/{namespace}/{server}/config"
+NO_STORE = "no-store"
+
+
+def keyring_of(request: Request) -> KeyRing:
+    return request.app.state.keyring  # type: ignore[no-any-return]
+
+
+def load_app_keyring(settings: Settings) -> KeyRing:
+    """The ring from the settings' environment; logs the development-mode warning loudly."""
+    env = dict(settings.environ)
+    if settings.secret_keys and not env.get(ENV_KEYS):
+        env[ENV_KEYS] = settings.secret_keys
+    if settings.secret_keys_file and not env.get(ENV_KEYS_FILE):
+        env[ENV_KEYS_FILE] = str(settings.secret_keys_file)
+    keyring, warning = load_keyring(env, settings.data_dir, settings.dev)
+    if warning:
+        log.warning("%s", warning)
+    return keyring
+
+
+def _scoping(request: Request) -> dict[str, str | None]:
+    params = request.query_params
+    return {"version": params.get("version") or None, "environment": params.get("environment") or None}
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def _value(body: dict[str, Any]) -> object:
+    if "value" not in body:
+        raise ValidationFailed(
+            'the body needs a value: {"value": "..."}', field="value", code="value_required"
+        )
+    return body["value"]
+
+
+# -- variables -----------------------------------------------------------------------
+
+
+async def list_variables(request: Request) -> Response:
+    name, scoping = server_name(request), _scoping(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return {"variables": config.list_variables(session, principal, name, **scoping)}
+
+    return _private(json_response(request, await run(request, work)))
+
+
+async def get_variable(request: Request) -> Response:
+    name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return config.get_variable(session, principal, name, var, **scoping)
+
+    return _private(json_response(request, await run(request, work)))
+
+
+async def put_variable(request: Request) -> Response:
+    name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
+    value = _value(await json_object(request))
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return config.set_variable(session, principal, name, var, value, **scoping)
+
+    view = await run(request, work, write=True)
+    return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
+
+
+async def delete_variable(request: Request) -> Response:
+    name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
+
+    def work(session: Session, principal: Principal) -> None:
+        config.delete_variable(session, principal, name, var, **scoping)
+
+    await run(request, work, write=True)
+    return Response(status_code=204)
+
+
+# -- secrets ---------------------------------------------------------------------------
+
+
+async def list_secrets(request: Request) -> Response:
+    name, scoping = server_name(request), _scoping(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return {"secrets": config.list_secrets(session, principal, name, **scoping)}
+
+    return _private(json_response(request, await run(request, work)))
+
+
+async def get_secret(request: Request) -> Response:
+    name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return config.get_secret(session, principal, name, secret, **scoping)
+
+    return _private(json_response(request, await run(request, work)))
+
+
+async def put_secret(request: Request) -> Response:
+    name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
+    raw = _value(await json_object(request))
+    if not isinstance(raw, str):
+        raise ValidationFailed("value must be a string", field="value", code="invalid_value")
+    value = SecretValue(raw)
+    del raw
+    keyring = keyring_of(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return config.set_secret(session, keyring, principal, name, secret, value, **scoping)
+
+    view = await run(request, work, write=True)
+    return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
+
+
+async def delete_secret(request: Request) -> Response:
+    name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
+
+    def work(session: Session, principal: Principal) -> None:
+        config.delete_secret(session, principal, name, secret, **scoping)
+
+    await run(request, work, write=True)
+    return Response(status_code=204)
+
+
+# -- effective configuration ---------------------------------------------------------------
+
+
+def _version_for(session: Session, server_name: str, environment: str, version: str | None) -> str:
+    """The release whose configuration runs in ``environment``.
+
+    Until deployments exist the caller names it with ``?version=``; the deployments
+    module will default it to what is deployed in the environment.
+    """
+    if not version:
+        raise ValidationFailed(
+            "give the release with ?version= (until deployments exist)",
+            field="version",
+            code="version_required",
+        )
+    return version
+
+
+def _may_reveal(principal: Principal, name: str, environment: str) -> bool:
+    return (
+        not principal.is_anonymous
+        and principal.has_scope("secrets:read")
+        and principal.covers_server(name)
+        and principal.covers_environment(environment)
+    )
+
+
+async def effective_config(request: Request) -> Response:
+    """Merged variables, plus secrets: plaintext with ``secrets:read`` (journaled), else masked."""
+    name = server_name(request)
+    environment = config.check_environment(request.path_params["env"], field="env")
+    version = request.query_params.get("version") or None
+    reason = request.query_params.get("reason") or None
+    if reason is not None and len(reason) > 500:
+        raise ValidationFailed("reason must be at most 500 characters", field="reason")
+    wants_values = query_bool(request, "reveal", True)
+    keyring = keyring_of(request)
+    principal = await run(request, lambda _s, p: p)
+    reveal = wants_values and _may_reveal(principal, name, environment)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", server=name, environment=environment)
+        release = _version_for(session, name, environment, version)
+        if reveal:
+            return config.reveal_config(session, keyring, principal, name, release, environment, reason)
+        return config.effective_config(session, keyring, name, release, environment, reveal=False)
+
+    return _private(json_response(request, await run(request, work, write=reveal)))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(f"{SERVER}/variables", list_variables, methods=["GET"]),
+        Route(f"{SERVER}/variables/{{var}}", get_variable, methods=["GET"]),
+        Route(f"{SERVER}/variables/{{var}}", put_variable, methods=["PUT"]),
+        Route(f"{SERVER}/variables/{{var}}", delete_variable, methods=["DELETE"]),
+        Route(f"{SERVER}/secrets", list_secrets, methods=["GET"]),
+        Route(f"{SERVER}/secrets/{{secret}}", get_secret, methods=["GET"]),
+        Route(f"{SERVER}/secrets/{{secret}}", put_secret, methods=["PUT"]),
+        Route(f"{SERVER}/secrets/{{secret}}", delete_secret, methods=["DELETE"]),
+        Route(CONFIG, effective_config, methods=["GET"]),
+    ]
+
+
+def install(app: Starlette) -> None:
+    """Load the key ring once (refusing to start without one outside dev mode), add routes."""
+    app.state.keyring = load_app_keyring(app.state.settings)
+    app.router.routes.extend(routes())

@@ -1,0 +1,327 @@
+"""Variables and secrets as services: scoping, resolution order, declarations, write-only
+listing, reveal by scope, and the rules on names, values and permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mcpreg.crypto import KeyRing, SecretValue
+from mcpreg.db.config_tables import Secret
+from mcpreg.db.tables import JournalEntry
+from mcpreg.domain.principal import SYSTEM, Principal
+from mcpreg.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    SecretDecryptFailed,
+    Unauthenticated,
+    ValidationFailed,
+)
+from mcpreg.services import config, releases
+from mcpreg.services.config import MASK
+
+NAME = "io.github.acme/weather"
+RING = KeyRing([("k1", bytes(range(32)))])
+ADMIN = Principal(name="alice", scopes=frozenset({"admin"}), token_id=1)
+READER = Principal(name="rita", scopes=frozenset({"read"}), token_id=2)
+REVEALER = Principal(name="sam", scopes=frozenset({"secrets:read"}), token_id=3)
+PUBLISHER = Principal(name="pat", scopes=frozenset({"publish"}), token_id=4)
+STAGING_DEPLOYER = Principal(name="dora", scopes=frozenset({"deploy"}), environments=("staging",), token_id=5)
+
+
+def weather_doc(version: str = "1.0.0") -> dict[str, Any]:
+    return {
+        "name": NAME,
+        "description": "Weather forecasts",
+        "version": version,
+        "packages": [
+            {
+                "registryType": "npm",
+                "identifier": "@acme/weather-mcp",
+                "version": version,
+                "transport": {"type": "stdio"},
+                "environmentVariables": [
+                    {"name": "API_KEY", "isRequired": True, "isSecret": True},
+                    {"name": "REGION", "isRequired": True},
+                    {"name": "LOG_LEVEL", "default": "info"},
+                    {"name": "OPTIONAL_FLAG"},
+                ],
+            }
+        ],
+        "remotes": [
+            {
+                "type": "streamable-http",
+                "url": "https://weather.example.com/mcp",
+                "headers": [{"name": "X-Api-Key", "isRequired": True, "isSecret": True}],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def weather(session: Session) -> Session:
+    """Two published releases of the weather server."""
+    releases.create_release(session, SYSTEM, weather_doc("1.0.0"))
+    releases.create_release(session, SYSTEM, weather_doc("2.0.0"))
+    session.commit()
+    return session
+
+
+def put_var(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
+    view = config.set_variable(session, ADMIN, NAME, name, value, **where)
+    session.commit()
+    return view
+
+
+def put_secret(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
+    view = config.set_secret(session, RING, ADMIN, NAME, name, SecretValue(value), **where)
+    session.commit()
+    return view
+
+
+# -- resolution order ------------------------------------------------------------------
+
+
+def test_environment_beats_release_and_release_beats_server(weather: Session) -> None:
+    put_var(weather, "REGION", "server-eu")
+    put_var(weather, "REGION", "release-us", version="1.0.0")
+    put_var(weather, "REGION", "prod-ap", environment="prod")
+    put_secret(weather, "API_KEY", "s-server")
+    put_secret(weather, "API_KEY", "s-release", version="1.0.0")
+    put_secret(weather, "API_KEY", "s-prod", environment="prod")
+
+    prod = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=True)
+    staging = config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=True)
+    other_release = config.effective_config(weather, RING, NAME, "2.0.0", "staging", reveal=True)
+    no_environment = config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
+
+    assert prod["variables"]["REGION"] == {"value": "prod-ap", "source": "environment"}
+    assert prod["secrets"]["API_KEY"] == {"value": "s-prod", "source": "environment", "keyId": "k1"}
+    assert staging["variables"]["REGION"] == {"value": "release-us", "source": "release"}
+    assert staging["secrets"]["API_KEY"]["value"] == "s-release"
+    assert other_release["variables"]["REGION"] == {"value": "server-eu", "source": "server"}
+    assert other_release["secrets"]["API_KEY"]["value"] == "s-server"
+    assert no_environment["environment"] is None
+    assert no_environment["variables"]["REGION"]["source"] == "release"
+
+
+def test_a_declared_default_fills_a_name_nothing_sets_and_a_set_value_replaces_it(weather: Session) -> None:
+    before = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
+    assert before["variables"]["LOG_LEVEL"] == {"value": "info", "source": "default"}
+    put_var(weather, "LOG_LEVEL", "debug", environment="prod")
+    after = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
+    assert after["variables"]["LOG_LEVEL"] == {"value": "debug", "source": "environment"}
+    assert "OPTIONAL_FLAG" not in after["variables"]
+
+
+def test_missing_lists_required_declarations_with_no_value_at_any_level(weather: Session) -> None:
+    assert config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)["missing"] == [
+        "API_KEY",
+        "REGION",
+        "X-Api-Key",
+    ]
+    put_var(weather, "REGION", "eu")
+    put_secret(weather, "API_KEY", "k", version="1.0.0")
+    put_secret(weather, "X-Api-Key", "h", environment="prod")
+    assert config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)["missing"] == []
+    assert config.effective_config(weather, RING, NAME, "2.0.0", "prod", reveal=False)["missing"] == [
+        "API_KEY"
+    ]
+    assert config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False)["missing"] == [
+        "X-Api-Key"
+    ]
+
+
+def test_the_effective_config_names_the_canonical_version(weather: Session) -> None:
+    result = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
+    assert (result["server"], result["version"], result["environment"]) == (NAME, "1.0.0", "prod")
+
+
+# -- write-only secrets ----------------------------------------------------------------
+
+
+def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weather: Session) -> None:
+    plaintext = "sk-live-very-distinctive-4242"
+    put_secret(weather, "API_KEY", plaintext)
+    put_secret(weather, "API_KEY", plaintext + "-v2")
+    put_secret(weather, "API_KEY", "other", environment="prod")
+    listed = config.list_secrets(weather, READER, NAME)
+    assert [(s["name"], s["scope"], s["environment"]) for s in listed] == [
+        ("API_KEY", "environment", "prod"),
+        ("API_KEY", "server", None),
+    ]
+    server_row = listed[1]
+    assert set(server_row) == {
+        "name",
+        "scope",
+        "version",
+        "environment",
+        "revision",
+        "keyId",
+        "createdAt",
+        "createdBy",
+        "updatedAt",
+        "updatedBy",
+    }
+    assert server_row["revision"] == 2
+    assert server_row["keyId"] == "k1"
+    assert server_row["updatedBy"] == "alice"
+    text = repr(listed)
+    assert plaintext not in text
+    assert str(len(plaintext + "-v2")) not in [str(v) for v in server_row.values()]
+
+
+def test_masked_config_decrypts_nothing_and_shows_the_mask(weather: Session) -> None:
+    put_secret(weather, "API_KEY", "hidden-value")
+    masked = config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=False)
+    assert masked["secrets"]["API_KEY"] == {"value": MASK, "source": "server", "keyId": "k1"}
+    # Masked reads need no key: a ring without k1 still answers.
+    other_ring = KeyRing([("k9", bytes(range(1, 33)))])
+    assert config.effective_config(weather, other_ring, NAME, "1.0.0", None, reveal=False)["secrets"]
+
+
+def test_reveal_needs_the_secrets_read_scope(weather: Session) -> None:
+    put_secret(weather, "API_KEY", "hidden-value")
+    with pytest.raises(PermissionDenied) as denied:
+        config.reveal_config(weather, RING, READER, NAME, "1.0.0", "prod", "curious")
+    assert denied.value.code == "permission_denied"
+    revealed = config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "prod", "incident 42")
+    assert revealed["secrets"]["API_KEY"]["value"] == "hidden-value"
+
+
+def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -> None:
+    put_secret(weather, "API_KEY", "hidden-value-123")
+    config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "prod", "incident 42")
+    weather.commit()
+    entry = weather.exec(select(JournalEntry).where(JournalEntry.action == "config.reveal")).one()
+    assert (entry.actor, entry.reason, entry.server_name, entry.environment) == (
+        "sam",
+        "incident 42",
+        NAME,
+        "prod",
+    )
+    dump = repr([(e.before, e.after, e.reason) for e in weather.exec(select(JournalEntry))])
+    assert "hidden-value-123" not in dump
+
+
+def test_deleting_a_secret_removes_it_from_the_config(weather: Session) -> None:
+    put_secret(weather, "API_KEY", "v")
+    config.delete_secret(weather, ADMIN, NAME, "API_KEY")
+    weather.commit()
+    assert config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)["secrets"] == {}
+    with pytest.raises(NotFound) as missing:
+        config.delete_secret(weather, ADMIN, NAME, "API_KEY")
+    assert missing.value.code == "secret_not_found"
+
+
+def test_a_variable_round_trips_through_get_list_and_delete(weather: Session) -> None:
+    put_var(weather, "REGION", "eu", version="2.0.0")
+    got = config.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
+    assert (got["value"], got["scope"], got["version"], got["revision"]) == ("eu", "release", "2.0.0", 1)
+    assert [v["name"] for v in config.list_variables(weather, READER, NAME, version="2.0.0")] == ["REGION"]
+    assert config.list_variables(weather, READER, NAME, version="1.0.0") == []
+    config.delete_variable(weather, ADMIN, NAME, "REGION", version="2.0.0")
+    weather.commit()
+    with pytest.raises(NotFound) as missing:
+        config.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
+    assert missing.value.code == "variable_not_found"
+
+
+# -- tampering -----------------------------------------------------------------------------
+
+
+def test_a_ciphertext_swapped_between_rows_fails_with_a_clear_error(weather: Session) -> None:
+    put_secret(weather, "API_KEY", "first")
+    put_secret(weather, "X-Api-Key", "second")
+    rows = {r.name: r for r in weather.exec(select(Secret))}
+    a, b = rows["API_KEY"], rows["X-Api-Key"]
+    weather.execute(sa.update(Secret).where(Secret.id == a.id).values(ciphertext=b.ciphertext))  # type: ignore[arg-type]
+    weather.commit()
+    with pytest.raises(SecretDecryptFailed) as failed:
+        config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
+    assert failed.value.code == "secret_decrypt_failed"
+    assert failed.value.field == "API_KEY"
+    assert "second" not in repr(failed.value) and "second" not in failed.value.detail
+
+
+# -- rules on input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["1ABC", "has space", "BAD-NAME", "dot.ted", "", "A" * 129])
+def test_a_name_that_is_not_an_environment_variable_name_is_refused(weather: Session, bad: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        config.set_variable(weather, ADMIN, NAME, bad, "x")
+    assert (refused.value.code, refused.value.field) == ("invalid_name", "name")
+
+
+def test_a_header_name_is_accepted_only_when_a_release_declares_it(weather: Session) -> None:
+    assert put_secret(weather, "X-Api-Key", "h", version="1.0.0")["name"] == "X-Api-Key"
+    with pytest.raises(ValidationFailed):
+        config.set_secret(weather, RING, ADMIN, NAME, "X-Other-Key", SecretValue("h"))
+
+
+@pytest.mark.parametrize("bad", [None, 42, ["x"], {"v": 1}, "x" * 65537])
+def test_a_value_must_be_a_string_of_bounded_length(weather: Session, bad: object) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        config.set_variable(weather, ADMIN, NAME, "REGION", bad)
+    assert refused.value.field == "value"
+
+
+@pytest.mark.parametrize("bad", ["Prod", "1prod", "prod_eu", "", "p" * 33, "prod eu"])
+def test_an_environment_must_be_a_lowercase_slug(weather: Session, bad: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        config.set_variable(weather, ADMIN, NAME, "REGION", "x", environment=bad)
+    assert (refused.value.code, refused.value.field) == ("invalid_environment", "environment")
+
+
+def test_a_version_that_does_not_exist_is_not_found(weather: Session) -> None:
+    with pytest.raises(NotFound) as missing:
+        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="9.9.9")
+    assert (missing.value.code, missing.value.field) == ("version_not_found", "version")
+    with pytest.raises(NotFound) as no_server:
+        config.set_variable(weather, ADMIN, "io.github.acme/none", "REGION", "x")
+    assert no_server.value.code == "server_not_found"
+
+
+def test_version_and_environment_together_are_ambiguous(weather: Session) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="1.0.0", environment="prod")
+    assert refused.value.code == "ambiguous_scope"
+
+
+def test_a_name_is_either_a_variable_or_a_secret_of_a_server(weather: Session) -> None:
+    put_var(weather, "REGION", "eu")
+    with pytest.raises(Conflict) as taken:
+        config.set_secret(weather, RING, ADMIN, NAME, "REGION", SecretValue("x"), environment="prod")
+    assert taken.value.code == "name_is_variable"
+
+
+def test_a_name_declared_secret_cannot_be_stored_as_a_plain_variable(weather: Session) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        config.set_variable(weather, ADMIN, NAME, "API_KEY", "would-be-plaintext")
+    assert refused.value.code == "declared_secret"
+
+
+# -- permissions ---------------------------------------------------------------------------
+
+
+def test_publishers_configure_servers_and_releases_deployers_their_environments(weather: Session) -> None:
+    assert config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu")["updatedBy"] == "pat"
+    with pytest.raises(PermissionDenied):
+        config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="prod")
+    assert config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="staging")
+    with pytest.raises(PermissionDenied) as denied:
+        config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="prod")
+    assert denied.value.code == "environment_denied"
+    with pytest.raises(PermissionDenied):
+        config.set_variable(weather, READER, NAME, "REGION", "eu")
+
+
+def test_anonymous_callers_cannot_list_configuration(weather: Session) -> None:
+    anonymous = Principal(name="anonymous")
+    with pytest.raises(Unauthenticated):
+        config.list_variables(weather, anonymous, NAME)
