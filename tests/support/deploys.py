@@ -54,7 +54,9 @@ def ok(session: Session, call: Callable[..., T], *args: Any, **kwargs: Any) -> T
     return result
 
 
-def refused(session: Session, code: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> RegistryError:
+def refused(
+    session: Session, code: str, call: Callable[..., Any], *args: Any, **kwargs: Any
+) -> RegistryError:
     """Assert the call is refused with ``code``; roll its transaction back."""
     with pytest.raises(RegistryError) as caught:
         call(session, *args, **kwargs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -24,29 +25,29 @@ log = logging.getLogger("mcpreg.cache")
 
 
 class ResponseCache:
-    """Bounded LRU of (method, path, query) -> rendered JSON bytes."""
+    """Bounded LRU of (path, query) -> rendered JSON bytes and their ETag."""
 
     def __init__(self, max_entries: int = 4096) -> None:
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self._max = max_entries
         self.generation = -1
         self.epoch = 0  # moves on every invalidation; a render from an older epoch is not stored
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> bytes | None:
-        body = self._entries.get(key)
-        if body is None:
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        entry = self._entries.get(key)
+        if entry is None:
             self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return body
+        return entry
 
-    def put(self, key: str, body: bytes, epoch: int) -> None:
+    def put(self, key: str, entry: tuple[bytes, str], epoch: int) -> None:
         if epoch != self.epoch:
             return  # rendered from an older state than the cache now holds
-        self._entries[key] = body
+        self._entries[key] = entry
         if len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
@@ -59,14 +60,21 @@ class ResponseCache:
             self.invalidate()
             self.generation = generation
 
-    async def cached(self, key: str, render: Callable[[], Awaitable[bytes]]) -> bytes:
-        body = self.get(key)
-        if body is not None:
-            return body
+    async def cached(self, key: str, render: Callable[[], Awaitable[bytes]]) -> tuple[bytes, str]:
+        """The cached (body, ETag) for ``key``, rendering and storing it on a miss."""
+        entry = self.get(key)
+        if entry is not None:
+            return entry
         epoch = self.epoch
         body = await render()
-        self.put(key, body, epoch)
-        return body
+        entry = (body, etag_for(body))
+        self.put(key, entry, epoch)
+        return entry
+
+
+def etag_for(body: bytes) -> str:
+    """A strong validator for a response body."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
 async def watch_generation(engine: sa.Engine, cache: ResponseCache, interval: float) -> None:

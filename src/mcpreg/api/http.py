@@ -6,7 +6,6 @@ result into JSON. Reads carry an ``ETag`` and answer ``If-None-Match`` with 304.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.api.cache import etag_for
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -82,10 +82,6 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
 def _cache_control(request: Request) -> str:
     max_age = settings_of(request).cache_max_age
     return f"public, max-age={max_age}" if max_age > 0 else "no-cache"
@@ -99,11 +95,11 @@ def json_response(
 
 
 def bytes_response(
-    request: Request | None, body: bytes, *, status: int = 200, cacheable: bool = False
+    request: Request | None, body: bytes, *, status: int = 200, cacheable: bool = False, etag: str | None = None
 ) -> Response:
     headers: dict[str, str] = {}
     if cacheable and request is not None and status == 200:
-        tag = etag_for(body)
+        tag = etag or etag_for(body)
         headers["ETag"] = tag
         headers["Cache-Control"] = _cache_control(request)
         headers["Vary"] = "Authorization, X-Client-Id"

@@ -31,17 +31,20 @@ from mcpreg.services.views import server_response
 SERVER = "/servers/{namespace}/{server}"
 
 
-async def cached_read(request: Request, render: Any) -> Response:
-    """Serve an anonymous read from the response cache; authenticated reads bypass it."""
+async def cached_read(request: Request, render: Any, *, vary: str = "") -> Response:
+    """Serve an anonymous read from the response cache; authenticated reads bypass it.
+
+    ``vary`` adds whatever else the answer depends on (e.g. the routed client id).
+    """
     if request.headers.get("authorization"):
         return bytes_response(request, orjson.dumps(await run(request, render)), cacheable=True)
-    key = request.url.path + "?" + str(request.query_params)
+    key = f"{request.url.path}?{request.query_params}#{vary}"
 
     async def _render() -> bytes:
         return orjson.dumps(await run(request, render))
 
-    body = await request.app.state.cache.cached(key, _render)
-    return bytes_response(request, body, cacheable=True)
+    body, etag = await request.app.state.cache.cached(key, _render)
+    return bytes_response(request, body, cacheable=True, etag=etag)
 
 
 async def list_servers(request: Request) -> Response:

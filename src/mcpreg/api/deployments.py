@@ -1,0 +1,232 @@
+"""Deploy, promote, approve, roll out, roll back, resolve and history, over HTTP.
+
+Every write runs in one transaction through ``api.http.run`` (which also drops this
+replica's response cache); other replicas see the change at their next generation
+poll. Reads here go to the database directly, so they are never stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mcpreg.api.http import json_object, json_response, query_int, run, server_name
+from mcpreg.db.deploy_tables import Deployment
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import ValidationFailed
+from mcpreg.services import config, deploy_history, deployments, environments, releases, rollouts, routing
+from mcpreg.services.deploy_requests import parse_deploy, parse_notes, parse_promote
+from mcpreg.services.deploy_state import find_state, state_view, states_of
+from mcpreg.services.tokens import require
+
+ENV = "/api/environments/{env}"
+TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"
+SERVER = "/api/servers/{namespace}/{server}"
+
+
+async def optional_object(request: Request) -> dict[str, Any]:
+    """The JSON object body, or ``{}`` when the request has no body at all."""
+    if not (await request.body()).strip():
+        return {}
+    return await json_object(request)
+
+
+def _current(session: Session, deployment: Deployment) -> dict[str, Any]:
+    """A deployment and what runs on its target now."""
+    env = environments.get_environment(session, deployment.environment)
+    server = releases.get_server(session, deployment.server_name)
+    return {
+        "deployment": deployments.deployment_view(deployment),
+        "current": state_view(find_state(session, server, env), env, server.name),
+    }
+
+
+async def deploy(request: Request) -> Response:
+    env = request.path_params["env"]
+    plan = parse_deploy(await json_object(request))
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return _current(session, deployments.deploy(session, principal, env, plan))
+
+    return json_response(request, await run(request, work, write=True), status=201)
+
+
+async def promote(request: Request) -> Response:
+    name, version = server_name(request), request.path_params["version"]
+    plan = parse_promote(await json_object(request))
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return _current(session, deployments.promote(session, principal, name, version, plan))
+
+    return json_response(request, await run(request, work, write=True), status=201)
+
+
+async def list_deployments(request: Request) -> Response:
+    env = request.path_params["env"]
+    state = request.query_params.get("state") or None
+    server = request.query_params.get("server") or None
+    limit = query_int(request, "limit", 100, 1, 500)
+    if state is not None and state not in deployments.STATES:
+        raise ValidationFailed(f"state is one of {', '.join(deployments.STATES)}", field="state")
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", environment=env)
+        rows = deployments.list_deployments(session, env, state=state, server=server, limit=limit)
+        return {"deployments": [deployments.deployment_view(d) for d in rows]}
+
+    return json_response(request, await run(request, work))
+
+
+async def get_deployment(request: Request) -> Response:
+    env, deployment_id = request.path_params["env"], request.path_params["id"]
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", environment=env)
+        return _current(session, deployments.get_deployment(session, env, deployment_id))
+
+    return json_response(request, await run(request, work))
+
+
+def decision(decide: Callable[..., Deployment]) -> Callable[[Request], Awaitable[Response]]:
+    """The handler that approves or cancels a waiting deployment."""
+
+    async def handler(request: Request) -> Response:
+        env, deployment_id = request.path_params["env"], request.path_params["id"]
+        notes = parse_notes(await optional_object(request))
+
+        def work(session: Session, principal: Principal) -> dict[str, Any]:
+            return _current(session, decide(session, principal, env, deployment_id, notes=notes))
+
+        return json_response(request, await run(request, work, write=True))
+
+    return handler
+
+
+async def get_rollout(request: Request) -> Response:
+    env, name = request.path_params["env"], server_name(request)
+
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        environment = environments.get_environment(session, env)
+        server = releases.get_server(session, name)
+        return state_view(find_state(session, server, environment), environment, server.name)
+
+    return json_response(request, await run(request, work))
+
+
+def rollout_action(action: str) -> Callable[[Request], Awaitable[Response]]:
+    """The handler for one rollout action: promote, pause, resume or abort."""
+
+    async def handler(request: Request) -> Response:
+        env, name = request.path_params["env"], server_name(request)
+        body = await optional_object(request)
+        full = body.pop("full", False) if action == "promote" else False
+        if not isinstance(full, bool):
+            raise ValidationFailed("full must be true or false", field="full")
+        notes = parse_notes(body)
+
+        def work(session: Session, principal: Principal) -> dict[str, Any]:
+            state = rollouts.transition(session, principal, name, env, action, full=full, notes=notes)
+            return state_view(state, environments.get_environment(session, env), name)
+
+        return json_response(request, await run(request, work, write=True))
+
+    return handler
+
+
+async def rollback(request: Request) -> Response:
+    env, name = request.path_params["env"], server_name(request)
+    body = await optional_object(request)
+    version = body.pop("version", None)
+    if version is not None and not isinstance(version, str):
+        raise ValidationFailed("version must be a string", field="version")
+    notes = parse_notes(body)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        state = rollouts.rollback(session, principal, name, env, version=version, notes=notes)
+        return state_view(state, environments.get_environment(session, env), name)
+
+    return json_response(request, await run(request, work, write=True))
+
+
+async def resolve(request: Request) -> Response:
+    """Which release this client gets, and its effective configuration (secrets masked)."""
+    env, name = request.path_params["env"], server_name(request)
+    client = request.query_params.get("client") or request.headers.get("x-client-id") or None
+    keyring = request.app.state.keyring
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", server=name, environment=env)
+        resolution = routing.resolve(session, name, env, client)
+        body = resolution.view()
+        body["config"] = config.effective_config(
+            session, keyring, name, resolution.release.version, env, reveal=False
+        )
+        return body
+
+    return json_response(request, await run(request, work))
+
+
+def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
+    return {"events": page.events, "metadata": {"count": len(page.events), "nextCursor": page.next_cursor}}
+
+
+async def server_history(request: Request) -> Response:
+    env, name = request.path_params["env"], server_name(request)
+    limit = query_int(request, "limit", 100, 1, 500)
+    params = request.query_params
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", server=name, environment=env)
+        environment = environments.get_environment(session, env)
+        server = releases.get_server(session, name)
+        page = deploy_history.history(
+            session,
+            environment,
+            server_id=server.id,
+            cursor=params.get("cursor"),
+            limit=limit,
+            action=params.get("action"),
+        )
+        return history_body(page)
+
+    return json_response(request, await run(request, work))
+
+
+async def where(request: Request) -> Response:
+    """What runs of one server in every environment, in promotion order."""
+    name = server_name(request)
+
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        server = releases.get_server(session, name)
+        states = states_of(session, server)
+        return {
+            "server": server.name,
+            "environments": [
+                state_view(states.get(env.id or 0), env, server.name)
+                for env in environments.list_environments(session)
+            ],
+        }
+
+    return json_response(request, await run(request, work))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(f"{ENV}/deployments", deploy, methods=["POST"]),
+        Route(f"{ENV}/deployments", list_deployments, methods=["GET"]),
+        Route(f"{ENV}/deployments/{{id:int}}", get_deployment, methods=["GET"]),
+        Route(f"{ENV}/deployments/{{id:int}}/approve", decision(deployments.approve), methods=["POST"]),
+        Route(f"{ENV}/deployments/{{id:int}}/cancel", decision(deployments.cancel), methods=["POST"]),
+        Route(f"{TARGET}/rollout", get_rollout, methods=["GET"]),
+        *(Route(f"{TARGET}/rollout/{a}", rollout_action(a), methods=["POST"]) for a in rollouts.TRANSITIONS),
+        Route(f"{TARGET}/rollback", rollback, methods=["POST"]),
+        Route(f"{TARGET}/resolve", resolve, methods=["GET"]),
+        Route(f"{TARGET}/history", server_history, methods=["GET"]),
+        Route(f"{SERVER}/versions/{{version}}/promote", promote, methods=["POST"]),
+        Route(f"{SERVER}/deployments", where, methods=["GET"]),
+    ]

@@ -1,0 +1,164 @@
+"""Environments under ``/api/environments``, and the feature's installation.
+
+``install`` adds these routes, the deployment routes (``api.deployments``), the
+environment views of the official API (``api.env_views``), and the scheduler loop:
+on every replica with background work enabled, every ``scheduler_interval`` seconds,
+it takes due rollout steps and starts due scheduled deployments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mcpreg.api import deployments, env_views
+from mcpreg.api.http import json_object, json_response, query_int, run
+from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.principal import Principal
+from mcpreg.services import deploy_history, environments, scheduler
+from mcpreg.services.deploy_state import state_view, states_in
+from mcpreg.services.tokens import require
+
+log = logging.getLogger("mcpreg.scheduler")
+ENV = "/api/environments/{env}"
+
+
+async def list_environments(request: Request) -> Response:
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        return {
+            "environments": [
+                environments.environment_view(e) for e in environments.list_environments(session)
+            ]
+        }
+
+    return json_response(request, await run(request, work))
+
+
+async def create_environment(request: Request) -> Response:
+    body = await json_object(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return environments.environment_view(environments.create_environment(session, principal, body))
+
+    return json_response(request, await run(request, work, write=True), status=201)
+
+
+async def get_environment(request: Request) -> Response:
+    name = request.path_params["env"]
+
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        return environments.environment_view(environments.get_environment(session, name))
+
+    return json_response(request, await run(request, work))
+
+
+async def update_environment(request: Request) -> Response:
+    name = request.path_params["env"]
+    body = await json_object(request)
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        return environments.environment_view(environments.update_environment(session, principal, name, body))
+
+    return json_response(request, await run(request, work, write=True))
+
+
+async def deployed_servers(request: Request) -> Response:
+    """Everything that runs in one environment, with its rollout."""
+    name = request.path_params["env"]
+
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        env = environments.get_environment(session, name)
+        return {
+            "environment": env.name,
+            "servers": [state_view(s, env, s.server_name) for s in states_in(session, env)],
+        }
+
+    return json_response(request, await run(request, work))
+
+
+async def environment_history(request: Request) -> Response:
+    name = request.path_params["env"]
+    limit = query_int(request, "limit", 100, 1, 500)
+    params = request.query_params
+
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        require(principal, "read", environment=name)
+        env = environments.get_environment(session, name)
+        page = deploy_history.history(
+            session, env, cursor=params.get("cursor"), limit=limit, action=params.get("action")
+        )
+        return history_body(page)
+
+    return json_response(request, await run(request, work))
+
+
+def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
+    return {"events": page.events, "metadata": {"count": len(page.events), "nextCursor": page.next_cursor}}
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/environments", list_environments, methods=["GET"]),
+        Route("/api/environments", create_environment, methods=["POST"]),
+        Route(ENV, get_environment, methods=["GET"]),
+        Route(ENV, update_environment, methods=["PATCH"]),
+        Route(f"{ENV}/servers", deployed_servers, methods=["GET"]),
+        Route(f"{ENV}/history", environment_history, methods=["GET"]),
+    ]
+
+
+def run_scheduler_once(engine: sa.Engine) -> scheduler.TickReport:
+    """One pass: a cheap read first, so an idle replica never takes a write lock."""
+    with unit_of_work(engine) as session:
+        if not scheduler.due(session):
+            return scheduler.TickReport()
+    with unit_of_work(engine, write=True) as session:
+        return scheduler.tick(session)
+
+
+async def scheduler_loop(app: Starlette) -> None:
+    interval = app.state.settings.scheduler_interval
+    while True:
+        try:
+            report = await run_in_threadpool(run_scheduler_once, app.state.engine)
+            if report.changed:
+                app.state.cache.invalidate()
+                log.info(
+                    "scheduler: %d steps, %d deployments started, %d failed",
+                    report.steps,
+                    report.deployments,
+                    report.failed,
+                )
+        except Exception as exc:  # keep the clock running; the next pass retries
+            log.error("scheduler pass failed: %s: %s", type(exc).__name__, exc)
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def scheduler_hook(app: Starlette) -> AsyncIterator[None]:
+    if not app.state.background:
+        yield
+        return
+    task = asyncio.create_task(scheduler_loop(app))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def install(app: Starlette) -> None:
+    app.router.routes.extend([*routes(), *deployments.routes(), *env_views.routes()])
+    app.state.lifespan_hooks.append(scheduler_hook)

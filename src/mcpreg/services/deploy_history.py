@@ -1,0 +1,203 @@
+"""The deployment history: one append-only event per change, mirrored into the journal.
+
+``record_event`` is the only writer. It bumps the state row's ``version`` and stores
+it as the event's ``seq``, so the events of one (server, environment) are numbered
+1, 2, 3, ... without gaps, and a change without its event cannot commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlmodel import Session, select
+
+from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
+from mcpreg.db.tables import Release
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import ValidationFailed
+from mcpreg.services import journal
+from mcpreg.services.deploy_state import Snapshot, number
+from mcpreg.services.views import iso
+
+ACTIONS = (
+    "deploy",
+    "promote",
+    "request",
+    "schedule",
+    "approve",
+    "cancel",
+    "fail",
+    "step",
+    "complete",
+    "pause",
+    "resume",
+    "abort",
+    "rollback",
+)
+_LKG_WINDOW = 500
+"""How many recent events ``last_known_good`` looks back through."""
+
+
+def _replaced(before: Snapshot, state: DeploymentState) -> str | None:
+    if before.stable != state.stable_version:
+        return before.stable
+    if before.canary is not None and before.canary != state.canary_version:
+        return before.canary
+    return None
+
+
+def record_event(
+    session: Session,
+    state: DeploymentState,
+    env: Environment,
+    actor: Principal | str,
+    action: str,
+    before: Snapshot,
+    now: datetime,
+    *,
+    version: str | None = None,
+    strategy: str | None = None,
+    deployment: Deployment | None = None,
+    notes: str | None = None,
+    replaced: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> DeploymentEvent:
+    """Append one event for ``state`` (already changed) and the matching journal entry."""
+    assert action in ACTIONS, action
+    actor_name = actor if isinstance(actor, str) else actor.name
+    state.version += 1
+    state.updated_at = now
+    event = DeploymentEvent(
+        server_id=state.server_id,
+        server_name=state.server_name,
+        environment_id=state.environment_id,
+        environment=env.name,
+        seq=state.version,
+        at=now,
+        actor=actor_name,
+        action=action,
+        version=version,
+        replaced=replaced if replaced is not None else _replaced(before, state),
+        stable_version=state.stable_version,
+        canary_version=state.canary_version,
+        canary_weight=state.canary_weight,
+        strategy=strategy if strategy is not None else (deployment.strategy if deployment else None),
+        rollout_id=state.rollout_id,
+        deployment_id=deployment.id if deployment else None,
+        from_environment=deployment.from_environment if deployment else None,
+        forced=deployment.forced if deployment else False,
+        notes=notes if notes is not None else (deployment.notes if deployment else None),
+        detail=orjson.dumps(detail).decode() if detail else None,
+    )
+    session.add(state)
+    session.add(event)
+    session.flush()
+    if before.stable != state.stable_version:
+        state.last_known_good = last_known_good(session, state)
+        session.add(state)
+    view = event_view(event)
+    journal.record(
+        session,
+        actor_name,
+        f"deploy.{action}",
+        server_name=state.server_name,
+        version=version,
+        environment=env.name,
+        before={"stable": before.stable, "canary": before.canary, "weight": number(before.weight)},
+        after={k: v for k, v in view.items() if k not in ("id", "at", "actor", "server", "environment")},
+        reason=event.notes,
+    )
+    return event
+
+
+def last_known_good(session: Session, state: DeploymentState) -> str | None:
+    """The most recent earlier stable version not rolled back from since, and not deleted.
+
+    Walking the history newest first, every version a rollback or an abort replaced
+    from then on is suspect; the first other stable version met is the answer.
+    """
+    events = session.exec(
+        select(DeploymentEvent)
+        .where(
+            DeploymentEvent.server_id == state.server_id,
+            DeploymentEvent.environment_id == state.environment_id,
+        )
+        .order_by(DeploymentEvent.seq.desc())  # type: ignore[attr-defined]
+        .limit(_LKG_WINDOW)
+    )
+    suspect: set[str] = set()
+    for event in events:
+        if event.action in ("rollback", "abort") and event.replaced:
+            suspect.add(event.replaced)
+        if event.action == "abort" and event.version:
+            suspect.add(event.version)
+        candidate = event.stable_version
+        if candidate is None or candidate == state.stable_version or candidate in suspect:
+            continue
+        status = session.exec(
+            select(Release.status).where(Release.server_id == state.server_id, Release.version == candidate)
+        ).first()
+        if status in ("active", "deprecated"):
+            return candidate
+        suspect.add(candidate)
+    return None
+
+
+def event_view(event: DeploymentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "seq": event.seq,
+        "at": iso(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "server": event.server_name,
+        "environment": event.environment,
+        "version": event.version,
+        "replaced": event.replaced,
+        "stable": event.stable_version,
+        "canary": event.canary_version,
+        "weight": number(event.canary_weight),
+        "strategy": event.strategy,
+        "rolloutId": event.rollout_id,
+        "deploymentId": event.deployment_id,
+        "fromEnvironment": event.from_environment,
+        "forced": event.forced,
+        "notes": event.notes,
+        "detail": orjson.loads(event.detail) if event.detail else None,
+    }
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def history(
+    session: Session,
+    env: Environment,
+    *,
+    server_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+    action: str | None = None,
+) -> HistoryPage:
+    """Events of an environment (or of one server there), newest first."""
+    query = select(DeploymentEvent).where(DeploymentEvent.environment_id == env.id)
+    if server_id is not None:
+        query = query.where(DeploymentEvent.server_id == server_id)
+    if action is not None:
+        if action not in ACTIONS:
+            raise ValidationFailed(f"action is one of {', '.join(ACTIONS)}", field="action")
+        query = query.where(DeploymentEvent.action == action)
+    if cursor:
+        if not cursor.isdigit():
+            raise ValidationFailed("cursor must be the value of a previous nextCursor", field="cursor")
+        query = query.where(DeploymentEvent.id < int(cursor))  # type: ignore[operator]
+    rows = list(session.exec(query.order_by(DeploymentEvent.id.desc()).limit(limit + 1)))  # type: ignore[union-attr]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return HistoryPage([event_view(r) for r in rows], str(rows[-1].id) if more and rows else None)

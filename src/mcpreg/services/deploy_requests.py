@@ -1,0 +1,131 @@
+"""Reading deploy and promote request bodies into a checked ``DeployRequest``.
+
+Every refusal names its field: ``strategy``, ``weight``, ``steps[1].pause``,
+``scheduled_at``, and so on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mcpreg.domain.rollout import Step, canary_plan, parse_steps
+from mcpreg.errors import ValidationFailed
+
+STRATEGIES = ("immediate", "canary", "staged")
+MAX_NOTES = 2000
+_COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt"}
+DEPLOY_FIELDS = frozenset({"server", "version", *_COMMON})
+PROMOTE_FIELDS = frozenset({"from", "to", "force", *_COMMON})
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """A checked request. ``steps`` is the full plan (a canary is ``[weight:manual, 100]``)."""
+
+    strategy: str = "immediate"
+    steps: tuple[Step, ...] = ()
+    notes: str | None = None
+    scheduled_at: datetime | None = None
+    server: str | None = None
+    version: str | None = None
+    source: str | None = None
+    target: str | None = None
+    force: bool = False
+
+
+def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed(f"{key} is required: a non-empty string", field=key)
+    return value.strip()
+
+
+def _notes(body: dict[str, Any]) -> str | None:
+    notes = body.get("notes")
+    if notes is not None and (not isinstance(notes, str) or len(notes) > MAX_NOTES):
+        raise ValidationFailed(f"notes is a string of at most {MAX_NOTES} characters", field="notes")
+    return notes or None
+
+
+def parse_notes(body: dict[str, Any], allowed: frozenset[str] = frozenset({"notes"})) -> str | None:
+    """The optional ``notes`` of a body that carries nothing else of its own."""
+    _refuse_unknown(body, allowed)
+    return _notes(body)
+
+
+def _refuse_unknown(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    for key in body:
+        if key not in allowed:
+            raise ValidationFailed(f"unknown field {key!r}", field=key, code="unknown_field")
+
+
+def parse_datetime(value: object, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed(f"{field} needs a time zone (e.g. Z)", field=field)
+    return parsed
+
+
+def _plan(body: dict[str, Any]) -> tuple[str, tuple[Step, ...]]:
+    strategy = body.get("strategy", "immediate")
+    if strategy not in STRATEGIES:
+        raise ValidationFailed(
+            f"strategy is one of {', '.join(STRATEGIES)}", field="strategy", code="invalid_strategy"
+        )
+    weight, steps = body.get("weight"), body.get("steps")
+    if strategy != "canary" and weight is not None:
+        raise ValidationFailed("weight is for the canary strategy; staged rollouts use steps", field="weight")
+    if strategy != "staged" and steps is not None:
+        raise ValidationFailed("steps are for the staged strategy", field="steps")
+    if strategy == "canary":
+        if weight is None:
+            raise ValidationFailed("a canary needs a weight (percent of clients)", field="weight")
+        return strategy, canary_plan(weight)
+    if strategy == "staged":
+        if steps is None:
+            raise ValidationFailed("a staged rollout needs steps", field="steps")
+        return strategy, parse_steps(steps)
+    return strategy, ()
+
+
+def _common(body: dict[str, Any]) -> dict[str, Any]:
+    strategy, steps = _plan(body)
+    key = "scheduledAt" if "scheduledAt" in body else "scheduled_at"
+    raw = body.get(key)
+    return {
+        "strategy": strategy,
+        "steps": steps,
+        "notes": _notes(body),
+        "scheduled_at": None if raw is None else parse_datetime(raw, key),
+    }
+
+
+def parse_deploy(body: dict[str, Any]) -> DeployRequest:
+    """``{server, version, strategy, weight | steps, notes, scheduled_at}``."""
+    _refuse_unknown(body, DEPLOY_FIELDS)
+    server = _string(body, "server", required=True)
+    version = _string(body, "version", required=True)
+    return DeployRequest(server=server, version=version, **_common(body))
+
+
+def parse_promote(body: dict[str, Any]) -> DeployRequest:
+    """``{from, to, force, strategy, weight | steps, notes, scheduled_at}``."""
+    _refuse_unknown(body, PROMOTE_FIELDS)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise ValidationFailed("force must be true or false", field="force")
+    return DeployRequest(
+        source=_string(body, "from", required=True),
+        target=_string(body, "to", required=False),
+        force=force,
+        **_common(body),
+    )

@@ -1,0 +1,382 @@
+"""Deploy and promote requests: checked, then applied, held for approval, or scheduled.
+
+A request names a release and a strategy (``immediate``, ``canary`` with a
+``weight``, ``staged`` with ``steps``). In an environment that requires approval it
+waits as ``pending_approval`` until a different principal approves it; with a future
+``scheduled_at`` it waits as ``scheduled`` for the scheduler. ``apply`` is where every
+path ends: it runs on the locked state row and records the event.
+
+The first release deployed to an environment has nothing to canary against, so a
+``canary`` or ``staged`` request there goes straight to stable (as Argo Rollouts
+does); the event shows ``strategy: immediate`` and the requested one in its detail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
+from mcpreg.db.tables import Release, Server
+from mcpreg.db.types import utcnow
+from mcpreg.domain import rollout as machine
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import Conflict, NoDeployment, NotFound, PermissionDenied
+from mcpreg.services.deploy_history import record_event
+from mcpreg.services.deploy_requests import DeployRequest
+from mcpreg.services.deploy_state import (
+    cancel_rollout,
+    find_state,
+    is_rolling_out,
+    lock_state,
+    plan_of,
+    plan_text,
+    set_stable,
+    snapshot,
+    store_rollout,
+)
+from mcpreg.services.environments import (
+    between,
+    check_deployable,
+    get_environment,
+    next_environment,
+    require_deploy,
+)
+from mcpreg.services.releases import get_release, get_server
+from mcpreg.services.views import iso
+
+STATES = ("pending_approval", "scheduled", "applied", "cancelled", "failed")
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Where a promotion comes from and whether it skips environments on its way."""
+
+    source: Environment
+    skipped: tuple[str, ...]
+
+
+def deployment_view(d: Deployment) -> dict[str, Any]:
+    steps = plan_of(d.plan)
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "server": d.server_name,
+        "environment": d.environment,
+        "version": d.version,
+        "strategy": d.strategy,
+        "weight": steps[0].to_dict()["weight"] if d.strategy == "canary" and steps else None,
+        "steps": [s.to_dict() for s in steps] if d.strategy == "staged" else None,
+        "notes": d.notes,
+        "from": d.from_environment,
+        "forced": d.forced,
+        "state": d.state,
+        "requestedBy": d.requested_by,
+        "requestedAt": iso(d.requested_at),
+        "approvedBy": d.approved_by,
+        "approvedAt": iso(d.approved_at),
+        "scheduledAt": iso(d.scheduled_at),
+        "appliedAt": iso(d.applied_at),
+        "rolloutId": d.rollout_id,
+        "failure": d.failure,
+    }
+
+
+def deploy(
+    session: Session,
+    principal: Principal,
+    env_name: str,
+    request: DeployRequest,
+    *,
+    now: datetime | None = None,
+) -> Deployment:
+    """Deploy ``request.version`` of ``request.server`` to an environment."""
+    assert request.server is not None and request.version is not None
+    return _submit(session, principal, get_environment(session, env_name), request, None, now or utcnow())
+
+
+def promote(
+    session: Session,
+    principal: Principal,
+    server_name: str,
+    version: str,
+    request: DeployRequest,
+    *,
+    now: datetime | None = None,
+) -> Deployment:
+    """Deploy to ``request.to`` (default: the next environment) what runs in ``request.source``."""
+    assert request.source is not None
+    source = get_environment(session, request.source, field="from")
+    if request.target is None:
+        target = next_environment(session, source)
+        if target is None:
+            raise Conflict(f"{source.name!r} is the last environment", field="to", code="no_next_environment")
+    else:
+        target = get_environment(session, request.target, field="to")
+    if target.position <= source.position:
+        raise Conflict(
+            f"promotion goes forward: {target.name!r} does not come after {source.name!r}",
+            field="to",
+            code="promotion_not_forward",
+        )
+    skipped = tuple(e.name for e in between(session, source, target))
+    if skipped and not request.force:
+        raise Conflict(
+            f"promoting from {source.name!r} to {target.name!r} skips {', '.join(skipped)}; "
+            "send force: true to do it anyway",
+            field="force",
+            code="promotion_skips_environment",
+            extra={"skipped": list(skipped)},
+        )
+    server = get_server(session, server_name)
+    state = find_state(session, server, source)
+    if state is None or state.stable_version is None:
+        raise NoDeployment(f"nothing of {server.name} is deployed in {source.name}", field="from")
+    release = get_release(session, server, version)
+    if state.stable_release_id != release.id:
+        raise Conflict(
+            f"{server.name}@{release.version} is not what runs in {source.name} ({state.stable_version})",
+            field="version",
+            code="version_not_deployed",
+        )
+    named = replace(request, server=server.name, version=release.version)
+    return _submit(session, principal, target, named, Promotion(source, skipped), now or utcnow())
+
+
+def _submit(
+    session: Session,
+    principal: Principal,
+    env: Environment,
+    request: DeployRequest,
+    promotion: Promotion | None,
+    now: datetime,
+) -> Deployment:
+    assert request.server is not None and request.version is not None
+    server = get_server(session, request.server)
+    require_deploy(principal, env, server.name)
+    release = get_release(session, server, request.version)
+    check_deployable(release, env)
+    state = lock_state(session, server, env)
+    deployment = Deployment(
+        kind="promotion" if promotion else "deploy",
+        server_id=server.id,  # type: ignore[arg-type]
+        server_name=server.name,
+        environment_id=env.id,  # type: ignore[arg-type]
+        environment=env.name,
+        release_id=release.id,  # type: ignore[arg-type]
+        version=release.version,
+        strategy=request.strategy,
+        plan=plan_text(request.steps) if request.steps else None,
+        notes=request.notes,
+        from_environment=promotion.source.name if promotion else None,
+        forced=bool(promotion and promotion.skipped),
+        state="applied",
+        requested_by=principal.name,
+        requested_at=now,
+        scheduled_at=request.scheduled_at,
+    )
+    deferred = request.scheduled_at is not None and request.scheduled_at > now
+    detail = {"skipped": list(promotion.skipped)} if promotion and promotion.skipped else None
+    if env.requires_approval:
+        deployment.state = "pending_approval"
+    elif deferred:
+        deployment.state = "scheduled"
+    session.add(deployment)
+    session.flush()
+    if deployment.state == "applied":
+        apply(session, deployment, env, state, principal, now, detail=detail)
+    else:
+        action = "request" if deployment.state == "pending_approval" else "schedule"
+        record_event(
+            session,
+            state,
+            env,
+            principal,
+            action,
+            snapshot(state),
+            now,
+            version=release.version,
+            deployment=deployment,
+            detail=detail,
+        )
+    return deployment
+
+
+def apply(
+    session: Session,
+    deployment: Deployment,
+    env: Environment,
+    state: DeploymentState,
+    actor: Principal | str,
+    now: datetime,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Make a deployment happen on its locked state row; refuse one that no longer fits."""
+    release = session.get(Release, deployment.release_id)
+    assert release is not None
+    check_deployable(release, env)
+    before = snapshot(state)
+    rolling = is_rolling_out(state)
+    detail = dict(detail or {})
+    if rolling:
+        detail["cancelledRollout"] = state.rollout_id
+    strategy = deployment.strategy
+    if strategy != "immediate" and state.stable_release_id is None:
+        detail["requestedStrategy"], strategy = strategy, "immediate"
+    if release.id == state.stable_release_id and (strategy != "immediate" or not rolling):
+        raise Conflict(
+            f"{release.server_name}@{release.version} is already the stable version in {env.name}",
+            field="version",
+            code="already_deployed",
+        )
+    actor_name = actor if isinstance(actor, str) else actor.name
+    cancel_rollout(state)
+    if strategy == "immediate":
+        set_stable(state, release, actor_name, now)
+    else:
+        state.rollout_id = uuid.uuid4().hex
+        state.rollout_strategy = strategy
+        state.canary_release_id, state.canary_version = release.id, release.version
+        store_rollout(state, machine.start(plan_of(deployment.plan), now))
+        if state.stable_release_id == release.id:  # a single 100% step completes at once
+            set_stable(state, release, actor_name, now)
+        deployment.rollout_id = state.rollout_id
+    deployment.state, deployment.applied_at = "applied", now
+    session.add(deployment)
+    record_event(
+        session,
+        state,
+        env,
+        actor,
+        "promote" if deployment.kind == "promotion" else "deploy",
+        before,
+        now,
+        version=release.version,
+        strategy=strategy,
+        deployment=deployment,
+        detail=detail or None,
+    )
+
+
+def _locked_request(
+    session: Session, principal: Principal, env_name: str, deployment_id: int
+) -> tuple[Environment, Deployment, DeploymentState]:
+    env = get_environment(session, env_name)
+    found = session.get(Deployment, deployment_id)
+    if found is None or found.environment_id != env.id:
+        raise NotFound(
+            f"no deployment {deployment_id} in {env.name}", field="id", code="deployment_not_found"
+        )
+    require_deploy(principal, env, found.server_name)
+    server = session.get(Server, found.server_id)
+    assert server is not None
+    state = lock_state(session, server, env)  # the state row first, always: one lock order
+    query = select(Deployment).where(Deployment.id == deployment_id).with_for_update()
+    deployment = session.exec(query.execution_options(populate_existing=True)).one()
+    return env, deployment, state
+
+
+def approve(
+    session: Session,
+    principal: Principal,
+    env_name: str,
+    deployment_id: int,
+    *,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> Deployment:
+    """Approve a pending deployment (not your own); it then applies, or waits for its time."""
+    now = now or utcnow()
+    env, deployment, state = _locked_request(session, principal, env_name, deployment_id)
+    if deployment.state != "pending_approval":
+        raise Conflict(
+            f"deployment {deployment_id} is {deployment.state}, not pending approval",
+            code="not_pending_approval",
+        )
+    if deployment.requested_by == principal.name:
+        raise PermissionDenied(
+            "a deployment is approved by a principal other than its requester", code="self_approval"
+        )
+    deployment.approved_by, deployment.approved_at = principal.name, now
+    deferred = deployment.scheduled_at is not None and deployment.scheduled_at > now
+    if deferred:
+        deployment.state = "scheduled"
+    session.add(deployment)
+    record_event(
+        session,
+        state,
+        env,
+        principal,
+        "approve",
+        snapshot(state),
+        now,
+        version=deployment.version,
+        deployment=deployment,
+        notes=notes,
+    )
+    if not deferred:
+        apply(session, deployment, env, state, principal, now)
+    return deployment
+
+
+def cancel(
+    session: Session,
+    principal: Principal,
+    env_name: str,
+    deployment_id: int,
+    *,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> Deployment:
+    """Withdraw a deployment still waiting for approval or for its time."""
+    now = now or utcnow()
+    env, deployment, state = _locked_request(session, principal, env_name, deployment_id)
+    if deployment.state not in ("pending_approval", "scheduled"):
+        raise Conflict(f"deployment {deployment_id} is {deployment.state}", code="not_cancellable")
+    deployment.state = "cancelled"
+    session.add(deployment)
+    record_event(
+        session,
+        state,
+        env,
+        principal,
+        "cancel",
+        snapshot(state),
+        now,
+        version=deployment.version,
+        deployment=deployment,
+        notes=notes,
+    )
+    return deployment
+
+
+def get_deployment(session: Session, env_name: str, deployment_id: int) -> Deployment:
+    env = get_environment(session, env_name)
+    found = session.get(Deployment, deployment_id)
+    if found is None or found.environment_id != env.id:
+        raise NotFound(
+            f"no deployment {deployment_id} in {env.name}", field="id", code="deployment_not_found"
+        )
+    return found
+
+
+def list_deployments(
+    session: Session,
+    env_name: str,
+    *,
+    state: str | None = None,
+    server: str | None = None,
+    limit: int = 100,
+) -> list[Deployment]:
+    env = get_environment(session, env_name)
+    query = select(Deployment).where(Deployment.environment_id == env.id)
+    if state is not None:
+        query = query.where(Deployment.state == state)
+    if server is not None:
+        query = query.where(Deployment.server_name == server)
+    return list(session.exec(query.order_by(Deployment.id.desc()).limit(limit)))  # type: ignore[union-attr]

@@ -1,0 +1,239 @@
+"""Environments: the promotion order, their flags, and who may deploy to them.
+
+Positions are dense (0, 1, 2, ...): creating an environment at a position, or moving
+one, shifts the others. Settings are not versioned; they hold for every release
+deployed there from the moment they change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mcpreg.db.deploy_tables import Environment
+from mcpreg.db.tables import Release
+from mcpreg.db.types import utcnow
+from mcpreg.domain.principal import SYSTEM, Principal
+from mcpreg.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
+from mcpreg.services import journal
+from mcpreg.services.releases import DRAFT
+from mcpreg.services.tokens import require
+from mcpreg.services.views import iso
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_JSON_FLAGS = {
+    "protected": "protected",
+    "requiresApproval": "requires_approval",
+    "allowPrereleases": "allow_prereleases",
+}
+_FIELDS = {"name", "position", "description", *_JSON_FLAGS}
+
+DEFAULTS: tuple[dict[str, Any], ...] = (
+    {"name": "dev", "allow_prereleases": True},
+    {"name": "staging", "allow_prereleases": True},
+    {"name": "production", "protected": True},
+)
+
+
+def environment_view(env: Environment) -> dict[str, Any]:
+    return {
+        "name": env.name,
+        "position": env.position,
+        "protected": env.protected,
+        "requiresApproval": env.requires_approval,
+        "allowPrereleases": env.allow_prereleases,
+        "description": env.description,
+        "createdAt": iso(env.created_at),
+        "updatedAt": iso(env.updated_at),
+    }
+
+
+def ensure_default_environments(session: Session) -> None:
+    """Create ``dev`` -> ``staging`` -> ``production`` when no environment exists yet.
+
+    Safe when several replicas start at once: a lost race on the unique name is ignored.
+    """
+    if session.exec(select(Environment.id).limit(1)).first() is not None:
+        return
+    created = []
+    for position, defaults in enumerate(DEFAULTS):
+        try:
+            with session.begin_nested():
+                session.add(Environment(position=position, **defaults))
+                session.flush()
+            created.append(defaults["name"])
+        except sa.exc.IntegrityError:
+            continue
+    if created:
+        journal.record(session, SYSTEM, "environment.seed", after={"environments": created})
+
+
+def list_environments(session: Session) -> list[Environment]:
+    return list(session.exec(select(Environment).order_by(Environment.position, Environment.name)))  # type: ignore[arg-type]
+
+
+def find_environment(session: Session, name: str) -> Environment | None:
+    return session.exec(select(Environment).where(Environment.name == name)).first()
+
+
+def get_environment(session: Session, name: str, *, field: str = "environment") -> Environment:
+    env = find_environment(session, name)
+    if env is None:
+        raise NotFound(f"no environment named {name!r}", field=field, code="environment_not_found")
+    return env
+
+
+def next_environment(session: Session, env: Environment) -> Environment | None:
+    """The environment after ``env`` in the promotion order."""
+    return session.exec(
+        select(Environment).where(Environment.position > env.position).order_by(Environment.position)  # type: ignore[arg-type]
+    ).first()
+
+
+def between(session: Session, low: Environment, high: Environment) -> list[Environment]:
+    """The environments strictly between two positions: those a promotion would skip."""
+    return list(
+        session.exec(
+            select(Environment)
+            .where(Environment.position > low.position, Environment.position < high.position)
+            .order_by(Environment.position)  # type: ignore[arg-type]
+        )
+    )
+
+
+def require_deploy(principal: Principal, env: Environment, server: str) -> None:
+    """Refuse unless the principal may change what runs of ``server`` in ``env``.
+
+    Anywhere, the token must cover the server's namespace and the environment. A
+    protected environment needs the ``deploy`` scope itself; elsewhere ``publish`` will do.
+    """
+    if env.protected:
+        if not principal.is_anonymous and not principal.has_scope("deploy"):
+            raise PermissionDenied(
+                f"{env.name!r} is protected: deploying there needs a token with the 'deploy' scope",
+                field="scope",
+                code="environment_protected",
+            )
+        require(principal, "deploy", server=server, environment=env.name)
+        return
+    scope = "deploy" if principal.has_scope("deploy") else "publish"
+    require(principal, scope, server=server, environment=env.name)
+
+
+def check_deployable(release: Release, env: Environment, *, allow_deprecated: bool = False) -> None:
+    """Refuse a release ``env`` may not run: drafts, deleted (and deprecated) ones, pre-releases."""
+    label = f"{release.server_name}@{release.version}"
+    if release.status == DRAFT:
+        raise Conflict(f"{label} is a draft; publish it first", field="version", code="release_is_draft")
+    if release.status == "deleted":
+        raise Conflict(f"{label} is deleted", field="version", code="release_deleted")
+    if release.status != "active" and not (allow_deprecated and release.status == "deprecated"):
+        raise Conflict(
+            f"{label} is {release.status}; only active releases can be deployed",
+            field="version",
+            code="release_not_active",
+        )
+    if release.is_prerelease and not env.allow_prereleases:
+        raise Conflict(
+            f"{label} is a pre-release and {env.name!r} does not accept pre-releases",
+            field="version",
+            code="prerelease_not_allowed",
+        )
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    for key in body:
+        if key not in _FIELDS:
+            raise ValidationFailed(f"unknown field {key!r}", field=key, code="unknown_field")
+    for key in _JSON_FLAGS:
+        if key in body and not isinstance(body[key], bool):
+            raise ValidationFailed(f"{key} must be true or false", field=key)
+    description = body.get("description", "")
+    if not isinstance(description, str) or len(description) > 500:
+        raise ValidationFailed("description is a string of at most 500 characters", field="description")
+
+
+def _check_position(value: object, count: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= count:
+        raise ValidationFailed(f"position must be an integer from 0 to {count}", field="position")
+    return value
+
+
+def _locked_all(session: Session) -> list[Environment]:
+    query = select(Environment).order_by(Environment.position).with_for_update()  # type: ignore[arg-type]
+    return list(session.exec(query.execution_options(populate_existing=True)))
+
+
+def _renumber(session: Session, ordered: list[Environment]) -> None:
+    for position, env in enumerate(ordered):
+        if env.position != position:
+            env.position = position
+            env.updated_at = utcnow()
+            session.add(env)
+
+
+def create_environment(session: Session, principal: Principal, body: dict[str, Any]) -> Environment:
+    require(principal, "admin")
+    _check_fields(body)
+    name = body.get("name")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise ValidationFailed(
+            "an environment name is 1-63 lowercase letters, digits or '-', starting with a letter",
+            field="name",
+            code="invalid_environment_name",
+        )
+    ordered = _locked_all(session)
+    if any(env.name == name for env in ordered):
+        raise Conflict(f"environment {name!r} already exists", field="name", code="environment_exists")
+    position = _check_position(body.get("position", len(ordered)), len(ordered))
+    env = Environment(
+        name=name,
+        position=position,
+        description=body.get("description", ""),
+        **{column: body.get(key, False) for key, column in _JSON_FLAGS.items()},
+    )
+    ordered.insert(position, env)
+    _renumber(session, ordered)
+    session.add(env)
+    session.flush()
+    journal.record(session, principal, "environment.create", environment=name, after=environment_view(env))
+    return env
+
+
+def update_environment(
+    session: Session, principal: Principal, name: str, body: dict[str, Any]
+) -> Environment:
+    """Change flags, description or position (the name is permanent: history refers to it)."""
+    require(principal, "admin")
+    _check_fields(body)
+    if "name" in body and body["name"] != name:
+        raise ValidationFailed("an environment cannot be renamed", field="name", code="immutable_name")
+    ordered = _locked_all(session)
+    env = next((e for e in ordered if e.name == name), None)
+    if env is None:
+        raise NotFound(f"no environment named {name!r}", field="environment", code="environment_not_found")
+    before = environment_view(env)
+    if "position" in body:
+        position = _check_position(body["position"], len(ordered) - 1)
+        ordered.remove(env)
+        ordered.insert(position, env)
+        _renumber(session, ordered)
+    for key, column in _JSON_FLAGS.items():
+        if key in body:
+            setattr(env, column, body[key])
+    if "description" in body:
+        env.description = body["description"]
+    after = environment_view(env)
+    if {k: v for k, v in after.items() if k != "updatedAt"} == {
+        k: v for k, v in before.items() if k != "updatedAt"
+    }:
+        raise BadRequest("No changes to apply", code="no_changes")
+    env.updated_at = utcnow()
+    session.add(env)
+    journal.record(
+        session, principal, "environment.update", environment=name, before=before, after=environment_view(env)
+    )
+    return env

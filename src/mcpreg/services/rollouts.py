@@ -1,0 +1,186 @@
+"""Rollouts in motion: timed steps, promote, pause, resume, abort, and rollback.
+
+The state machine itself is pure (``mcpreg.domain.rollout``); this module applies it
+to a locked state row and records one event per step, so a rollout that crossed
+three timed pauses since it was last looked at leaves three ``step`` events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from mcpreg.db.deploy_tables import DeploymentState, Environment
+from mcpreg.db.tables import Release
+from mcpreg.db.types import utcnow
+from mcpreg.domain import rollout as machine
+from mcpreg.domain.principal import SYSTEM, Principal
+from mcpreg.errors import Conflict
+from mcpreg.services.deploy_history import last_known_good, record_event
+from mcpreg.services.deploy_state import (
+    cancel_rollout,
+    is_rolling_out,
+    require_state,
+    rollout_of,
+    set_stable,
+    snapshot,
+    store_rollout,
+)
+from mcpreg.services.environments import check_deployable, get_environment, require_deploy
+from mcpreg.services.releases import get_release, get_server
+
+TRANSITIONS = ("promote", "pause", "resume", "abort")
+
+
+def _step_action(rollout: machine.RolloutState) -> str:
+    return "complete" if rollout.status == "completed" else "step"
+
+
+def catch_up(
+    session: Session, state: DeploymentState, env: Environment, now: datetime, actor: Principal | str = SYSTEM
+) -> int:
+    """Take every timed step that came due by ``now``, one event each; return how many."""
+    current = rollout_of(state)
+    taken = 0
+    while (
+        current is not None
+        and current.status == "progressing"
+        and current.next_step_at is not None
+        and current.next_step_at <= now
+    ):
+        due = current.next_step_at
+        before = snapshot(state)
+        canary = state.canary_version
+        current = machine.tick(current, due)
+        store_rollout(state, current)
+        record_event(
+            session,
+            state,
+            env,
+            actor,
+            _step_action(current),
+            before,
+            now,
+            version=canary,
+            strategy=state.rollout_strategy,
+            detail={"step": current.index, "dueAt": due.isoformat().replace("+00:00", "Z")},
+        )
+        taken += 1
+    return taken
+
+
+def transition(
+    session: Session,
+    principal: Principal,
+    server_name: str,
+    env_name: str,
+    action: str,
+    *,
+    full: bool = False,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> DeploymentState:
+    """Promote (one step, or to 100% with ``full``), pause, resume or abort a rollout."""
+    now = now or utcnow()
+    env = get_environment(session, env_name)
+    server = get_server(session, server_name)
+    require_deploy(principal, env, server.name)
+    state = require_state(session, server, env)
+    catch_up(session, state, env, now)
+    current = rollout_of(state)
+    if current is None:
+        raise Conflict(f"{server.name} has no rollout in {env.name}", code="no_rollout")
+    before = snapshot(state)
+    canary = state.canary_version
+    if action == "promote":
+        moved = machine.promote(current, now, full=full)
+    elif action == "pause":
+        moved = machine.pause(current, now)
+    elif action == "resume":
+        moved = machine.resume(current, now)
+    elif action == "abort":
+        moved = machine.abort(current, now)
+    else:
+        raise ValueError(action)
+    store_rollout(state, moved)
+    event_action = _step_action(moved) if action == "promote" else action
+    record_event(
+        session,
+        state,
+        env,
+        principal,
+        event_action,
+        before,
+        now,
+        version=canary,
+        strategy=state.rollout_strategy,
+        notes=notes,
+        replaced=canary if action == "abort" else None,
+        detail={"step": moved.index, "full": full} if action == "promote" else None,
+    )
+    return state
+
+
+def rollback(
+    session: Session,
+    principal: Principal,
+    server_name: str,
+    env_name: str,
+    *,
+    version: str | None = None,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> DeploymentState:
+    """Serve ``version`` (default: the last known good) as stable, in one transaction.
+
+    Any rollout is cancelled in the same transaction, so no step runs on top of it.
+    Without a version, a rollout in progress is undone by dropping its canary (the
+    stable version was the last known good); otherwise the previous good stable returns.
+    Rollback does not wait for approval: it is the emergency exit.
+    """
+    now = now or utcnow()
+    env = get_environment(session, env_name)
+    server = get_server(session, server_name)
+    require_deploy(principal, env, server.name)
+    state = require_state(session, server, env)
+    rolling = is_rolling_out(state) and state.canary_version is not None
+    target: Release | None = None
+    if version is not None:
+        target = get_release(session, server, version)
+    elif rolling:
+        target = session.get(Release, state.stable_release_id) if state.stable_release_id else None
+    elif (good := last_known_good(session, state)) is not None:
+        target = get_release(session, server, good)
+    if target is None:
+        raise Conflict(
+            f"{server.name} has no earlier good version in {env.name}; name one with version",
+            field="version",
+            code="no_rollback_target",
+        )
+    check_deployable(target, env, allow_deprecated=True)
+    if target.id == state.stable_release_id and not rolling:
+        raise Conflict(
+            f"{server.name}@{target.version} is already the stable version in {env.name}",
+            field="version",
+            code="already_deployed",
+        )
+    before = snapshot(state)
+    cancelled = state.rollout_id if rolling else None
+    replaced = before.canary if target.id == state.stable_release_id else before.stable
+    cancel_rollout(state)
+    set_stable(state, target, principal.name, now)
+    record_event(
+        session,
+        state,
+        env,
+        principal,
+        "rollback",
+        before,
+        now,
+        version=target.version,
+        notes=notes,
+        replaced=replaced,
+        detail={"cancelledRollout": cancelled, "canary": before.canary} if cancelled else None,
+    )
+    return state

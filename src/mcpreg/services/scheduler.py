@@ -1,0 +1,125 @@
+"""The clock of deployments: timed rollout steps and scheduled deployments.
+
+``tick(session, now)`` does whatever came due by ``now``. It is safe to run on every
+replica at once: each due state row is claimed with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL (SQLite serialises write transactions), and the claim re-checks the row,
+so every step and every scheduled deployment happens exactly once. Rows a request
+holds are skipped; that request takes the due steps itself (``rollouts.catch_up``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
+from mcpreg.db.types import utcnow
+from mcpreg.domain.principal import SYSTEM
+from mcpreg.errors import RegistryError
+from mcpreg.services.deploy_history import record_event
+from mcpreg.services.deploy_state import snapshot, try_lock_state
+from mcpreg.services.deployments import apply
+from mcpreg.services.rollouts import catch_up
+
+
+@dataclass(frozen=True)
+class TickReport:
+    steps: int = 0
+    deployments: int = 0
+    failed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps or self.deployments or self.failed)
+
+
+def _due_rollouts(now: datetime) -> sa.Select[tuple[int]]:
+    return sa.select(DeploymentState.id).where(  # type: ignore[call-overload, no-any-return]
+        DeploymentState.rollout_status == "progressing",
+        DeploymentState.next_step_at <= now,  # type: ignore[operator]
+    )
+
+
+def _due_deployments(now: datetime) -> sa.Select[tuple[int]]:
+    return sa.select(Deployment.id).where(  # type: ignore[call-overload, no-any-return]
+        Deployment.state == "scheduled",
+        Deployment.scheduled_at <= now,  # type: ignore[operator]
+    )
+
+
+def due(session: Session, now: datetime | None = None) -> bool:
+    """Whether anything is due (a cheap read, so idle replicas never take a write lock)."""
+    now = now or utcnow()
+    return (
+        session.execute(_due_rollouts(now).limit(1)).first() is not None
+        or session.execute(_due_deployments(now).limit(1)).first() is not None
+    )
+
+
+def tick(session: Session, now: datetime | None = None) -> TickReport:
+    """Take every due rollout step and start every due scheduled deployment."""
+    now = now or utcnow()
+    steps = deployments = failed = 0
+    for state_id in list(session.execute(_due_rollouts(now)).scalars()):
+        state = try_lock_state(session, state_id)
+        if state is None:
+            continue  # a request or another replica holds it and catches it up
+        env = session.get(Environment, state.environment_id)
+        assert env is not None
+        steps += catch_up(session, state, env, now)
+    for deployment_id in list(session.execute(_due_deployments(now)).scalars()):
+        outcome = _start(session, deployment_id, now)
+        deployments += outcome == "applied"
+        failed += outcome == "failed"
+    return TickReport(steps, deployments, failed)
+
+
+def _start(session: Session, deployment_id: int, now: datetime) -> str | None:
+    found = session.get(Deployment, deployment_id)
+    if found is None:
+        return None
+    state_id = session.exec(
+        select(DeploymentState.id).where(
+            DeploymentState.server_id == found.server_id,
+            DeploymentState.environment_id == found.environment_id,
+        )
+    ).first()
+    state = try_lock_state(session, state_id) if state_id is not None else None
+    if state is None:
+        return None
+    query = select(Deployment).where(Deployment.id == deployment_id).with_for_update()
+    deployment = session.exec(query.execution_options(populate_existing=True)).one()
+    if deployment.state != "scheduled" or deployment.scheduled_at is None or deployment.scheduled_at > now:
+        return None  # another replica started it, or it was cancelled
+    env = session.get(Environment, deployment.environment_id)
+    assert env is not None
+    try:
+        with session.begin_nested():
+            apply(session, deployment, env, state, SYSTEM, now, detail={"scheduledAt": _iso(deployment)})
+        return "applied"
+    except RegistryError as exc:
+        session.refresh(state)
+        session.refresh(deployment)
+        deployment.state, deployment.failure = "failed", exc.code
+        session.add(deployment)
+        record_event(
+            session,
+            state,
+            env,
+            SYSTEM,
+            "fail",
+            snapshot(state),
+            now,
+            version=deployment.version,
+            deployment=deployment,
+            detail={"code": exc.code, "detail": exc.detail},
+        )
+        return "failed"
+
+
+def _iso(deployment: Deployment) -> str | None:
+    at = deployment.scheduled_at
+    return at.isoformat().replace("+00:00", "Z") if at else None

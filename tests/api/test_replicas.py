@@ -1,0 +1,259 @@
+"""Two real ``mcpreg serve`` processes on one PostgreSQL database.
+
+Fifty concurrent deploy, promote and rollback requests across both leave exactly one
+stable version per environment and a gapless history with an event for every request
+that succeeded; a rollback made through one process is served by the other within a
+second (measured and printed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import PG_ADMIN_URL, TEST_KEYS, make_token, server_doc
+
+pytestmark = pytest.mark.slow
+
+MCPREG = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "mcpreg")
+NAME = "io.github.acme/weather"
+SERVER = "io.github.acme/weather"
+ENVS = ("dev", "staging", "production")
+VERSIONS = ("1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Replica:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start(url: str, data_dir: Path, name: str) -> Replica:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")},
+        "MCPREG_DATABASE_URL": url,
+        "MCPREG_DEV": "1",
+        "MCPREG_SAMPLE_DATA": "0",
+        "MCPREG_SECRET_KEYS": TEST_KEYS,
+        "MCPREG_DATA_DIR": str(data_dir / name),
+        "MCPREG_ACCESS_LOG": "0",
+    }
+    log = data_dir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [MCPREG, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Replica(f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_healthy(replica: Replica, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if replica.process.poll() is not None:
+            pytest.fail(f"{replica.url} exited:\n{replica.log.read_text()}")
+        try:
+            if httpx.get(f"{replica.url}/v0.1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{replica.url} did not become healthy:\n{replica.log.read_text()}")
+
+
+@pytest.fixture
+def replicas(postgres_admin: sa.Engine, tmp_path: Path) -> Iterator[tuple[Replica, Replica, sa.Engine]]:
+    name = f"mcpreg_replicas_{os.getpid()}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    started = [start(url, tmp_path, "a"), start(url, tmp_path, "b")]
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        for replica in started:
+            wait_healthy(replica)
+        yield started[0], started[1], engine
+    finally:
+        for replica in started:
+            replica.process.terminate()
+        for replica in started:
+            try:
+                replica.process.wait(15)
+            except subprocess.TimeoutExpired:
+                replica.process.kill()
+                replica.process.wait(15)
+        engine.dispose()
+        with postgres_admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def operations(rng: random.Random, count: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """A seeded mix of deploys (every strategy), promotions and rollbacks."""
+    ops: list[tuple[str, str, dict[str, Any]]] = []
+    for _ in range(count):
+        kind = rng.choice(("deploy", "deploy", "canary", "promote", "rollback", "rollback"))
+        env = rng.choice(ENVS)
+        version = rng.choice(VERSIONS)
+        if kind == "deploy":
+            ops.append(("POST", f"/api/environments/{env}/deployments", {"server": NAME, "version": version}))
+        elif kind == "canary":
+            body = {
+                "server": NAME,
+                "version": version,
+                "strategy": "canary",
+                "weight": rng.choice((5, 25, 50)),
+            }
+            ops.append(("POST", f"/api/environments/{env}/deployments", body))
+        elif kind == "promote":
+            source = rng.choice(ENVS[:2])
+            ops.append(("POST", f"/api/servers/{SERVER}/versions/{version}/promote", {"from": source}))
+        else:
+            body = {"version": version} if rng.random() < 0.5 else {}
+            ops.append(("POST", f"/api/environments/{env}/servers/{SERVER}/rollback", body))
+    return ops
+
+
+def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollback_within_a_second(
+    replicas: tuple[Replica, Replica, sa.Engine],
+) -> None:
+    a, b, engine = replicas
+    token = make_token(engine, "ops", ["admin"])
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=a.url, headers=headers, timeout=30) as admin:
+        for version in VERSIONS:
+            assert admin.post("/v0.1/publish", json=server_doc(version=version)).status_code == 200
+        for env in ENVS:
+            first = admin.post(
+                f"/api/environments/{env}/deployments", json={"server": NAME, "version": "1.0.0"}
+            )
+            assert first.status_code == 201, first.text
+
+    ops = operations(random.Random(4), 50)
+
+    def fire(index: int) -> tuple[str, httpx.Response]:
+        method, path, body = ops[index]
+        base = (a, b)[index % 2].url
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            return path, client.request(method, path, json=body)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(fire, range(len(ops))))
+
+    statuses = [r.status_code for _, r in results]
+    assert all(s < 500 for s in statuses), [r.text for _, r in results if r.status_code >= 500]
+    succeeded = [(path, r.json()) for path, r in results if r.status_code in (200, 201)]
+    refusals = sorted({r.json()["code"] for _, r in results if r.status_code >= 400})
+    print(f"\n{len(succeeded)} of {len(ops)} concurrent requests succeeded; refusals: {', '.join(refusals)}")
+    assert len(succeeded) >= 10, statuses
+
+    with engine.connect() as conn:
+        states = conn.execute(
+            sa.text(
+                "SELECT e.name, s.stable_version, s.version FROM deployment_state s "
+                "JOIN environment e ON e.id = s.environment_id"
+            )
+        ).all()
+        events = conn.execute(
+            sa.text(
+                "SELECT environment, seq, action, stable_version FROM deployment_event "
+                "ORDER BY environment, seq"
+            )
+        ).all()
+    assert sorted(env for env, _, _ in states) == sorted(ENVS), (
+        "exactly one state row, one stable, per environment"
+    )
+    for env, stable, revision in states:
+        mine = [e for e in events if e.environment == env]
+        assert [e.seq for e in mine] == list(range(1, revision + 1)), f"gapless history in {env}"
+        assert stable is not None and mine[-1].stable_version == stable
+    recorded = {(e.environment, e.seq, e.action) for e in events}
+    for path, body in succeeded:
+        current = body.get("current", body)
+        action = "rollback" if path.endswith("/rollback") else ("promote" if "promote" in path else "deploy")
+        assert (current["environment"], current["revision"], action) in recorded, (path, body)
+    for replica in (a, b):  # both replicas serve the one stable version
+        for env, stable, _ in states:
+            latest = httpx.get(
+                f"{replica.url}/environments/{env}/v0.1/servers/{SERVER.replace('/', '%2F')}/versions/latest"
+            )
+            assert latest.json()["server"]["version"] == stable
+
+    # Timed steps, with both replicas' schedulers competing: each step is taken once.
+    staging = next(stable for env, stable, _ in states if env == "staging")
+    with httpx.Client(base_url=a.url, headers=headers, timeout=30) as admin:
+        staged = admin.post(
+            "/api/environments/staging/deployments",
+            json={
+                "server": NAME,
+                "version": next(v for v in VERSIONS if v != staging),
+                "steps": "10:1s,50:1s",
+            }
+            | {"strategy": "staged"},
+        )
+        assert staged.status_code == 201, staged.text
+        first_seq = staged.json()["current"]["revision"]
+        deadline = time.monotonic() + 15
+        while (
+            admin.get(f"/api/environments/staging/servers/{SERVER}/rollout").json()["status"] != "completed"
+        ):
+            assert time.monotonic() < deadline, "the staged rollout did not complete"
+            time.sleep(0.1)
+    with engine.connect() as conn:
+        after = conn.execute(
+            sa.text(
+                "SELECT action, canary_weight FROM deployment_event "
+                "WHERE environment = 'staging' AND seq >= :s ORDER BY seq"
+            ),
+            {"s": first_seq},
+        ).all()
+    assert [(e.action, e.canary_weight) for e in after] == [("deploy", 10), ("step", 50), ("complete", 0)]
+
+    latest_on_b = f"{b.url}/environments/production/v0.1/servers/{SERVER.replace('/', '%2F')}/versions/latest"
+    before = httpx.get(latest_on_b).json()["server"]["version"]
+    target = next(v for v in VERSIONS if v != before)
+    for _ in range(3):  # warm b's response cache
+        assert httpx.get(latest_on_b).json()["server"]["version"] == before
+    with httpx.Client(base_url=a.url, headers=headers, timeout=30) as admin:
+        started = time.monotonic()
+        rolled = admin.post(
+            f"/api/environments/production/servers/{SERVER}/rollback", json={"version": target}
+        )
+        committed = time.monotonic()
+    assert rolled.status_code == 200, rolled.text
+    seen = None
+    while time.monotonic() - committed < 2.0:
+        if httpx.get(latest_on_b).json()["server"]["version"] == target:
+            seen = time.monotonic()
+            break
+        time.sleep(0.01)
+    assert seen is not None, "replica b never served the rollback"
+    latency = seen - committed
+    print(
+        f"\ncross-replica rollback: request {committed - started:.3f}s, "
+        f"visible on b {latency:.3f}s after commit"
+    )
+    assert latency < 1.0
