@@ -25,6 +25,7 @@ from mcpreg.db import migrate
 from mcpreg.db.engine import make_engine, make_null_pool_engine, unit_of_work
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import tokens
+from mcpreg.services.bootstrap import seed_defaults
 from mcpreg.settings import Settings
 from tests.support.live import LiveServer
 from tests.support.spec import SpecSchemas
@@ -156,7 +157,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[sa.Engine]:
+    """An engine on the test database, with the default environments every registry starts with."""
     engine = make_engine(settings.database_url, pool_size=5)
+    with unit_of_work(engine, write=True) as session:
+        seed_defaults(session)
     yield engine
     engine.dispose()
 

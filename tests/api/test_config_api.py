@@ -20,7 +20,7 @@ from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
 SERVER = f"/api/servers/{NAME}"
-CONFIG = f"/api/environments/prod/servers/{NAME}/config"
+CONFIG = f"/api/environments/production/servers/{NAME}/config"
 
 
 def weather_doc(version: str) -> dict[str, Any]:
@@ -108,9 +108,11 @@ def test_a_variable_is_created_replaced_read_listed_and_deleted(weather: httpx.C
 def test_the_effective_config_merges_environment_over_release_over_server(weather: httpx.Client) -> None:
     weather.put(f"{SERVER}/variables/REGION", json={"value": "server"})
     weather.put(f"{SERVER}/variables/REGION", params={"version": "1.0.0"}, json={"value": "release"})
-    weather.put(f"{SERVER}/variables/REGION", params={"environment": "prod"}, json={"value": "prod"})
+    weather.put(
+        f"{SERVER}/variables/REGION", params={"environment": "production"}, json={"value": "production"}
+    )
     body = weather.get(CONFIG, params={"version": "1.0.0"}).json()
-    assert body["variables"]["REGION"] == {"value": "prod", "source": "environment"}
+    assert body["variables"]["REGION"] == {"value": "production", "source": "environment"}
     assert body["variables"]["LOG_LEVEL"] == {"value": "info", "source": "default"}
     assert body["missing"] == ["API_KEY"]
     staging = weather.get(f"/api/environments/staging/servers/{NAME}/config", params={"version": "1.0.0"})
@@ -124,20 +126,22 @@ def test_the_effective_config_merges_environment_over_release_over_server(weathe
 
 def test_secrets_are_write_only(weather: httpx.Client, reader: httpx.Client) -> None:
     plaintext = "sk-live-write-only-7q3z"
-    put = weather.put(f"{SERVER}/secrets/API_KEY", params={"environment": "prod"}, json={"value": plaintext})
+    put = weather.put(
+        f"{SERVER}/secrets/API_KEY", params={"environment": "production"}, json={"value": plaintext}
+    )
     assert put.status_code == 201
     assert plaintext not in put.text and "value" not in put.json()
     for response in (
         reader.get(f"{SERVER}/secrets"),
-        reader.get(f"{SERVER}/secrets", params={"environment": "prod"}),
-        reader.get(f"{SERVER}/secrets/API_KEY", params={"environment": "prod"}),
+        reader.get(f"{SERVER}/secrets", params={"environment": "production"}),
+        reader.get(f"{SERVER}/secrets/API_KEY", params={"environment": "production"}),
     ):
         assert response.status_code == 200, response.text
         assert plaintext not in response.text
         assert '"value"' not in response.text
     listed = reader.get(f"{SERVER}/secrets").json()["secrets"]
     assert listed[0]["keyId"] == "test1" and listed[0]["revision"] == 1
-    assert listed[0]["createdBy"] == "admin-test" and listed[0]["environment"] == "prod"
+    assert listed[0]["createdBy"] == "admin-test" and listed[0]["environment"] == "production"
 
 
 def test_config_is_masked_without_secrets_read_and_revealed_with_it(
@@ -160,7 +164,7 @@ def test_config_is_masked_without_secrets_read_and_revealed_with_it(
     assert (audit[0]["actor"], audit[0]["reason"], audit[0]["environment"], audit[0]["version"]) == (
         "oncall",
         "deploy debug",
-        "prod",
+        "production",
         "1.0.0",
     )
     assert "sk-reveal-me-91" not in str(weather.get("/api/audit").json())
@@ -213,7 +217,7 @@ def test_a_read_token_cannot_change_configuration(weather: httpx.Client, reader:
         ("variables/REGION", {"version": "not-semver"}, {"value": "x"}, 422, "invalid_version", "version"),
         (
             "variables/REGION",
-            {"version": "1.0.0", "environment": "prod"},
+            {"version": "1.0.0", "environment": "production"},
             {"value": "x"},
             422,
             "ambiguous_scope",
@@ -258,8 +262,22 @@ def test_the_config_endpoint_checks_environment_and_version(weather: httpx.Clien
         "invalid_environment",
         "env",
     )
-    problem(weather.get(CONFIG), 422, "version_required", "version")
+    problem(weather.get(CONFIG), 404, "no_deployment", "environment")
+    problem(weather.get(CONFIG.replace("/production/", "/qa/")), 404, "environment_not_found")
     problem(weather.get(CONFIG, params={"version": "3.0.0"}), 404, "version_not_found", "version")
+
+
+def test_without_a_version_the_config_is_that_of_what_is_deployed(weather: httpx.Client) -> None:
+    staging = f"/api/environments/staging/servers/{NAME}/config"
+    problem(weather.get(staging), 404, "no_deployment", "environment")
+    weather.put(f"{SERVER}/variables/LOG_LEVEL", params={"version": "2.0.0"}, json={"value": "debug"})
+    deployed = weather.post(
+        "/api/environments/staging/deployments", json={"server": NAME, "version": "2.0.0"}
+    )
+    assert deployed.status_code in (200, 201), deployed.text
+    config = weather.get(staging).json()
+    assert config["version"] == "2.0.0"
+    assert config["variables"]["LOG_LEVEL"] == {"value": "debug", "source": "release"}
 
 
 # -- the key ring at start-up ------------------------------------------------------------------

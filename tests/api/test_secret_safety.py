@@ -30,7 +30,7 @@ from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
 SERVER = f"/api/servers/{NAME}"
-SCOPES: tuple[dict[str, str], ...] = ({}, {"version": "1.0.0"}, {"environment": "prod"})
+SCOPES: tuple[dict[str, str], ...] = ({}, {"version": "1.0.0"}, {"environment": "production"})
 
 
 def weather_doc(version: str = "1.0.0") -> dict[str, Any]:
@@ -68,7 +68,7 @@ def put_secret(client: httpx.Client, name: str, value: str, where: dict[str, str
     assert response.status_code in (200, 201), response.text
 
 
-def reveal(client: httpx.Client, environment: str = "prod", **params: str) -> httpx.Response:
+def reveal(client: httpx.Client, environment: str = "production", **params: str) -> httpx.Response:
     return client.get(
         f"/api/environments/{environment}/servers/{NAME}/config",
         params={"version": "1.0.0", "reason": "test", **params},
@@ -122,7 +122,7 @@ def test_ciphertexts_swapped_between_two_rows_fail_with_a_problem_not_garbage(
 
 def test_a_ciphertext_copied_to_another_scope_fails(weather: httpx.Client, engine: sa.Engine) -> None:
     put_secret(weather, "API_KEY", "server-level", {})
-    put_secret(weather, "API_KEY", "prod-level", {"environment": "prod"})
+    put_secret(weather, "API_KEY", "prod-level", {"environment": "production"})
     with unit_of_work(engine, write=True) as session:
         rows = {r.scope: r for r in session.exec(select(Secret))}
         session.execute(
@@ -167,7 +167,7 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
     for i in range(10):
         for where in SCOPES:
             put_secret(weather, f"S{i}", f"value-{i}-{where}", where)
-    expected = {env: reveal(weather, env).json()["secrets"] for env in ("prod", "staging")}
+    expected = {env: reveal(weather, env).json()["secrets"] for env in ("production", "staging")}
     new_entry = generate_entry("k2")
     rotating = serve(f"{new_entry},{TEST_KEYS}")
     ring = KeyRing.parse(f"{new_entry},{TEST_KEYS}")
@@ -190,7 +190,7 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
                     reads += 1
                     changed.notify_all()
 
-    threads = [threading.Thread(target=reader, args=(env,)) for env in ("prod", "staging", "prod")]
+    threads = [threading.Thread(target=reader, args=(env,)) for env in ("production", "staging", "production")]
     for thread in threads:
         thread.start()
 
@@ -212,7 +212,7 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
 
     new_only = serve(new_entry)
     with httpx.Client(base_url=new_only.url, headers=weather.headers, timeout=30) as client:
-        for env in ("prod", "staging"):
+        for env in ("production", "staging"):
             response = reveal(client, env)
             assert response.status_code == 200, response.text
             assert response.json()["secrets"] == {k: {**v, "keyId": "k2"} for k, v in expected[env].items()}

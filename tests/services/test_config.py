@@ -89,12 +89,12 @@ def put_secret(session: Session, name: str, value: str, **where: str) -> dict[st
 def test_environment_beats_release_and_release_beats_server(weather: Session) -> None:
     put_var(weather, "REGION", "server-eu")
     put_var(weather, "REGION", "release-us", version="1.0.0")
-    put_var(weather, "REGION", "prod-ap", environment="prod")
+    put_var(weather, "REGION", "prod-ap", environment="production")
     put_secret(weather, "API_KEY", "s-server")
     put_secret(weather, "API_KEY", "s-release", version="1.0.0")
-    put_secret(weather, "API_KEY", "s-prod", environment="prod")
+    put_secret(weather, "API_KEY", "s-prod", environment="production")
 
-    prod = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=True)
+    prod = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=True)
     staging = config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=True)
     other_release = config.effective_config(weather, RING, NAME, "2.0.0", "staging", reveal=True)
     no_environment = config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
@@ -110,25 +110,25 @@ def test_environment_beats_release_and_release_beats_server(weather: Session) ->
 
 
 def test_a_declared_default_fills_a_name_nothing_sets_and_a_set_value_replaces_it(weather: Session) -> None:
-    before = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
+    before = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
     assert before["variables"]["LOG_LEVEL"] == {"value": "info", "source": "default"}
-    put_var(weather, "LOG_LEVEL", "debug", environment="prod")
-    after = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
+    put_var(weather, "LOG_LEVEL", "debug", environment="production")
+    after = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
     assert after["variables"]["LOG_LEVEL"] == {"value": "debug", "source": "environment"}
     assert "OPTIONAL_FLAG" not in after["variables"]
 
 
 def test_missing_lists_required_declarations_with_no_value_at_any_level(weather: Session) -> None:
-    assert config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)["missing"] == [
+    assert config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == [
         "API_KEY",
         "REGION",
         "X-Api-Key",
     ]
     put_var(weather, "REGION", "eu")
     put_secret(weather, "API_KEY", "k", version="1.0.0")
-    put_secret(weather, "X-Api-Key", "h", environment="prod")
-    assert config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)["missing"] == []
-    assert config.effective_config(weather, RING, NAME, "2.0.0", "prod", reveal=False)["missing"] == [
+    put_secret(weather, "X-Api-Key", "h", environment="production")
+    assert config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == []
+    assert config.effective_config(weather, RING, NAME, "2.0.0", "production", reveal=False)["missing"] == [
         "API_KEY"
     ]
     assert config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False)["missing"] == [
@@ -137,8 +137,8 @@ def test_missing_lists_required_declarations_with_no_value_at_any_level(weather:
 
 
 def test_the_effective_config_names_the_canonical_version(weather: Session) -> None:
-    result = config.effective_config(weather, RING, NAME, "1.0.0", "prod", reveal=False)
-    assert (result["server"], result["version"], result["environment"]) == (NAME, "1.0.0", "prod")
+    result = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
+    assert (result["server"], result["version"], result["environment"]) == (NAME, "1.0.0", "production")
 
 
 # -- write-only secrets ----------------------------------------------------------------
@@ -148,10 +148,10 @@ def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weathe
     plaintext = "sk-live-very-distinctive-4242"
     put_secret(weather, "API_KEY", plaintext)
     put_secret(weather, "API_KEY", plaintext + "-v2")
-    put_secret(weather, "API_KEY", "other", environment="prod")
+    put_secret(weather, "API_KEY", "other", environment="production")
     listed = config.list_secrets(weather, READER, NAME)
     assert [(s["name"], s["scope"], s["environment"]) for s in listed] == [
-        ("API_KEY", "environment", "prod"),
+        ("API_KEY", "environment", "production"),
         ("API_KEY", "server", None),
     ]
     server_row = listed[1]
@@ -187,22 +187,22 @@ def test_masked_config_decrypts_nothing_and_shows_the_mask(weather: Session) -> 
 def test_reveal_needs_the_secrets_read_scope(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value")
     with pytest.raises(PermissionDenied) as denied:
-        config.reveal_config(weather, RING, READER, NAME, "1.0.0", "prod", "curious")
+        config.reveal_config(weather, RING, READER, NAME, "1.0.0", "production", "curious")
     assert denied.value.code == "permission_denied"
-    revealed = config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "prod", "incident 42")
+    revealed = config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
     assert revealed["secrets"]["API_KEY"]["value"] == "hidden-value"
 
 
 def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value-123")
-    config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "prod", "incident 42")
+    config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
     weather.commit()
     entry = weather.exec(select(JournalEntry).where(JournalEntry.action == "config.reveal")).one()
     assert (entry.actor, entry.reason, entry.server_name, entry.environment) == (
         "sam",
         "incident 42",
         NAME,
-        "prod",
+        "production",
     )
     dump = repr([(e.before, e.after, e.reason) for e in weather.exec(select(JournalEntry))])
     assert "hidden-value-123" not in dump
@@ -289,14 +289,14 @@ def test_a_version_that_does_not_exist_is_not_found(weather: Session) -> None:
 
 def test_version_and_environment_together_are_ambiguous(weather: Session) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="1.0.0", environment="prod")
+        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="1.0.0", environment="production")
     assert refused.value.code == "ambiguous_scope"
 
 
 def test_a_name_is_either_a_variable_or_a_secret_of_a_server(weather: Session) -> None:
     put_var(weather, "REGION", "eu")
     with pytest.raises(Conflict) as taken:
-        config.set_secret(weather, RING, ADMIN, NAME, "REGION", SecretValue("x"), environment="prod")
+        config.set_secret(weather, RING, ADMIN, NAME, "REGION", SecretValue("x"), environment="production")
     assert taken.value.code == "name_is_variable"
 
 
@@ -312,10 +312,10 @@ def test_a_name_declared_secret_cannot_be_stored_as_a_plain_variable(weather: Se
 def test_publishers_configure_servers_and_releases_deployers_their_environments(weather: Session) -> None:
     assert config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu")["updatedBy"] == "pat"
     with pytest.raises(PermissionDenied):
-        config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="prod")
+        config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="production")
     assert config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="staging")
     with pytest.raises(PermissionDenied) as denied:
-        config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="prod")
+        config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="production")
     assert denied.value.code == "environment_denied"
     with pytest.raises(PermissionDenied):
         config.set_variable(weather, READER, NAME, "REGION", "eu")

@@ -51,7 +51,7 @@ def seed(engine: sa.Engine, count: int = 12) -> dict[tuple[str, str, str], str]:
     with unit_of_work(engine, write=True) as session:
         releases.create_release(session, SYSTEM, doc("1.0.0"))
     for i in range(count):
-        where = [{}, {"version": "1.0.0"}, {"environment": "prod"}][i % 3]
+        where = [{}, {"version": "1.0.0"}, {"environment": "production"}][i % 3]
         with unit_of_work(engine, write=True) as session:
             value = f"secret-{i}-plaintext"
             config.set_secret(session, RING_OLD, SYSTEM, NAME, f"S{i}", SecretValue(value), **where)
@@ -62,7 +62,7 @@ def seed(engine: sa.Engine, count: int = 12) -> dict[tuple[str, str, str], str]:
 def read_all(engine: sa.Engine, ring: KeyRing) -> dict[tuple[str, str, str], str]:
     with unit_of_work(engine) as session:
         found = {}
-        for scope_version, env in (("1.0.0", None), ("1.0.0", "prod")):
+        for scope_version, env in (("1.0.0", None), ("1.0.0", "production")):
             result = config.effective_config(session, ring, NAME, scope_version, env, reveal=True)
             for name, item in result["secrets"].items():
                 found[(name, item["source"], env or "")] = item["value"]
@@ -137,12 +137,12 @@ def test_a_secret_written_during_rotation_is_never_overwritten(engine: sa.Engine
                     NAME,
                     "S5",
                     SecretValue("written-meanwhile"),
-                    environment="prod",
+                    environment="production",
                 )
 
     report = rotate(engine, RING_NEW_OLD, batch_size=100, progress=write_the_last_one_meanwhile)
     assert (report.rewrapped, report.raced, report.remaining) == (5, 1, 0)
-    assert read_all(engine, RING_NEW)[("S5", "environment", "prod")] == "written-meanwhile"
+    assert read_all(engine, RING_NEW)[("S5", "environment", "production")] == "written-meanwhile"
 
 
 def test_a_tampered_secret_is_reported_and_the_rest_still_rotate(engine: sa.Engine) -> None:

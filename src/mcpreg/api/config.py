@@ -22,7 +22,8 @@ from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import config
+from mcpreg.services import config, routing
+from mcpreg.services.environments import get_environment
 from mcpreg.services.tokens import require
 from mcpreg.settings import Settings
 
@@ -160,19 +161,19 @@ async def delete_secret(request: Request) -> Response:
 # -- effective configuration ---------------------------------------------------------------
 
 
-def _version_for(session: Session, server_name: str, environment: str, version: str | None) -> str:
+def _version_for(
+    session: Session, server_name: str, environment: str, version: str | None, client_id: str | None = None
+) -> str:
     """The release whose configuration runs in ``environment``.
 
-    Until deployments exist the caller names it with ``?version=``; the deployments
-    module will default it to what is deployed in the environment.
+    ``?version=`` names one; without it, the release routed to ``client_id`` (the
+    stable version when no client is given) of what is deployed there (404
+    ``no_deployment`` when nothing is).
     """
-    if not version:
-        raise ValidationFailed(
-            "give the release with ?version= (until deployments exist)",
-            field="version",
-            code="version_required",
-        )
-    return version
+    if version:
+        get_environment(session, environment)
+        return version
+    return routing.resolve(session, server_name, environment, client_id).release.version
 
 
 def _may_reveal(principal: Principal, name: str, environment: str) -> bool:
@@ -189,6 +190,7 @@ async def effective_config(request: Request) -> Response:
     name = server_name(request)
     environment = config.check_environment(request.path_params["env"], field="env")
     version = request.query_params.get("version") or None
+    client_id = request.query_params.get("client") or request.headers.get("x-client-id") or None
     reason = request.query_params.get("reason") or None
     if reason is not None and len(reason) > 500:
         raise ValidationFailed("reason must be at most 500 characters", field="reason")
@@ -199,7 +201,7 @@ async def effective_config(request: Request) -> Response:
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", server=name, environment=environment)
-        release = _version_for(session, name, environment, version)
+        release = _version_for(session, name, environment, version, client_id)
         if reveal:
             return config.reveal_config(session, keyring, principal, name, release, environment, reason)
         return config.effective_config(session, keyring, name, release, environment, reveal=False)

@@ -21,6 +21,7 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.config_inputs import Declaration, declared_inputs
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
+from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_release, get_server
 from mcpreg.services.tokens import require
 from mcpreg.services.views import document_of, iso
@@ -77,6 +78,7 @@ def resolve_slot(
         )
     if environment is not None:
         check_environment(environment)
+        get_environment(session, environment)
     server = get_server(session, server_name, lock=lock)
     if version is not None:
         return Slot(server, "release", version=get_release(session, server, version).version)
