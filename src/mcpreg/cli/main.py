@@ -1,4 +1,8 @@
-"""The ``mcpreg`` command. Exit codes: 0 success, 1 refused or failed, 2 usage error."""
+"""The ``mcpreg`` command. Exit codes: 0 success, 1 refused or failed, 2 usage error.
+
+Each module is imported only when one of its commands runs (see ``mcpreg.cli.lazy``):
+add a new command's module and names to ``COMMANDS``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,24 @@ import sys
 
 import typer
 
-from mcpreg.cli import importer, serve, tokens
+from mcpreg.cli.lazy import lazy_group
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "mcpreg.cli.serve": ("serve",),
+    "mcpreg.cli.importer": ("import",),
+    "mcpreg.cli.exporter": ("export",),
+    "mcpreg.cli.tokens": ("tokens",),
+    "mcpreg.cli.secrets": ("secrets",),
+    "mcpreg.cli.secret_values": ("secrets",),
+    "mcpreg.cli.login": ("login", "logout", "whoami"),
+    "mcpreg.cli.publish": ("validate", "publish"),
+    "mcpreg.cli.releases": ("versions", "show", "diff", "deprecate", "delete", "restore", "duplicate"),
+    "mcpreg.cli.channels": ("channel",),
+    "mcpreg.cli.config": ("vars", "config"),
+    "mcpreg.cli.environments": ("env",),
+    "mcpreg.cli.ops": ("deploy", "promote", "approve", "rollback", "history", "where"),
+    "mcpreg.cli.rollout": ("rollout",),
+}
 
 app = typer.Typer(
     name="mcpreg",
@@ -14,10 +35,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group(COMMANDS),
 )
-serve.register(app)
-importer.register(app)
-app.add_typer(tokens.app, name="tokens")
+
+
+@app.callback()
+def root() -> None:
+    """mcpreg: an MCP server registry. Serve it, publish to it, deploy from it."""
 
 
 def run() -> None:

@@ -1,0 +1,131 @@
+"""``mcpreg validate`` and ``mcpreg publish``: check a server.json locally, then push it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from mcpreg.cli.locate import line_of, pointer_lines
+from mcpreg.cli.remote import AsJson, Url, done, err, fail, print_json, remote, usage
+from mcpreg.client import RegistryClientError
+
+ServerJson = Annotated[
+    Path,
+    typer.Argument(
+        metavar="[SERVER_JSON]", dir_okay=False, help="The server.json to read.", show_default=True
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    rule: str
+    message: str
+    line: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "rule": self.rule, "message": self.message, "line": self.line}
+
+
+def check(path: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """The document in ``path`` and every rule it breaks, each located by line."""
+    from mcpreg.domain.serverjson import validation_errors
+    from mcpreg.domain.versions import parse_version
+    from mcpreg.errors import ValidationFailed
+
+    if not path.is_file():
+        usage(f"{path} does not exist (give the path of a server.json)", "SERVER_JSON")
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+    errors = validation_errors(doc)
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if isinstance(version, str):
+        try:
+            parse_version(version, field="/version")
+        except ValidationFailed as exc:
+            errors.append({"field": "/version", "rule": "semver", "message": exc.detail})
+    lines = pointer_lines(text)
+    problems = [Problem(e["field"], e["rule"], e["message"], line_of(lines, e["field"])) for e in errors]
+    return doc, sorted(problems, key=lambda p: p.line or 0)
+
+
+def show_problems(path: Path, problems: list[Problem]) -> None:
+    for problem in problems:
+        where = f"{path}:{problem.line}" if problem.line else str(path)
+        err.print(
+            f"{escape(where)}: [bold]{escape(problem.field or '/')}[/bold] "
+            f"{escape(problem.message)} [dim]({escape(problem.rule)})[/dim]"
+        )
+
+
+def validate(
+    path: ServerJson = Path("server.json"),
+    as_json: AsJson = False,
+) -> None:
+    """Check a server.json against the schema and registry rules, without a registry."""
+    doc, problems = check(path)
+    if as_json:
+        print_json({"valid": not problems, "errors": [p.as_dict() for p in problems]})
+    elif not problems:
+        done(
+            f"{escape(str(path))} is valid: {escape(str(doc.get('name')))} {escape(str(doc.get('version')))}"
+        )
+    else:
+        show_problems(path, problems)
+        err.print(
+            f"[red]{len(problems)} problem{'s' if len(problems) != 1 else ''}[/red] in {escape(str(path))}"
+        )
+    if problems:
+        raise typer.Exit(1)
+
+
+def publish(
+    path: ServerJson = Path("server.json"),
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Store an editable draft, invisible to discovery.")
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Then point this channel (e.g. next) at it.")
+    ] = None,
+    url: Url = None,
+    as_json: AsJson = False,
+) -> None:
+    """Validate a server.json locally, then publish it (or store it as a draft)."""
+    if draft and channel:
+        usage("a channel points at a published release, not a draft: drop --channel or --draft", "--channel")
+    doc, problems = check(path)
+    if problems:
+        show_problems(path, problems)
+        fail(f"{path} is not valid; nothing was sent")
+    with remote(url) as registry:
+        release = registry.publish(doc, draft=draft)
+        if channel:
+            try:
+                registry.set_channel(release.name, channel, release.version)
+            except RegistryClientError:
+                what = f"{escape(release.name)} {escape(release.version)}"
+                err.print(f"published {what}, but the channel was not set:")
+                raise
+    if as_json:
+        print_json(release.raw)
+        return
+    what = "stored draft" if draft else "published"
+    tags = ", ".join(release.channels + ([channel] if channel else []))
+    done(
+        f"{what} [bold]{escape(release.name)}[/bold] {escape(release.version)}"
+        + (f" ({escape(tags)})" if tags else "")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("publish")(publish)

@@ -1,0 +1,142 @@
+"""What every command that talks to a registry shares: connecting, printing, refusing.
+
+* The registry is ``--url``, else ``MCPREG_URL``, else the default saved by
+  ``mcpreg login``, else http://127.0.0.1:8080. The token is ``MCPREG_TOKEN``, else
+  the one ``mcpreg login`` saved for that URL.
+* Answers print as Rich tables for people, or as JSON with ``--json`` for scripts.
+* A refused or failed request prints the registry's code, detail and field on stderr
+  and exits 1; a usage error exits 2; no traceback ever reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Column, Table
+
+from mcpreg.cli.credentials import Credentials
+from mcpreg.client import Registry, RegistryClientError
+from mcpreg.client.base import DEFAULT_URL
+
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="MCPREG_URL",
+        show_default=False,
+        help="Registry URL [default: the one `mcpreg login` saved, else http://127.0.0.1:8080].",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def registry_url(url: str | None) -> str:
+    chosen = (url or Credentials.load().default_url or DEFAULT_URL).rstrip("/")
+    scheme, _, rest = chosen.partition("://")
+    if scheme not in ("http", "https") or not rest:
+        usage(f"the registry URL must look like http://host:port, not {chosen!r}", "--url")
+    return chosen
+
+
+def connect(url: str | None) -> Registry:
+    """A client for the chosen registry, reading every answer fresh (TTL 0: revalidate)."""
+    base = registry_url(url)
+    token = os.environ.get("MCPREG_TOKEN") or Credentials.load().token_for(base)
+    return Registry(base, token=token, cache_ttl=0, timeout=30.0)
+
+
+@contextmanager
+def remote(url: str | None) -> Iterator[Registry]:
+    """``with remote(url) as registry:``; refusals print and exit 1."""
+    registry = connect(url)
+    try:
+        with registry:
+            yield registry
+    except RegistryClientError as exc:
+        refuse(exc)
+
+
+def refuse(exc: RegistryClientError) -> NoReturn:
+    """Print a refusal the one way every command does, then exit 1."""
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    err.print(f"[red]error[/red] {escape(exc.code)}{status}: {escape(exc.detail)}")
+    if exc.field:
+        err.print(f"  field: {escape(exc.field)}")
+    for item in exc.errors:
+        err.print(f"  {escape(str(item.get('field', '')))}: {escape(str(item.get('message', '')))}")
+    raise typer.Exit(1)
+
+
+def fail(message: str) -> NoReturn:
+    """A local failure that is not a usage error (bad file content, nothing to do): exit 1."""
+    err.print(f"[red]error[/red] {escape(message)}")
+    raise typer.Exit(1)
+
+
+def usage(message: str, param: str | None = None) -> NoReturn:
+    """A usage error: printed with the command's usage line, exit 2."""
+    raise typer.BadParameter(message, param_hint=param)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def done(message: str) -> None:
+    out.print(f"[green]✓[/green] {message}")
+
+
+def split_ref(text: str, *, version_required: bool = False) -> tuple[str, str | None]:
+    """``NAME@REF`` into its parts (server names never contain '@')."""
+    name, at, ref = text.rpartition("@")
+    if not at:
+        name, ref = text, ""
+    if not name or "/" not in name:
+        usage(f"expected a server name like io.github.owner/server, got {text!r}", "NAME")
+    if version_required and not ref:
+        usage(f"expected NAME@VERSION, got {text!r}", "NAME@VERSION")
+    return name, ref or None
+
+
+def when(value: Any) -> str:
+    """An RFC 3339 timestamp for a table: the time alone when it is today (UTC)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return escape(value)
+    if moment.date() == datetime.now(UTC).date():
+        return moment.strftime("%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%d %H:%MZ")
+
+
+def new_table(
+    *headers: str, title: str | None = None, wrap: tuple[str, ...] = ("notes", "description")
+) -> Table:
+    """A Rich table whose columns keep their text on one line, except free text (``wrap``)."""
+    columns = [Column(h, no_wrap=h not in wrap, min_width=10 if h in wrap else None) for h in headers]
+    return Table(*columns, title=escape(title) if title else None)
+
+
+def cell(value: Any) -> str:
+    """A table cell: escaped text; lists joined with commas; nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return escape(", ".join(str(v) for v in value))
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return escape(str(value))

@@ -1,0 +1,372 @@
+"""Every request the client makes, described once as a ``Call`` for both transports.
+
+A ``Call`` is a method, a path, parameters, a body and a ``parse`` that turns the JSON
+answer into what the caller gets. ``Registry`` and ``AsyncRegistry`` only send calls;
+which URL answers what lives here, so the two clients cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote, urlencode
+
+from mcpreg.client.models import Release
+
+T = TypeVar("T")
+JSON = Any
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One HTTP request and how to read its answer; ``cacheable`` reads go through the cache."""
+
+    method: str
+    path: str
+    parse: Callable[[JSON], T]
+    params: dict[str, str] = field(default_factory=dict)
+    body: JSON = None
+    headers: dict[str, str] = field(default_factory=dict)
+    cacheable: bool = False
+    explain: Call[Any] | None = None
+    """Sent when this call answers 404, to raise a more precise error (e.g. ``NoDeployment``)."""
+
+    @property
+    def key(self) -> str:
+        """What identifies the answer: the URL and the headers the registry varies on."""
+        query = urlencode(sorted(self.params.items()))
+        client = self.headers.get("X-Client-Id", "")
+        return f"{self.method} {self.path}?{query}#{client}"
+
+
+def seg(value: str) -> str:
+    """One path segment, with '/', '+' and friends escaped."""
+    return quote(value, safe="")
+
+
+def server_path(name: str, prefix: str = "/api") -> str:
+    """``/api/servers/{namespace}/{server}``; a name holds exactly one slash."""
+    namespace, slash, rest = name.partition("/")
+    if not slash or not namespace or not rest:
+        raise ValueError(f"a server name looks like 'io.github.owner/server', not {name!r}")
+    return f"{prefix}/servers/{seg(namespace)}/{seg(rest)}"
+
+
+def official_path(name: str) -> str:
+    return server_path(name, "/v0.1")
+
+
+def _release(body: JSON) -> Release:
+    return Release.from_body(body)
+
+
+def _releases(body: JSON) -> list[Release]:
+    items = body.get("versions") or body.get("servers") or []
+    return [Release.from_body(item) for item in items]
+
+
+def _same(body: JSON) -> JSON:
+    return body
+
+
+def _nothing(_body: JSON) -> None:
+    return None
+
+
+def _read(path: str, parse: Callable[[JSON], T], params: dict[str, str] | None = None) -> Call[T]:
+    return Call("GET", path, parse, params=params or {}, cacheable=True)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# -- discovery -------------------------------------------------------------------------------------
+
+
+def get_release(name: str, ref: str = "latest") -> Call[Release]:
+    """A release by exact version, ``latest`` or a channel (drafts for covering tokens)."""
+    return _read(f"{server_path(name)}/versions/{seg(ref)}", _release)
+
+
+def resolve_range(name: str, range_: str, prerelease: bool = False) -> Call[Release]:
+    params = {"range": range_}
+    if prerelease:
+        params["prerelease"] = "true"
+    return _read(f"{server_path(name)}/resolve", _release, params)
+
+
+def list_page(
+    cursor: str | None,
+    *,
+    limit: int = 100,
+    search: str | None = None,
+    updated_since: str | None = None,
+    version: str | None = None,
+    include_deleted: bool = False,
+) -> Call[JSON]:
+    params = {"limit": str(limit)}
+    for key, value in (
+        ("cursor", cursor),
+        ("search", search),
+        ("updated_since", updated_since),
+        ("version", version),
+    ):
+        if value:
+            params[key] = value
+    if include_deleted:
+        params["include_deleted"] = "true"
+    return _read("/v0.1/servers", _same, params)
+
+
+def versions(name: str, *, everything: bool) -> Call[list[Release]]:
+    """Every version; ``everything`` (needs a read token) includes drafts and deleted ones."""
+    if everything:
+        return _read(f"{server_path(name)}/versions", _releases)
+    return _read(f"{official_path(name)}/versions", _releases)
+
+
+def channels(name: str) -> Call[list[dict[str, Any]]]:
+    return _read(f"{server_path(name)}/channels", lambda body: list(body["channels"]))
+
+
+def diff(name: str, old: str, new: str) -> Call[dict[str, Any]]:
+    return _read(f"{server_path(name)}/diff", _same, {"from": old, "to": new})
+
+
+def whoami() -> Call[dict[str, Any]]:
+    return Call("GET", "/api/whoami", _same)
+
+
+# -- publishing ------------------------------------------------------------------------------------
+
+
+def publish(document: dict[str, Any]) -> Call[Release]:
+    return Call("POST", "/v0.1/publish", _release, body=document)
+
+
+def create_draft(document: dict[str, Any]) -> Call[Release]:
+    name = str(document.get("name", ""))
+    return Call("POST", f"{server_path(name)}/drafts", _release, body=document)
+
+
+def update_draft(name: str, version: str, document: dict[str, Any]) -> Call[Release]:
+    return Call("PUT", f"{server_path(name)}/versions/{seg(version)}", _release, body=document)
+
+
+def publish_draft(name: str, version: str) -> Call[Release]:
+    return Call("POST", f"{server_path(name)}/versions/{seg(version)}/publish", _release)
+
+
+def duplicate(name: str, version: str, new_version: str) -> Call[Release]:
+    path = f"{server_path(name)}/versions/{seg(version)}/duplicate"
+    return Call("POST", path, _release, body={"version": new_version})
+
+
+def set_status(name: str, version: str, status: str, message: str | None = None) -> Call[Release]:
+    body: dict[str, Any] = {"status": status}
+    if message:
+        body["statusMessage"] = message
+    return Call("PATCH", f"{official_path(name)}/versions/{seg(version)}/status", _release, body=body)
+
+
+def set_channel(name: str, channel: str, version: str) -> Call[dict[str, Any]]:
+    path = f"{server_path(name)}/channels/{seg(channel)}"
+    return Call("PUT", path, _same, body={"version": version})
+
+
+def delete_channel(name: str, channel: str) -> Call[None]:
+    return Call("DELETE", f"{server_path(name)}/channels/{seg(channel)}", _nothing)
+
+
+# -- variables, secrets and effective configuration -----------------------------------------------
+
+
+def _scoping(version: str | None, environment: str | None) -> dict[str, str]:
+    params = {}
+    if version:
+        params["version"] = version
+    if environment:
+        params["environment"] = environment
+    return params
+
+
+def variables(
+    name: str, version: str | None = None, environment: str | None = None
+) -> Call[list[dict[str, Any]]]:
+    params = _scoping(version, environment)
+    return Call("GET", f"{server_path(name)}/variables", lambda b: list(b["variables"]), params=params)
+
+
+def set_variable(
+    name: str, variable: str, value: str, version: str | None = None, environment: str | None = None
+) -> Call[dict[str, Any]]:
+    path = f"{server_path(name)}/variables/{seg(variable)}"
+    return Call("PUT", path, _same, params=_scoping(version, environment), body={"value": value})
+
+
+def delete_variable(
+    name: str, variable: str, version: str | None = None, environment: str | None = None
+) -> Call[None]:
+    path = f"{server_path(name)}/variables/{seg(variable)}"
+    return Call("DELETE", path, _nothing, params=_scoping(version, environment))
+
+
+def secrets(
+    name: str, version: str | None = None, environment: str | None = None
+) -> Call[list[dict[str, Any]]]:
+    params = _scoping(version, environment)
+    return Call("GET", f"{server_path(name)}/secrets", lambda b: list(b["secrets"]), params=params)
+
+
+def set_secret(
+    name: str, secret: str, value: str, version: str | None = None, environment: str | None = None
+) -> Call[dict[str, Any]]:
+    """The value travels in the body only; the answer carries metadata, never the value."""
+    path = f"{server_path(name)}/secrets/{seg(secret)}"
+    return Call("PUT", path, _same, params=_scoping(version, environment), body={"value": value})
+
+
+def delete_secret(
+    name: str, secret: str, version: str | None = None, environment: str | None = None
+) -> Call[None]:
+    path = f"{server_path(name)}/secrets/{seg(secret)}"
+    return Call("DELETE", path, _nothing, params=_scoping(version, environment))
+
+
+def config(
+    name: str,
+    environment: str,
+    *,
+    version: str | None = None,
+    reveal: bool = False,
+    reason: str | None = None,
+) -> Call[dict[str, Any]]:
+    """Never cached: revealed values stay out of memory, and every reveal is journaled."""
+    params = {"reveal": _flag(reveal)}
+    if version:
+        params["version"] = version
+    if reason:
+        params["reason"] = reason
+    path = f"/api/environments/{seg(environment)}{server_path(name, '')}/config"
+    return Call("GET", path, _same, params=params)
+
+
+# -- environments and deployments -----------------------------------------------------------------
+
+
+def env_path(environment: str) -> str:
+    return f"/api/environments/{seg(environment)}"
+
+
+def target_path(environment: str, name: str) -> str:
+    """``/api/environments/{env}/servers/{namespace}/{server}``: one server in one environment."""
+    return env_path(environment) + server_path(name, "")
+
+
+def environments() -> Call[list[dict[str, Any]]]:
+    return Call("GET", "/api/environments", lambda b: list(b["environments"]))
+
+
+def create_environment(name: str, fields: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("POST", "/api/environments", _same, body={"name": name, **fields})
+
+
+def update_environment(environment: str, fields: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("PATCH", env_path(environment), _same, body=fields)
+
+
+def deploy_request(
+    strategy: str = "immediate",
+    weight: float | None = None,
+    steps: list[dict[str, Any]] | None = None,
+    scheduled_at: str | None = None,
+    notes: str | None = None,
+) -> dict[str, Any]:
+    """The strategy part of a deploy or promote body."""
+    body: dict[str, Any] = {"strategy": strategy}
+    if weight is not None:
+        body["weight"] = weight
+    if steps is not None:
+        body["steps"] = steps
+    if scheduled_at:
+        body["scheduled_at"] = scheduled_at
+    if notes:
+        body["notes"] = notes
+    return body
+
+
+def deploy(environment: str, name: str, version: str, plan: dict[str, Any]) -> Call[dict[str, Any]]:
+    """Answers ``{"deployment", "current"}``; ``plan`` comes from ``deploy_request``."""
+    body = {"server": name, "version": version, **plan}
+    return Call("POST", f"{env_path(environment)}/deployments", _same, body=body)
+
+
+def deployments(environment: str, params: dict[str, str] | None = None) -> Call[list[dict[str, Any]]]:
+    path = f"{env_path(environment)}/deployments"
+    return Call("GET", path, lambda b: list(b["deployments"]), params=params or {})
+
+
+def approve(environment: str, deployment_id: int) -> Call[dict[str, Any]]:
+    return Call("POST", f"{env_path(environment)}/deployments/{deployment_id}/approve", _same)
+
+
+def promote(
+    name: str, version: str, source: str, target: str | None, force: bool, plan: dict[str, Any]
+) -> Call[dict[str, Any]]:
+    """Answers ``{"deployment", "current"}``; ``target`` None is the environment after ``source``."""
+    body: dict[str, Any] = {"from": source, **plan}
+    if target:
+        body["to"] = target
+    if force:
+        body["force"] = True
+    return Call("POST", f"{server_path(name)}/versions/{seg(version)}/promote", _same, body=body)
+
+
+def rollout(environment: str, name: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"{target_path(environment, name)}/rollout", _same)
+
+
+def rollout_action(
+    environment: str, name: str, action: str, body: dict[str, Any] | None = None
+) -> Call[dict[str, Any]]:
+    """``promote`` (one step, or ``{"full": true}``), ``pause``, ``resume`` or ``abort``."""
+    return Call("POST", f"{target_path(environment, name)}/rollout/{action}", _same, body=body or {})
+
+
+def rollback(environment: str, name: str, version: str | None, notes: str | None) -> Call[dict[str, Any]]:
+    body = {key: value for key, value in (("version", version), ("notes", notes)) if value}
+    return Call("POST", f"{target_path(environment, name)}/rollback", _same, body=body)
+
+
+def history(environment: str, name: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"{target_path(environment, name)}/history", _same)
+
+
+def where(name: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"{server_path(name)}/deployments", _same)
+
+
+def resolve(environment: str, name: str, client_id: str | None) -> Call[dict[str, Any]]:
+    """The routing answer: ``{version, track, rolloutId, weight, config}`` (secrets masked)."""
+    params = {"client": client_id} if client_id else {}
+    return Call("GET", f"{target_path(environment, name)}/resolve", _same, params=params)
+
+
+def environment_release(
+    environment: str, name: str, version: str = "latest", client_id: str | None = None
+) -> Call[Release]:
+    """A release through the environment's view of the official API, which shows only what is
+    deployed there; ``latest`` is the release routed to ``client_id`` (stable without one).
+
+    Cached and revalidated like every read. When it answers 404, the resolve endpoint says
+    why: nothing deployed (``NoDeployment``), or no such server or environment.
+    """
+    path = f"/environments/{seg(environment)}{official_path(name)}/versions/{seg(version)}"
+    headers = {"X-Client-Id": client_id} if client_id else {}
+
+    def parse(body: JSON) -> Release:
+        return Release.from_body(body, environment=environment)
+
+    return Call("GET", path, parse, headers=headers, cacheable=True, explain=resolve(environment, name, None))
