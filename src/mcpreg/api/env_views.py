@@ -24,7 +24,7 @@ from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.versions import LATEST
-from mcpreg.errors import NotFound
+from mcpreg.errors import NoDeployment, NotFound
 from mcpreg.services import discovery, environments, releases
 from mcpreg.services.deploy_state import find_state, is_rolling_out
 from mcpreg.services.routing import Resolution, route_state
@@ -68,9 +68,7 @@ def _target(session: Session, env_name: str, name: str) -> tuple[Environment, De
     env = environments.get_environment(session, env_name)
     state = find_state(session, releases.get_server(session, name), env)
     if state is None or state.stable_release_id is None:
-        raise NotFound(
-            f"server {name!r} is not deployed in {env.name}", field="serverName", code="server_not_found"
-        )
+        raise NoDeployment(f"server {name!r} is not deployed in {env.name}", field="serverName")
     return env, state
 
 

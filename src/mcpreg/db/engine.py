@@ -23,9 +23,7 @@ WRITE = "mcpreg_write"
 def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
     """Create an engine with the per-backend settings this registry relies on."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_folder(url)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
@@ -40,6 +38,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
 def make_null_pool_engine(url: str) -> sa.Engine:
     """An engine holding no idle connections (migrations, CLI one-shots)."""
     if url.startswith("sqlite"):
+        _ensure_sqlite_folder(url)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
@@ -48,6 +47,13 @@ def make_null_pool_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     return sa.create_engine(url, poolclass=NullPool)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (e.g. a fresh MCPREG_DATA_DIR)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
