@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from mcpreg.api import admin, official, registry
+from mcpreg.api import admin, changes, official, registry
 from mcpreg.api.cache import ResponseCache, watch_generation
 from mcpreg.api.problems import HANDLERS
 from mcpreg.db.engine import make_engine
@@ -43,6 +43,7 @@ def create_app(
         *official.routes("/v0"),
         *registry.routes(),
         *admin.routes(),
+        *changes.routes(),
     ]
 
     @contextlib.asynccontextmanager

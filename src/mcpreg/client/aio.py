@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -30,7 +32,10 @@ class AsyncRegistry(RegistryBase):
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, list[Hook]] | None = None,
+        watch: bool = False,
     ) -> None:
+        """``watch=True`` long-polls ``/api/changes`` in a task (started on ``async with``) and
+        makes every cached answer stale as soon as anything in the registry changes."""
         super().__init__(url, token, cache_ttl, timeout=timeout)
         self._http = httpx.AsyncClient(
             base_url=self.url,
@@ -39,8 +44,23 @@ class AsyncRegistry(RegistryBase):
             transport=transport,
             event_hooks=dict(event_hooks or {}),
         )
+        self._watch_enabled = watch
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        timeout = httpx.Timeout(self.timeout, read=self.WATCH_WAIT + self.timeout)
+        while True:
+            try:
+                response = await self._http.get("/api/changes", params=self._watch_params(), timeout=timeout)
+                ok = self._observe(response)
+            except (httpx.HTTPError, ValueError, KeyError):
+                ok = False
+            if not ok:
+                await asyncio.sleep(self.WATCH_RETRY)
 
     async def __aenter__(self) -> AsyncRegistry:
+        if self._watch_enabled and self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch())
         return self
 
     async def __aexit__(
@@ -49,6 +69,11 @@ class AsyncRegistry(RegistryBase):
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         await self._http.aclose()
 
     async def call(self, call: Call[T]) -> T:

@@ -40,6 +40,7 @@ class RegistryBase:
         self.token = token
         self.timeout = timeout
         self.cache = ResponseCache(cache_ttl)
+        self._generation = -1
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, cache_ttl={self.cache.ttl!r})"
@@ -47,6 +48,24 @@ class RegistryBase:
     def clear_cache(self) -> None:
         """Forget every cached answer; the next reads go to the registry."""
         self.cache.clear()
+
+    # -- watching for changes (``watch=True``) ---------------------------------------------------
+
+    WATCH_WAIT = 20  # seconds one long-poll of /api/changes may hang
+    WATCH_RETRY = 1.0  # seconds to wait after a failed poll
+
+    def _watch_params(self) -> dict[str, int]:
+        return {"after": self._generation, "wait": self.WATCH_WAIT}
+
+    def _observe(self, response: httpx.Response) -> bool:
+        """Take one /api/changes answer; expire the cache when the registry changed. False on failure."""
+        if response.status_code != 200:
+            return False
+        generation = int(response.json()["generation"])
+        if self._generation >= 0 and generation != self._generation:
+            self.cache.expire_all()
+        self._generation = generation
+        return True
 
     def _base_headers(self) -> dict[str, str]:
         headers = {"User-Agent": f"mcpreg-client/{mcpreg.__version__}", "Accept": "application/json"}

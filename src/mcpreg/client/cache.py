@@ -48,6 +48,12 @@ class ResponseCache:
             self.hits += 1
             return entry.body
 
+    def expire_all(self) -> None:
+        """Make every entry stale but keep its ETag: the next reads revalidate (304 if unchanged)."""
+        with self._lock:
+            for entry in self._entries.values():
+                entry.fresh_until = 0.0
+
     def etag(self, key: str) -> str | None:
         """The ETag to revalidate a stale entry with."""
         with self._lock:

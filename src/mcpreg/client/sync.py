@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -34,7 +35,11 @@ class Registry(RegistryBase):
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         event_hooks: Mapping[str, list[Hook]] | None = None,
+        watch: bool = False,
     ) -> None:
+        """``watch=True`` long-polls ``/api/changes`` in a daemon thread and makes every cached
+        answer stale as soon as anything in the registry changes (a rollback reaches this
+        client in about a second, whatever ``cache_ttl`` is)."""
         super().__init__(url, token, cache_ttl, timeout=timeout)
         self._http = httpx.Client(
             base_url=self.url,
@@ -43,6 +48,24 @@ class Registry(RegistryBase):
             transport=transport,
             event_hooks=dict(event_hooks or {}),
         )
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if watch:
+            self._watcher = threading.Thread(target=self._watch, args=(transport,), daemon=True)
+            self._watcher.start()
+
+    def _watch(self, transport: httpx.BaseTransport | None) -> None:
+        timeout = httpx.Timeout(self.timeout, read=self.WATCH_WAIT + self.timeout)
+        with httpx.Client(
+            base_url=self.url, headers=self._base_headers(), timeout=timeout, transport=transport
+        ) as http:
+            while not self._stop.is_set():
+                try:
+                    ok = self._observe(http.get("/api/changes", params=self._watch_params()))
+                except (httpx.HTTPError, ValueError, KeyError):
+                    ok = False
+                if not ok:
+                    self._stop.wait(self.WATCH_RETRY)
 
     def __enter__(self) -> Registry:
         return self
@@ -53,6 +76,7 @@ class Registry(RegistryBase):
         self.close()
 
     def close(self) -> None:
+        self._stop.set()
         self._http.close()
 
     def call(self, call: Call[T]) -> T:
