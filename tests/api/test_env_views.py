@@ -52,9 +52,7 @@ def test_an_environment_view_lists_only_what_is_deployed_there(
     ]
     assert anon.get(f"{VERSIONS}/latest").json()["server"]["version"] == "1.0.0"
     assert_problem(anon.get(f"{VERSIONS}/1.1.0"), 404, "version_not_found")
-    assert_problem(
-        anon.get(f"{PROD}/servers/io.github.acme%2Ftides/versions/latest"), 404, "no_deployment"
-    )
+    assert_problem(anon.get(f"{PROD}/servers/io.github.acme%2Ftides/versions/latest"), 404, "no_deployment")
     assert_problem(anon.get("/environments/moon/v0.1/servers"), 404, "environment_not_found")
     assert anon.post(f"{PROD}/publish", json=server_doc(version="9.0.0")).status_code in (404, 405)
 

@@ -190,7 +190,9 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
                     reads += 1
                     changed.notify_all()
 
-    threads = [threading.Thread(target=reader, args=(env,)) for env in ("production", "staging", "production")]
+    threads = [
+        threading.Thread(target=reader, args=(env,)) for env in ("production", "staging", "production")
+    ]
     for thread in threads:
         thread.start()
 

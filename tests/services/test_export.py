@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -19,6 +20,16 @@ from mcpreg.services import config, releases
 from mcpreg.services.exporter import export_catalogue
 from mcpreg.services.importer import import_items
 from tests.conftest import TEST_KEYS, server_doc
+
+
+def _documents_and_statuses(page: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    official = "io.modelcontextprotocol.registry/official"
+    return [(s["server"], s["_meta"][official]["status"]) for s in page["servers"]]
+
+
+def _documents_and_statuses(page: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    official = "io.modelcontextprotocol.registry/official"
+    return [(s["server"], s["_meta"][official]["status"]) for s in page["servers"]]
 
 
 def test_an_export_imports_back_with_documents_and_statuses(engine: sa.Engine, tmp_path: Path) -> None:
@@ -41,11 +52,7 @@ def test_an_export_imports_back_with_documents_and_statuses(engine: sa.Engine, t
     assert len(report.landed) == 3 and report.skipped == []
     with unit_of_work(other) as session:
         again = export_catalogue(session)
-    strip = lambda page: [
-        (s["server"], s["_meta"]["io.modelcontextprotocol.registry/official"]["status"])
-        for s in page["servers"]
-    ]  # noqa: E731
-    assert strip(again) == strip(exported)
+    assert _documents_and_statuses(again) == _documents_and_statuses(exported)
     other.dispose()
 
 

@@ -95,7 +95,12 @@ def json_response(
 
 
 def bytes_response(
-    request: Request | None, body: bytes, *, status: int = 200, cacheable: bool = False, etag: str | None = None
+    request: Request | None,
+    body: bytes,
+    *,
+    status: int = 200,
+    cacheable: bool = False,
+    etag: str | None = None,
 ) -> Response:
     headers: dict[str, str] = {}
     if cacheable and request is not None and status == 200:

@@ -13,7 +13,10 @@ from mcpreg.crypto import generate_entry, load_keyring
 from mcpreg.errors import RegistryError
 from mcpreg.services.rotation import DEFAULT_BATCH, RotationReport, rotate
 
-app = typer.Typer(help="Secrets: set, list and remove values; generate key-ring entries; rotate stored secrets.", no_args_is_help=True)
+app = typer.Typer(
+    help="Secrets: set, list and remove values; generate key-ring entries; rotate stored secrets.",
+    no_args_is_help=True,
+)
 out = Console()
 
 
