@@ -154,3 +154,15 @@ def test_a_read_token_cannot_publish(live: Any, engine: sa.Engine) -> None:
     token = make_token(engine, "reader", ["read"])
     with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as client:
         assert_problem(client.post("/v0.1/publish", json=server_doc()), 403, "permission_denied", "scope")
+
+
+def test_an_optional_body_is_size_limited_too(api: httpx.Client) -> None:
+    huge = b'{"notes": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    rollback = "/api/environments/production/servers/io.github.acme/weather/rollback"
+    response = api.post(rollback, content=huge, headers={"Content-Type": "application/json"})
+    assert_problem(response, 413, "payload_too_large", "body")
+    assert_problem(
+        api.post(rollback, content=b"notes", headers={"Content-Type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )

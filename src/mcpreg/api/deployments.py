@@ -29,13 +29,6 @@ TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"
 SERVER = "/api/servers/{namespace}/{server}"
 
 
-async def optional_object(request: Request) -> dict[str, Any]:
-    """The JSON object body, or ``{}`` when the request has no body at all."""
-    if not (await request.body()).strip():
-        return {}
-    return await json_object(request)
-
-
 def _current(session: Session, deployment: Deployment) -> dict[str, Any]:
     """A deployment and what runs on its target now."""
     env = environments.get_environment(session, deployment.environment)
@@ -97,7 +90,7 @@ def decision(decide: Callable[..., Deployment]) -> Callable[[Request], Awaitable
 
     async def handler(request: Request) -> Response:
         env, deployment_id = request.path_params["env"], request.path_params["id"]
-        notes = parse_notes(await optional_object(request))
+        notes = parse_notes(await json_object(request, optional=True))
 
         def work(session: Session, principal: Principal) -> dict[str, Any]:
             return _current(session, decide(session, principal, env, deployment_id, notes=notes))
@@ -123,7 +116,7 @@ def rollout_action(action: str) -> Callable[[Request], Awaitable[Response]]:
 
     async def handler(request: Request) -> Response:
         env, name = request.path_params["env"], server_name(request)
-        body = await optional_object(request)
+        body = await json_object(request, optional=True)
         full = body.pop("full", False) if action == "promote" else False
         if not isinstance(full, bool):
             raise ValidationFailed("full must be true or false", field="full")
@@ -140,7 +133,7 @@ def rollout_action(action: str) -> Callable[[Request], Awaitable[Response]]:
 
 async def rollback(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
-    body = await optional_object(request)
+    body = await json_object(request, optional=True)
     version = body.pop("version", None)
     if version is not None and not isinstance(version, str):
         raise ValidationFailed("version must be a string", field="version")

@@ -48,13 +48,16 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     return result
 
 
-async def json_body(request: Request) -> Any:
-    """The parsed JSON body, refusing wrong content types, oversize and malformed bodies."""
+def _check_content_type(request: Request) -> None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON and not content_type.endswith("+json"):
         raise UnsupportedMediaType(
             f"send the body as {JSON} (got {content_type or 'no content type'})", field="Content-Type"
         )
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The raw body, refused with 413 as soon as it passes MCPREG_MAX_BODY_BYTES."""
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -66,17 +69,34 @@ async def json_body(request: Request) -> Any:
         if size > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, *, optional: bool = False) -> Any:
+    """The parsed JSON body, refusing wrong content types, oversize and malformed bodies.
+
+    With ``optional``, an empty body (of any content type) is ``None``.
+    """
+    if not optional:
+        _check_content_type(request)
+    raw = await _limited_body(request)
     if not raw.strip():
+        if optional:
+            return None
         raise BadRequest("the request needs a JSON body", field="body", code="empty_body")
+    if optional:
+        _check_content_type(request)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}", field="body", code="malformed_json") from None
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    body = await json_body(request)
+async def json_object(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    """The body as a JSON object; with ``optional``, ``{}`` when the request has no body."""
+    body = await json_body(request, optional=optional)
+    if body is None and optional:
+        return {}
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", field="body", code="invalid_body")
     return body
