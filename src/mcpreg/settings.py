@@ -10,6 +10,7 @@ from pathlib import Path
 from mcpreg.errors import ConfigurationError
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_CACHE_BYTES = 128 * 1024 * 1024
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -30,6 +31,7 @@ class Settings:
     secret_keys: str | None = field(default=None, repr=False)
     secret_keys_file: Path | None = None
     cache_max_age: int = 0
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     scheduler_interval: float = 0.5
     access_log: bool = True
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -37,6 +39,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def cache_control(self) -> str:
+        """The ``Cache-Control`` of cacheable reads."""
+        return f"public, max-age={self.cache_max_age}" if self.cache_max_age > 0 else "no-cache"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,11 +60,16 @@ class Settings:
         try:
             max_body = int(env.get("MCPREG_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES)
             cache_max_age = int(env.get("MCPREG_CACHE_MAX_AGE") or 0)
+            cache_bytes = int(env.get("MCPREG_CACHE_BYTES") or DEFAULT_CACHE_BYTES)
             interval = float(env.get("MCPREG_SCHEDULER_INTERVAL") or 0.5)
         except ValueError as exc:
             raise ConfigurationError(f"a numeric MCPREG_* setting is not a number: {exc}") from None
         if max_body <= 0:
             raise ConfigurationError("MCPREG_MAX_BODY_BYTES must be positive", field="MCPREG_MAX_BODY_BYTES")
+        if cache_bytes < 0:
+            raise ConfigurationError(
+                "MCPREG_CACHE_BYTES must be 0 (no response cache) or more", field="MCPREG_CACHE_BYTES"
+            )
         keys_file = env.get("MCPREG_SECRET_KEYS_FILE")
         return cls(
             data_dir=data_dir,
@@ -68,6 +80,7 @@ class Settings:
             secret_keys=env.get("MCPREG_SECRET_KEYS") or None,
             secret_keys_file=Path(keys_file) if keys_file else None,
             cache_max_age=cache_max_age,
+            cache_bytes=cache_bytes,
             scheduler_interval=interval,
             access_log=_flag(env.get("MCPREG_ACCESS_LOG"), True),
             environ=env,

@@ -307,3 +307,12 @@ def test_development_mode_generates_a_key_and_says_so_loudly(
     assert (tmp_path / "secret-keys").is_file()
     assert app.state.keyring.primary_id
     assert any("NEVER use this outside development" in r.getMessage() for r in caplog.records)
+
+
+def test_the_response_cache_is_sized_in_bytes_from_the_environment(database_url: str, tmp_path: Path) -> None:
+    assert _settings(database_url, tmp_path).cache_bytes == 128 * 1024 * 1024
+    settings = _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="1048576", MCPREG_DEV="1")
+    assert create_app(settings, prepare=False, background=False).state.cache.max_bytes == 1048576
+    with pytest.raises(ConfigurationError) as refused:
+        _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="-1")
+    assert refused.value.field == "MCPREG_CACHE_BYTES"

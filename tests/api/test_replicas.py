@@ -233,10 +233,12 @@ def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollba
     assert [(e.action, e.canary_weight) for e in after] == [("deploy", 10), ("step", 50), ("complete", 0)]
 
     latest_on_b = f"{b.url}/environments/production/v0.1/servers/{SERVER.replace('/', '%2F')}/versions/latest"
+    resolve_on_b = f"{b.url}/api/environments/production/servers/{SERVER}/resolve"
     before = httpx.get(latest_on_b).json()["server"]["version"]
     target = next(v for v in VERSIONS if v != before)
-    for _ in range(3):  # warm b's response cache
+    for _ in range(3):  # warm b's response cache and its routing snapshot
         assert httpx.get(latest_on_b).json()["server"]["version"] == before
+        assert httpx.get(resolve_on_b, headers=headers).json()["version"] == before
     with httpx.Client(base_url=a.url, headers=headers, timeout=30) as admin:
         started = time.monotonic()
         rolled = admin.post(
@@ -246,11 +248,13 @@ def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollba
     assert rolled.status_code == 200, rolled.text
     seen = None
     while time.monotonic() - committed < 2.0:
-        if httpx.get(latest_on_b).json()["server"]["version"] == target:
+        served = httpx.get(latest_on_b).json()["server"]["version"]
+        resolved = httpx.get(resolve_on_b, headers=headers).json()["version"]
+        if served == resolved == target:
             seen = time.monotonic()
             break
         time.sleep(0.01)
-    assert seen is not None, "replica b never served the rollback"
+    assert seen is not None, "replica b never served (or resolved) the rollback"
     latency = seen - committed
     print(
         f"\ncross-replica rollback: request {committed - started:.3f}s, "

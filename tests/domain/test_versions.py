@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
@@ -17,6 +18,7 @@ from mcpreg.domain.versions import (
     parse_version,
     pick_latest,
     sort_key,
+    try_parse_version,
 )
 from mcpreg.errors import ValidationFailed
 
@@ -135,3 +137,22 @@ def test_sort_key_order_equals_semver_precedence(a: str, b: str) -> None:
 @given(versions)
 def test_every_generated_version_round_trips_its_text(text: str) -> None:
     assert parse_version(text).text == text
+
+
+@given(
+    st.text(max_size=40) | st.from_regex(r"\d{1,3}\.\d{1,3}\.\d{1,3}(-[0-9A-Za-z.-]{1,8})?", fullmatch=True)
+)
+def test_try_parse_version_answers_none_exactly_where_parse_version_refuses(text: str) -> None:
+    try:
+        expected = parse_version(text)
+    except ValidationFailed:
+        expected = None
+    assert try_parse_version(text) == expected
+
+
+def test_looking_up_a_tag_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        assert try_parse_version("latest") is None
+        with pytest.raises(ValidationFailed):
+            parse_version("latest")  # its hint asks node-semver whether it is a range
+    assert [r for r in caplog.records if r.name.startswith("nodesemver") and r.levelno >= logging.INFO] == []

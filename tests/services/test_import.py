@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcpreg.db.engine import unit_of_work
-from mcpreg.db.tables import Release
-from mcpreg.domain.legacy import iter_import_documents
+from mcpreg.db.tables import JournalEntry, Release
+from mcpreg.domain.legacy import ImportItem, iter_import_documents
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import discovery
 from mcpreg.services.bootstrap import load_sample_catalogue
@@ -113,3 +113,34 @@ def test_mcpreg_import_prints_a_summary_with_every_skip_reason(database_url: str
     )
     report = json.loads(as_json.stdout)
     assert report["landed"] == 0 and len(report["skipped"]) == 2
+
+
+def test_every_imported_release_is_journaled_and_latest_prefers_stable(engine: sa.Engine) -> None:
+    name = "io.github.acme/weather"
+    docs = [server_doc(version=v) for v in ("1.0.0", "1.2.0", "2.0.0-rc.1", "1.10.0")]
+    docs.append(server_doc(name="com.example/beta-only", version="0.1.0-beta.1"))
+    report = run_import(engine, docs)
+    assert len(report.landed) == 5
+    with unit_of_work(engine) as session:
+        entries = session.exec(
+            select(JournalEntry.server_name, JournalEntry.version).where(
+                JournalEntry.action == "release.import"
+            )
+        ).all()
+        assert sorted(entries) == sorted((d["name"], d["version"]) for d in docs)
+        assert discovery.lookup(session, name, "latest").version == "1.10.0"
+        assert discovery.lookup(session, "com.example/beta-only", "latest").version == "0.1.0-beta.1"
+    run_import(engine, [server_doc(version="1.11.0")])  # a later batch moves latest
+    with unit_of_work(engine) as session:
+        latest = session.exec(select(Release.version).where(Release.is_latest)).all()
+        assert sorted(latest) == ["0.1.0-beta.1", "1.11.0"]
+
+
+def test_a_document_not_checked_by_the_reader_is_checked_on_import(engine: sa.Engine) -> None:
+    unchecked = ImportItem(0, "#0", {"name": "not a name", "version": "1.0.0"})
+    checked = next(iter_import_documents([server_doc(version="1.0.0")]))
+    assert (unchecked.validated, checked.validated) == (False, True)
+    with unit_of_work(engine, write=True) as session:
+        report = import_items(session, SYSTEM, [unchecked, checked])
+    assert report.landed == ["io.github.acme/weather@1.0.0"]
+    assert [label for label, _ in report.skipped] == ["#0"]

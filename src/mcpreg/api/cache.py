@@ -1,9 +1,21 @@
 """A read-through cache of rendered public responses, invalidated by the change generation.
 
-Every change bumps a generation counter in the database (``services.journal``). Each
-replica polls it (every ``MCPREG_CACHE_POLL`` seconds, 0.25 by default) and drops its
-cache when it moves, so a change made through any replica is served by every replica
-within one poll; changes made through this replica invalidate at once.
+Every change bumps a generation counter in the database (``services.journal``), and a
+change to the catalogue (releases, servers, channels) bumps a second one. Each replica
+polls both (every 0.25 s), so a change made through any replica is served by every
+replica within one poll; changes made through this replica invalidate at once.
+
+What a change drops depends on what it can affect. The official API's answers depend
+on the catalogue only, so they survive deployments, rollout steps, configuration and
+token changes; the environment views depend on everything, so any change retires them.
+
+The cache is bounded by bytes (``MCPREG_CACHE_BYTES``, least recently used out first),
+not by entry count, so a catalogue of large list pages cannot grow the process without
+limit. Each entry keeps its body and its ETag, and ``CachedResponses`` answers an
+anonymous GET for a cached key (or its 304) before routing.
+
+Derived lookups that must follow the same rule (the principal behind a token, the routing
+snapshot of a deployment target) live in ``Memo`` maps that the cache empties with itself.
 """
 
 from __future__ import annotations
@@ -13,63 +25,26 @@ import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpreg.db.engine import unit_of_work
-from mcpreg.services.journal import current_generation
+from mcpreg.services.journal import current_generations
 
 log = logging.getLogger("mcpreg.cache")
 
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
+ENTRY_OVERHEAD = 400  # bytes per entry beyond body and key: the entry, its ETag, the dict slot
+VARY = "Authorization, X-Client-Id"
+VARY_HEADER = (b"vary", VARY.encode("latin-1"))
+JSON = b"application/json"
 
-class ResponseCache:
-    """Bounded LRU of (path, query) -> rendered JSON bytes and their ETag."""
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self._entries: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
-        self._max = max_entries
-        self.generation = -1
-        self.epoch = 0  # moves on every invalidation; a render from an older epoch is not stored
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry
-
-    def put(self, key: str, entry: tuple[bytes, str], epoch: int) -> None:
-        if epoch != self.epoch:
-            return  # rendered from an older state than the cache now holds
-        self._entries[key] = entry
-        if len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-
-    def invalidate(self) -> None:
-        self._entries.clear()
-        self.epoch += 1
-
-    def observe(self, generation: int) -> None:
-        if generation != self.generation:
-            self.invalidate()
-            self.generation = generation
-
-    async def cached(self, key: str, render: Callable[[], Awaitable[bytes]]) -> tuple[bytes, str]:
-        """The cached (body, ETag) for ``key``, rendering and storing it on a miss."""
-        entry = self.get(key)
-        if entry is not None:
-            return entry
-        epoch = self.epoch
-        body = await render()
-        entry = (body, etag_for(body))
-        self.put(key, entry, epoch)
-        return entry
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 def etag_for(body: bytes) -> str:
@@ -77,14 +52,245 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+def request_key(scope: Scope) -> str | None:
+    """The cache key of a request: path, raw query and client id; None when authenticated.
+
+    Anonymous answers depend on nothing else (``X-Client-Id`` picks ``latest`` in the
+    environment views), so this key is what the front door and the handlers both use.
+    """
+    client = b""
+    seen_client = False
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return None
+        if name == b"x-client-id" and not seen_client:
+            client, seen_client = value, True
+    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}#{client.decode('latin-1')}"
+
+
+def matches(if_none_match: str, etag: str) -> bool:
+    return etag in [t.strip() for t in if_none_match.split(",")]
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a (lower-case) request header, as Starlette decodes it."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
+class Entry(NamedTuple):
+    """A rendered 200 answer: its body and ETag, in one small object per entry.
+
+    ``epoch`` is None for an answer that depends on the catalogue only (it lives until the
+    catalogue changes), else the cache epoch it was rendered in (it lives until any change).
+    """
+
+    body: bytes
+    etag: str
+    epoch: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + ENTRY_OVERHEAD
+
+
+class Memo(Generic[K, V]):
+    """A small map of values derived from the database, emptied with the cache that owns it.
+
+    Like the cache, it refuses a value computed from an older state than it now holds.
+    """
+
+    def __init__(self, owner: ResponseCache, max_entries: int) -> None:
+        self._owner = owner
+        self._max = max_entries
+        self._values: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._values.get(key)
+
+    def put(self, key: K, value: V, epoch: int) -> None:
+        if epoch != self._owner.epoch:
+            return
+        if len(self._values) >= self._max and key not in self._values:
+            del self._values[next(iter(self._values))]  # oldest first in
+        self._values[key] = value
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class ResponseCache:
+    """Byte-bounded LRU of request key -> rendered JSON answer, and the memos dropped with it."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, *, cache_control: str = "no-cache") -> None:
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.cache_control = cache_control
+        self._cache_control = cache_control.encode("latin-1")
+        self.generation = -1
+        self.catalogue_generation = -1
+        self.epoch = 0  # moves on every invalidation; a render from an older epoch is not stored
+        self.catalogue_epoch = 0  # moves when the catalogue changes
+        self.hits = 0
+        self.misses = 0
+        self._memos: list[Memo[Any, Any]] = []
+
+    def memo(self, max_entries: int) -> Memo[Any, Any]:
+        """A new memo that this cache empties whenever it is invalidated."""
+        memo: Memo[Any, Any] = Memo(self, max_entries)
+        self._memos.append(memo)
+        return memo
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry.epoch is not None and entry.epoch != self.epoch:
+            self._drop(key)  # rendered before a change it depends on
+            entry = None
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry
+
+    def entry(self, body: bytes, *, catalogue_only: bool = True, epoch: int | None = None) -> Entry:
+        """A 200 answer for ``body``, with its ETag.
+
+        ``catalogue_only`` says the answer depends on the catalogue alone; otherwise it is
+        tied to ``epoch`` (by default the current one), the epoch its render started in.
+        """
+        tied = None if catalogue_only else (self.epoch if epoch is None else epoch)
+        return Entry(body, etag_for(body), tied)
+
+    def headers(self, entry: Entry, *, not_modified: bool = False) -> list[tuple[bytes, bytes]]:
+        """The raw headers ``http.bytes_response`` sends with ``entry`` (or with its 304)."""
+        headers = [
+            (b"etag", entry.etag.encode("latin-1")),
+            (b"cache-control", self._cache_control),
+            VARY_HEADER,
+        ]
+        if not not_modified:
+            headers += [(b"content-length", str(len(entry.body)).encode()), (b"content-type", JSON)]
+        return headers
+
+    def put(self, key: str, entry: Entry, started: tuple[int, int]) -> None:
+        """Store ``entry`` unless what it depends on changed since ``started`` (``mark()``)."""
+        epoch, catalogue_epoch = started
+        if catalogue_epoch != self.catalogue_epoch or (entry.epoch is not None and epoch != self.epoch):
+            return  # rendered from an older state than the cache now holds
+        size = entry.size + len(key)
+        if size > self.max_bytes:
+            return
+        self._drop(key)
+        self._entries[key] = entry
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))  # least recently used first
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.bytes -= entry.size + len(key)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the cache stands now; ``put`` refuses a render started before a change."""
+        return self.epoch, self.catalogue_epoch
+
+    def invalidate(self, *, catalogue: bool = True) -> None:
+        """Retire what a change affects: everything, or (``catalogue=False``) what depends
+        on more than the catalogue (lazily, on its next ``get``) and every memo."""
+        self.epoch += 1
+        for memo in self._memos:
+            memo.clear()
+        if catalogue:
+            self.catalogue_epoch += 1
+            self._entries.clear()
+            self.bytes = 0
+
+    def observe(self, generation: int, catalogue_generation: int) -> None:
+        if catalogue_generation != self.catalogue_generation:
+            self.invalidate()
+        elif generation != self.generation:
+            self.invalidate(catalogue=False)
+        self.generation, self.catalogue_generation = generation, catalogue_generation
+
+    async def cached(
+        self, key: str, render: Callable[[], Awaitable[bytes]], *, catalogue_only: bool = True
+    ) -> Entry:
+        """The cached answer for ``key``, rendering and storing it on a miss."""
+        entry = self.get(key)
+        if entry is not None:
+            return entry
+        started = self.mark()
+        entry = self.entry(await render(), catalogue_only=catalogue_only, epoch=started[0])
+        self.put(key, entry, started)
+        return entry
+
+
+Answer = Callable[[Scope], Awaitable["Entry | bytes | None"]]
+"""A front-door answer: a cacheable entry, the JSON body of a plain 200, or None to route."""
+
+
+class CachedResponses:
+    """ASGI middleware: answer a GET from memory before any routing.
+
+    An anonymous GET whose key is cached gets what the handler sent when it filled the
+    entry: the same body and headers, or 304 with the ETag when ``If-None-Match`` names
+    it. Then each of ``answers`` (added by feature modules) may answer from its own memos;
+    everything else goes down the normal path, which also produces every error.
+    """
+
+    def __init__(self, app: ASGIApp, cache: ResponseCache, answers: list[Answer] | None = None) -> None:
+        self.app = app
+        self.cache = cache
+        self.answers = answers if answers is not None else []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        key = request_key(scope)
+        entry = self.cache.get(key) if key is not None else None
+        for answer in () if entry is not None else self.answers:
+            answered = await answer(scope)
+            if isinstance(answered, bytes):
+                headers = [(b"content-length", str(len(answered)).encode()), (b"content-type", JSON)]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": answered})
+                return
+            if answered is not None:
+                entry = answered
+                break
+        if entry is None:
+            await self.app(scope, receive, send)
+            return
+        if_none_match = next((v for n, v in scope["headers"] if n == b"if-none-match"), None)
+        if if_none_match is not None and matches(if_none_match.decode("latin-1"), entry.etag):
+            headers = self.cache.headers(entry, not_modified=True)
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": self.cache.headers(entry)})
+        await send({"type": "http.response.body", "body": entry.body})
+
+
 async def watch_generation(engine: sa.Engine, cache: ResponseCache, interval: float) -> None:
     """Poll the generation forever; cancel the task to stop."""
 
-    def read() -> int:
+    def read() -> tuple[int, int]:
         with unit_of_work(engine) as session:
-            return current_generation(session)
+            return current_generations(session)
 
     while True:
         with contextlib.suppress(Exception):
-            cache.observe(await run_in_threadpool(read))
+            cache.observe(*await run_in_threadpool(read))
         await asyncio.sleep(interval)

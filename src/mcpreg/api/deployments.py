@@ -2,7 +2,8 @@
 
 Every write runs in one transaction through ``api.http.run`` (which also drops this
 replica's response cache); other replicas see the change at their next generation
-poll. Reads here go to the database directly, so they are never stale.
+poll. Reads here go to the database directly, so they are never stale, except
+``resolve`` (``api.resolve``), served from a routing snapshot dropped on every change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mcpreg.api.http import json_object, json_response, query_int, run, server_n
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import config, deploy_history, deployments, environments, releases, rollouts, routing
+from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
 from mcpreg.services.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.services.deploy_state import find_state, state_view, states_of
 from mcpreg.services.tokens import require
@@ -146,24 +147,6 @@ async def rollback(request: Request) -> Response:
     return json_response(request, await run(request, work, write=True))
 
 
-async def resolve(request: Request) -> Response:
-    """Which release this client gets, and its effective configuration (secrets masked)."""
-    env, name = request.path_params["env"], server_name(request)
-    client = request.query_params.get("client") or request.headers.get("x-client-id") or None
-    keyring = request.app.state.keyring
-
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        require(principal, "read", server=name, environment=env)
-        resolution = routing.resolve(session, name, env, client)
-        body = resolution.view()
-        body["config"] = config.effective_config(
-            session, keyring, name, resolution.release.version, env, reveal=False
-        )
-        return body
-
-    return json_response(request, await run(request, work))
-
-
 def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
     return {"events": page.events, "metadata": {"count": len(page.events), "nextCursor": page.next_cursor}}
 
@@ -218,7 +201,6 @@ def routes() -> list[BaseRoute]:
         Route(f"{TARGET}/rollout", get_rollout, methods=["GET"]),
         *(Route(f"{TARGET}/rollout/{a}", rollout_action(a), methods=["POST"]) for a in rollouts.TRANSITIONS),
         Route(f"{TARGET}/rollback", rollback, methods=["POST"]),
-        Route(f"{TARGET}/resolve", resolve, methods=["GET"]),
         Route(f"{TARGET}/history", server_history, methods=["GET"]),
         Route(f"{SERVER}/versions/{{version}}/promote", promote, methods=["POST"]),
         Route(f"{SERVER}/deployments", where, methods=["GET"]),

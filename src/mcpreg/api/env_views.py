@@ -39,8 +39,11 @@ def client_of(request: Request) -> str | None:
 
 
 async def cached_read(request: Request, render: Any) -> Response:
-    """The official API's cache, keyed also by the client id (it picks ``latest``)."""
-    return await official.cached_read(request, render, vary=f"client={client_of(request) or ''}")
+    """The official API's cache; its key holds the client id too (it picks ``latest``).
+
+    These answers depend on deployments as well as the catalogue: any change retires them.
+    """
+    return await official.cached_read(request, render, catalogue_only=False)
 
 
 def _entry(release: Release, routed: Resolution, state: DeploymentState) -> dict[str, Any]:

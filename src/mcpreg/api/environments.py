@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mcpreg.api import deployments, env_views
+from mcpreg.api import deployments, env_views, resolve
 from mcpreg.api.http import json_object, json_response, query_int, run
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import Principal
@@ -133,7 +133,7 @@ async def scheduler_loop(app: Starlette) -> None:
         try:
             report = await run_in_threadpool(run_scheduler_once, app.state.engine)
             if report.changed:
-                app.state.cache.invalidate()
+                app.state.cache.invalidate(catalogue=False)  # rollout steps and deployments
                 log.info(
                     "scheduler: %d steps, %d deployments started, %d failed",
                     report.steps,
@@ -160,5 +160,11 @@ async def scheduler_hook(app: Starlette) -> AsyncIterator[None]:
 
 
 def install(app: Starlette) -> None:
+    # resolve is what every client of a deployed server calls: first in line, so it does not
+    # try some seventy patterns before its own (no other route matches its paths).
+    app.router.routes.insert(0, resolve.resolve_route())
     app.router.routes.extend([*routes(), *deployments.routes(), *env_views.routes()])
+    app.state.targets = app.state.cache.memo(resolve.TARGETS)
+    app.state.target_builds = resolve.target_builds(app)
+    app.state.answers.append(resolve.from_memory)
     app.state.lifespan_hooks.append(scheduler_hook)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 import mcpreg
+from mcpreg.api.batching import Coalescer
+from mcpreg.api.cache import Entry, ResponseCache, request_key
 from mcpreg.api.http import (
     bytes_response,
     json_object,
@@ -18,33 +24,47 @@ from mcpreg.api.http import (
     query_bool,
     query_datetime,
     query_int,
+    read,
     run,
     server_name,
 )
+from mcpreg.db.engine import single_read
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.serverjson import validation_errors
-from mcpreg.domain.versions import parse_version
+from mcpreg.domain.versions import LATEST, parse_version
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import discovery, releases
-from mcpreg.services.views import server_response
+from mcpreg.services.views import Published, embedded_response, server_response
 
 SERVER = "/servers/{namespace}/{server}"
 
 
-async def cached_read(request: Request, render: Any, *, vary: str = "") -> Response:
+Render = Callable[[Session, Principal], Any]
+Lean = Callable[[], Awaitable[bytes | None]]
+
+
+async def cached_read(
+    request: Request, render: Render, *, lean: Lean | None = None, catalogue_only: bool = True
+) -> Response:
     """Serve an anonymous read from the response cache; authenticated reads bypass it.
 
-    ``vary`` adds whatever else the answer depends on (e.g. the routed client id).
+    The key (``cache.request_key``) holds everything an anonymous answer depends on, the
+    ``X-Client-Id`` that picks ``latest`` in an environment view included. Once stored,
+    ``CachedResponses`` answers the same key before routing. A miss takes the JSON body
+    ``lean`` renders (one Core statement, no session) when given, falling back to
+    ``render`` when it answers None; ``catalogue_only`` says the answer depends on
+    nothing but the catalogue.
     """
-    if request.headers.get("authorization"):
+    key = request_key(request.scope)
+    if key is None:
         return bytes_response(request, orjson.dumps(await run(request, render)), cacheable=True)
-    key = f"{request.url.path}?{request.query_params}#{vary}"
 
     async def _render() -> bytes:
-        return orjson.dumps(await run(request, render))
+        body = await lean() if lean is not None else None
+        return body if body is not None else orjson.dumps(await run(request, render))
 
-    body, etag = await request.app.state.cache.cached(key, _render)
-    return bytes_response(request, body, cacheable=True, etag=etag)
+    entry = await request.app.state.cache.cached(key, _render, catalogue_only=catalogue_only)
+    return bytes_response(request, entry.body, cacheable=True, etag=entry.etag)
 
 
 async def list_servers(request: Request) -> Response:
@@ -57,14 +77,17 @@ async def list_servers(request: Request) -> Response:
         include_deleted=query_bool(request, "include_deleted"),
     )
 
-    def render(session: Session, _p: Principal) -> dict[str, Any]:
-        servers, cursor = discovery.list_servers(session, query)
+    def page(reader: Session | sa.Connection) -> dict[str, Any]:
+        servers, cursor = discovery.list_servers(reader, query, embed=True)
         metadata: dict[str, Any] = {"count": len(servers)}
         if cursor:
             metadata["nextCursor"] = cursor
         return {"servers": servers, "metadata": metadata}
 
-    return await cached_read(request, render)
+    async def lean() -> bytes:
+        return await read(request, lambda connection: orjson.dumps(page(connection)))
+
+    return await cached_read(request, lambda session, _p: page(session), lean=lean)
 
 
 async def list_versions(request: Request) -> Response:
@@ -73,7 +96,7 @@ async def list_versions(request: Request) -> Response:
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
         rows = discovery.list_versions(session, name, include_deleted=include_deleted)
-        return {"servers": [server_response(r) for r in rows], "metadata": {"count": len(rows)}}
+        return {"servers": [embedded_response(r) for r in rows], "metadata": {"count": len(rows)}}
 
     return await cached_read(request, render)
 
@@ -82,10 +105,61 @@ async def get_version(request: Request) -> Response:
     name, ref = server_name(request), request.path_params["version"]
     include_deleted = query_bool(request, "include_deleted")
 
-    def render(session: Session, _p: Principal) -> dict[str, Any]:
-        return server_response(discovery.lookup(session, name, ref, include_deleted=include_deleted))
+    def one(connection: sa.Connection) -> Published | None:
+        return discovery.published(connection, name, ref, include_deleted=include_deleted)
 
-    return await cached_read(request, render)
+    async def lean() -> bytes | None:
+        if ref == LATEST:  # the most asked-for answer: concurrent misses share one statement
+            return await latest_releases(request).get(name)
+        row = await read(request, one)
+        return None if row is None else orjson.dumps(embedded_response(row))
+
+    def render(session: Session, _p: Principal) -> dict[str, Any]:
+        return embedded_response(discovery.lookup(session, name, ref, include_deleted=include_deleted))
+
+    return await cached_read(request, render, lean=lean)
+
+
+# The official detail of ``latest``, as Starlette matches it under both prefixes.
+_LATEST_PATH = re.compile(r"/v0(?:\.1)?/servers/([^/]+)/([^/]+)/versions/latest")
+
+
+async def latest_at_the_door(scope: Scope) -> Entry | None:
+    """An anonymous ``GET .../versions/latest`` that missed the cache, answered before routing.
+
+    The most asked-for read: the same ``latest_releases`` body, in the same cache entry,
+    ``get_version`` would make, without the framework around it. None (any query, a
+    token, no such release) sends the request to ``get_version``.
+    """
+    match = _LATEST_PATH.fullmatch(scope["path"]) if not scope["query_string"] else None
+    key = request_key(scope) if match is not None else None
+    if match is None or key is None:
+        return None
+    state = scope["app"].state
+    cache: ResponseCache = state.cache
+    started = cache.mark()
+    body = await state.latest_releases.get(f"{match[1]}/{match[2]}")
+    if body is None:
+        return None
+    entry = cache.entry(body)
+    cache.put(key, entry, started)
+    return entry
+
+
+def latest_releases(request: Request) -> Coalescer[str, bytes]:
+    return request.app.state.latest_releases  # type: ignore[no-any-return]
+
+
+def latest_loader(engine: sa.Engine) -> Coalescer[str, bytes]:
+    """The JSON body of ``latest`` by server name; concurrent misses share one statement, and
+    the batch is rendered on its worker thread, off the event loop."""
+
+    def fetch(names: list[str]) -> dict[str, bytes]:
+        with single_read(engine) as connection:
+            rows = discovery.latest_rows(connection, names)
+        return {name: orjson.dumps(embedded_response(row)) for name, row in rows.items()}
+
+    return Coalescer(fetch)
 
 
 async def edit_version(request: Request) -> Response:

@@ -7,8 +7,10 @@ uses its defaults; services lock the rows they change.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 WRITE = "mcpreg_write"
+SINGLE_READ = "mcpreg_single_read"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
@@ -68,14 +71,54 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        write = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(SINGLE_READ, False):
+            return  # one SELECT in autocommit mode is its own transaction
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
+
+
+@contextmanager
+def single_read(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A Core connection for one read-only statement, outside any explicit transaction.
+
+    One statement is atomic on its own, so the hottest anonymous reads (a list page, one
+    release) skip the ORM session and the BEGIN/COMMIT around it: SQLite gets no BEGIN
+    (its driver runs in autocommit mode here), PostgreSQL runs the statement in autocommit.
+    Anything that reads twice and needs both reads to agree uses ``unit_of_work``.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            yield conn.execution_options(**{SINGLE_READ: True})
+        else:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+_writers: weakref.WeakKeyDictionary[sa.Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def _writer_lock(engine: sa.Engine) -> threading.RLock:
+    with _writers_guard:
+        lock = _writers.get(engine)
+        if lock is None:
+            lock = _writers[engine] = threading.RLock()
+        return lock
 
 
 @contextmanager
 def unit_of_work(engine: sa.Engine, *, write: bool = False) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
+    """One transaction: committed when the block ends, rolled back on any exception.
+
+    On SQLite, the write transactions of one process take turns on a lock before their
+    ``BEGIN IMMEDIATE``: they wait on it instead of polling SQLite's busy handler, which
+    sleeps (up to 100 ms a try) between attempts. Another process's writers still meet
+    the busy timeout.
+    """
+    serialise = write and engine.dialect.name == "sqlite"
+    with (
+        _writer_lock(engine) if serialise else nullcontext(),
+        Session(engine, expire_on_commit=False) as session,
+    ):
         session.connection(execution_options={WRITE: write})
         try:
             yield session

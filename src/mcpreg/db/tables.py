@@ -28,7 +28,6 @@ class Release(SQLModel, table=True):
     __tablename__ = "release"
     __table_args__ = (
         sa.UniqueConstraint("server_id", "version_key", name="uq_release_server_precedence"),
-        sa.Index("ix_release_listing", "server_name", "version_key"),
         sa.Index("ix_release_latest", "is_latest", "server_name"),
         sa.Index("ix_release_updated", "updated_at"),
     )
@@ -39,7 +38,7 @@ class Release(SQLModel, table=True):
     version: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     version_key: str = Field(sa_column=sa.Column(SortKey, nullable=False))
     is_prerelease: bool = Field(default=False, nullable=False)
-    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     status_message: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -53,6 +52,11 @@ class Release(SQLModel, table=True):
     created_by: str = Field(
         default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
     )
+
+
+# Lists walk releases by server name, newest version first: the index holds that order, so
+# a page is a range scan that stops after ``limit`` rows (no sort of what follows the cursor).
+sa.Index("ix_release_listing", Release.server_name, sa.desc(Release.version_key))
 
 
 class Channel(SQLModel, table=True):

@@ -99,6 +99,8 @@ class ImportItem:
 
     ``document`` is set exactly when ``skip_reason`` is None. ``notes`` record content
     dropped during legacy conversion; ``published_at`` is the source's publish time, if any.
+    ``validated`` says the document already passed :func:`validate_server_json` (every item
+    :func:`iter_import_documents` yields), so the importer does not check it twice.
     """
 
     index: int
@@ -109,6 +111,7 @@ class ImportItem:
     source_format: str = SERVER_JSON
     notes: tuple[str, ...] = ()
     published_at: str | None = None
+    validated: bool = False
 
 
 def iter_import_documents(data: object) -> Iterator[ImportItem]:
@@ -312,7 +315,9 @@ def _checked(
         return ImportItem(
             index, label, None, status, _reason(exc), source_format, notes, published_at=published_at
         )
-    return ImportItem(index, label, doc, status, None, source_format, notes, published_at=published_at)
+    return ImportItem(
+        index, label, doc, status, None, source_format, notes, published_at=published_at, validated=True
+    )
 
 
 def _reason(exc: ValidationFailed) -> str:

@@ -7,6 +7,7 @@ index versions without ever comparing them as strings of digits.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ import nodesemver
 import semver
 
 from mcpreg.errors import ValidationFailed
+
+# node-semver logs every range it fails to parse at INFO, with a traceback: a lookup of
+# ``latest`` or of a channel name is not a failure worth a log line.
+logging.getLogger("nodesemver").setLevel(logging.WARNING)
 
 MAX_VERSION_LENGTH = 255
 _NUMBER_DIGITS_MAX = 99
@@ -86,6 +91,20 @@ def _hint(text: str) -> str:
     return "use MAJOR.MINOR.PATCH with an optional -prerelease and +build, e.g. 1.4.0-rc.1"
 
 
+def try_parse_version(text: str) -> Version | None:
+    """The parsed version, or None for anything that is not one (a tag, a range, garbage).
+
+    Cheaper than catching ``parse_version``'s error: no hint is worked out.
+    """
+    if not isinstance(text, str) or not text or len(text) > MAX_VERSION_LENGTH:
+        return None
+    try:
+        parsed = semver.Version.parse(text)
+    except (ValueError, TypeError):
+        return None
+    return _built(parsed, text)
+
+
 def parse_version(text: str, *, field: str = "version") -> Version:
     """Parse a SemVer 2.0.0 string or raise ``ValidationFailed`` with a hint."""
     if not isinstance(text, str) or not text:
@@ -100,16 +119,24 @@ def parse_version(text: str, *, field: str = "version") -> Version:
         raise ValidationFailed(
             f"{text!r} is not a SemVer 2.0.0 version: {_hint(text)}", field=field, code="invalid_version"
         ) from None
-    prerelease: tuple[str | int, ...] = ()
-    if parsed.prerelease:
-        prerelease = tuple(int(p) if p.isdigit() else p for p in parsed.prerelease.split("."))
-    numbers = [parsed.major, parsed.minor, parsed.patch, *(p for p in prerelease if isinstance(p, int))]
-    if any(len(str(n)) > _NUMBER_DIGITS_MAX for n in numbers):
+    version = _built(parsed, text)
+    if version is None:
         raise ValidationFailed(
             f"numbers in a version are at most {_NUMBER_DIGITS_MAX} digits",
             field=field,
             code="invalid_version",
         )
+    return version
+
+
+def _built(parsed: semver.Version, text: str) -> Version | None:
+    """Our ``Version`` of a parsed one; None when a number has too many digits."""
+    prerelease: tuple[str | int, ...] = ()
+    if parsed.prerelease:
+        prerelease = tuple(int(p) if p.isdigit() else p for p in parsed.prerelease.split("."))
+    numbers = [parsed.major, parsed.minor, parsed.patch, *(p for p in prerelease if isinstance(p, int))]
+    if any(len(str(n)) > _NUMBER_DIGITS_MAX for n in numbers):
+        return None
     return Version(parsed.major, parsed.minor, parsed.patch, prerelease, parsed.build, text)
 
 

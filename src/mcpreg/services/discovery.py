@@ -1,7 +1,9 @@
 """Read side of the registry: listing with keyset cursors, versions, lookups by ref.
 
 Lists are ordered by server name, then by SemVer precedence newest first, using the
-indexed ``version_key``; no list sorts versions as strings.
+indexed ``version_key``; no list sorts versions as strings. ``ix_release_listing`` holds
+exactly that order, and the cursor predicate carries a plain lower bound on the name so
+both SQLite and PostgreSQL start the index scan at the cursor and stop after one page.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Channel, Release, Server
-from mcpreg.domain.versions import LATEST, max_satisfying, parse_version
+from mcpreg.domain.versions import LATEST, max_satisfying, parse_version, try_parse_version
 from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services.releases import DRAFT, get_server
-from mcpreg.services.views import server_response
+from mcpreg.services.views import Published, embedded_response, server_response
+
+Reader = Session | sa.Connection  # what a one-statement read runs on
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
@@ -62,12 +66,50 @@ def _visible(query: Any, include_deleted: bool) -> Any:
     return query
 
 
-def list_servers(session: Session, q: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of ``ServerResponse`` entries and the cursor of the next page."""
+# The columns a ServerResponse is made of (plus the cursor's): no ORM objects for a page.
+_LISTED = (
+    col(Release.server_name),
+    col(Release.version_key),
+    col(Release.version),
+    col(Release.document),
+    col(Release.status),
+    col(Release.status_message),
+    col(Release.status_changed_at),
+    col(Release.published_at),
+    col(Release.created_at),
+    col(Release.updated_at),
+    col(Release.is_latest),
+)
+
+
+# Built once: a statement object reused with new parameters skips both building and
+# adapting the cached compiled form to a new set of column objects.
+_LATEST = sa.select(*_LISTED).where(
+    col(Release.is_latest) == sa.true(), col(Release.server_name) == sa.bindparam("name")
+)
+_EXACT = sa.select(*_LISTED).where(
+    col(Release.server_name) == sa.bindparam("name"), col(Release.version_key) == sa.bindparam("key")
+)
+
+
+_LATEST_OF = sa.select(*_LISTED).where(
+    col(Release.is_latest) == sa.true(),
+    col(Release.server_name).in_(sa.bindparam("names", expanding=True)),
+)
+
+
+def latest_rows(reader: Reader, names: list[str]) -> dict[str, Published]:
+    """The ``latest`` release of each named server that has one, in one statement."""
+    rows = reader.execute(_LATEST_OF, {"names": names}).all()
+    return {row.server_name: cast(Published, row) for row in rows}
+
+
+def page_query(q: ListQuery) -> sa.Select[Any]:
+    """The statement of one list page: ``limit + 1`` rows in list order from the cursor on."""
     include_deleted = q.include_deleted or q.updated_since is not None
-    query = _visible(select(Release), include_deleted)
+    query = _visible(sa.select(*_LISTED), include_deleted)
     if q.version == LATEST:
-        query = query.where(col(Release.is_latest).is_(True))
+        query = query.where(col(Release.is_latest) == sa.true())
     elif q.version:
         query = query.where(Release.version_key == parse_version(q.version, field="version").key)
     if q.search:
@@ -82,18 +124,31 @@ def list_servers(session: Session, q: ListQuery) -> tuple[list[dict[str, Any]], 
         query = query.where(Release.updated_at >= q.updated_since)
     if q.cursor:
         name, key = decode_cursor(q.cursor)
+        # (name, key) in list order: a later name, or the same name and a lower version.
+        # The redundant ``>= name`` is the bound the planners start the index range from.
         query = query.where(
-            sa.or_(
-                col(Release.server_name) > name,
-                sa.and_(col(Release.server_name) == name, col(Release.version_key) < key),
-            )
+            col(Release.server_name) >= name,
+            sa.or_(col(Release.server_name) > name, col(Release.version_key) < key),
         )
-    query = query.order_by(Release.server_name, col(Release.version_key).desc()).limit(q.limit + 1)
-    rows = list(session.exec(query))
+    order = (col(Release.server_name), col(Release.version_key).desc())
+    return query.order_by(*order).limit(q.limit + 1)  # type: ignore[no-any-return]
+
+
+def list_servers(
+    reader: Reader, q: ListQuery, *, embed: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``ServerResponse`` entries and the cursor of the next page.
+
+    One statement, so ``reader`` may be a session or a Core connection. ``embed`` puts
+    each stored server.json in as an ``orjson.Fragment`` (for a body that orjson
+    serialises next) instead of parsing it.
+    """
+    rows = reader.execute(page_query(q)).all()
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     next_cursor = encode_cursor(rows[-1].server_name, rows[-1].version_key) if more and rows else None
-    return [server_response(r) for r in rows], next_cursor
+    render = embedded_response if embed else server_response
+    return [render(cast(Published, row)) for row in rows], next_cursor
 
 
 def list_versions(session: Session, name: str, *, include_deleted: bool = False) -> list[Release]:
@@ -106,11 +161,16 @@ def list_versions(session: Session, name: str, *, include_deleted: bool = False)
     return rows
 
 
+def latest_release(session: Session, name: str) -> Release | None:
+    """The release ``latest`` names, found through ``ix_release_latest`` in one query."""
+    return session.exec(
+        select(Release).where(col(Release.is_latest) == sa.true(), Release.server_name == name)
+    ).first()
+
+
 def channel_release(session: Session, server: Server, channel: str) -> Release | None:
     if channel == LATEST:
-        return session.exec(
-            select(Release).where(Release.server_id == server.id, col(Release.is_latest).is_(True))
-        ).first()
+        return latest_release(session, server.name)
     return session.exec(
         select(Release)
         .join(Channel, col(Channel.release_id) == col(Release.id))
@@ -118,26 +178,52 @@ def channel_release(session: Session, server: Server, channel: str) -> Release |
     ).first()
 
 
+def published(reader: Reader, name: str, ref: str, *, include_deleted: bool = False) -> Published | None:
+    """The visible release ``latest`` or an exact version names, in one indexed statement.
+
+    None for anything else (a channel name, a miss): ``lookup`` answers those in full,
+    with its errors. ``reader`` may be a session or a Core connection.
+    """
+    parsed = None if ref == LATEST else try_parse_version(ref)
+    if ref == LATEST:
+        row = reader.execute(_LATEST, {"name": name}).first()
+    elif parsed is not None:
+        row = reader.execute(_EXACT, {"name": name, "key": parsed.key}).first()
+    else:
+        return None
+    if row is None or (parsed is not None and parsed.build is not None and row.version != ref):
+        return None
+    if row.status == DRAFT or (row.status == "deleted" and not include_deleted):
+        return None
+    return cast(Published, row)
+
+
 def lookup(
     session: Session, name: str, ref: str, *, include_deleted: bool = False, include_drafts: bool = False
 ) -> Release:
-    """A release by exact version, ``latest`` or a channel name."""
-    server = get_server(session, name)
+    """A release by exact version, ``latest`` or a channel name.
+
+    ``latest`` and exact versions take one indexed query by server name; the server row
+    is read only to tell a missing server from a missing version.
+    """
     release: Release | None
-    try:
-        parsed = parse_version(ref)
-    except ValidationFailed:
-        release = channel_release(session, server, ref)
-        if release is None:
-            raise NotFound(
-                f"{name} has no version or channel {ref!r}", field="version", code="version_not_found"
-            ) from None
+    parsed = None if ref == LATEST else try_parse_version(ref)
+    if ref == LATEST:
+        release = latest_release(session, name)
+    elif parsed is None:
+        release = channel_release(session, get_server(session, name), ref)
     else:
         release = session.exec(
-            select(Release).where(Release.server_id == server.id, Release.version_key == parsed.key)
+            select(Release).where(Release.server_name == name, Release.version_key == parsed.key)
         ).first()
         if release is not None and parsed.build is not None and release.version != ref:
             release = None
+    if release is None:
+        get_server(session, name)  # server_not_found when there is no such server
+        if parsed is None:
+            raise NotFound(
+                f"{name} has no version or channel {ref!r}", field="version", code="version_not_found"
+            )
     if (
         release is None
         or (release.status == DRAFT and not include_drafts)

@@ -1,25 +1,29 @@
 """Bulk import of server.json documents (lists, saved API pages, the 2025-05 legacy format).
 
-Works in batches: one query finds the servers and versions that already exist, new
-releases go in with one flush, and ``latest`` is recomputed once per touched server.
+Works in batches of Core statements, no ORM objects: one query finds the servers and
+versions that already exist, new servers and releases go in with one executemany each,
+every release gets its journal entry in one more, and ``latest`` is recomputed once per
+touched server from ``(is_prerelease, version_key)`` without parsing a version again.
+A document :func:`~mcpreg.domain.legacy.iter_import_documents` already validated is not
+validated twice.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from mcpreg.db.tables import JournalEntry, Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.legacy import ImportItem
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.serverjson import validate_server_json
-from mcpreg.domain.versions import parse_version, pick_latest
+from mcpreg.domain.versions import Version, parse_version
 from mcpreg.errors import RegistryError
 from mcpreg.services import journal
 from mcpreg.services.tokens import require
@@ -70,107 +74,161 @@ def import_items(
     return report
 
 
-def _import_batch(
-    session: Session, principal: Principal, batch: list[ImportItem], report: ImportReport
-) -> None:
-    now = utcnow()
-    ready: list[tuple[ImportItem, dict[str, object], str, str, bool]] = []
+_STATUSES = ("active", "deprecated", "deleted")
+_CHUNK = 900  # bound parameters per IN (...) list, under SQLite's limit
+# Core tables: executemany of plain dicts, with no ORM object built per row.
+_RELEASE: sa.Table = Release.__table__  # type: ignore[attr-defined]
+_SERVER: sa.Table = Server.__table__  # type: ignore[attr-defined]
+_JOURNAL: sa.Table = JournalEntry.__table__  # type: ignore[attr-defined]
+
+
+def _ready(
+    principal: Principal, batch: list[ImportItem], report: ImportReport
+) -> list[tuple[ImportItem, dict[str, Any], Version]]:
+    """The items that can land: documents checked once, versions parsed once."""
+    ready: list[tuple[ImportItem, dict[str, Any], Version]] = []
     for item in batch:
-        for note in getattr(item, "notes", ()):
+        for note in item.notes:
             report.notes.append((item.label, note))
         if item.skip_reason is not None or item.document is None:
             report.skipped.append((item.label, item.skip_reason or "no document"))
             continue
         try:
-            validate_server_json(item.document)
+            if not item.validated:
+                validate_server_json(item.document)
             version = parse_version(item.document["version"], field="/version")
             require(principal, "publish", server=item.document["name"])
         except RegistryError as exc:
             where = f" at {exc.field}" if exc.field else ""
             report.skipped.append((item.label, f"{exc.code}{where}: {exc.detail}"))
             continue
-        ready.append((item, item.document, version.text, version.key, version.is_prerelease))
+        ready.append((item, item.document, version))
+    return ready
+
+
+def _server_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """Ids of the named servers, creating the missing ones."""
+    query = sa.select(col(Server.name), col(Server.id))
+    known: dict[str, int] = {}
+    for start in range(0, len(names), _CHUNK):
+        chunk = names[start : start + _CHUNK]
+        known.update(
+            (name, server_id) for name, server_id in session.execute(query.where(col(Server.name).in_(chunk)))
+        )
+    missing = [name for name in names if name not in known]
+    if missing:
+        now = utcnow()
+        session.execute(
+            sa.insert(_SERVER), [{"name": name, "created_at": now, "updated_at": now} for name in missing]
+        )
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            known.update(
+                (name, server_id)
+                for name, server_id in session.execute(query.where(col(Server.name).in_(chunk)))
+            )
+    return known
+
+
+def _import_batch(
+    session: Session, principal: Principal, batch: list[ImportItem], report: ImportReport
+) -> None:
+    ready = _ready(principal, batch, report)
     if not ready:
         return
-    names = sorted({str(doc["name"]) for _, doc, *_ in ready})
-    servers = {s.name: s for s in session.exec(select(Server).where(col(Server.name).in_(names)))}
-    for name in names:
-        if name not in servers:
-            servers[name] = Server(name=name, created_at=now, updated_at=now)
-            session.add(servers[name])
-    session.flush()
-    ids = [s.id for s in servers.values()]
-    taken: set[tuple[int | None, str]] = set(
-        session.execute(
-            sa.select(col(Release.server_id), col(Release.version_key)).where(col(Release.server_id).in_(ids))
-        ).all()
-    )
-    rows = []
-    for item, doc, text, key, prerelease in ready:
-        server = servers[str(doc["name"])]
-        if (server.id, key) in taken:
+    server_ids = _server_ids(session, sorted({str(doc["name"]) for _, doc, _ in ready}))
+    ids = list(server_ids.values())
+    taken: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            sa.select(col(Release.server_id), col(Release.version_key)).where(
+                col(Release.server_id).in_(ids[start : start + _CHUNK])
+            )
+        )
+        taken.update((server_id, key) for server_id, key in rows)
+    now = utcnow()
+    releases: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for item, doc, version in ready:
+        name = str(doc["name"])
+        server_id = server_ids[name]
+        if (server_id, version.key) in taken:
             report.skipped.append(
                 (item.label, "version_exists: this version (or one differing only in build) exists")
             )
             continue
-        taken.add((server.id, key))
-        status = item.status if item.status in ("active", "deprecated", "deleted") else "active"
-        rows.append(
-            Release(
-                server_id=server.id or 0,
-                server_name=server.name,
-                version=text,
-                version_key=key,
-                is_prerelease=prerelease,
-                status=status,
-                status_changed_at=now,
-                published_at=now,
-                created_at=now,
-                updated_at=now,
-                description=str(doc.get("description", ""))[:200],
-                document=orjson.dumps(doc).decode(),
-                created_by=principal.name,
-            )
+        taken.add((server_id, version.key))
+        status = item.status if item.status in _STATUSES else "active"
+        releases.append(
+            {
+                "server_id": server_id,
+                "server_name": name,
+                "version": version.text,
+                "version_key": version.key,
+                "is_prerelease": version.is_prerelease,
+                "status": status,
+                "status_changed_at": now,
+                "published_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "is_latest": False,
+                "description": str(doc.get("description", ""))[:200],
+                "document": orjson.dumps(doc).decode(),
+                "created_by": principal.name,
+            }
+        )
+        entries.append(
+            {
+                "at": now,
+                "actor": principal.name,
+                "action": "release.import",
+                "server_name": name,
+                "version": version.text,
+                "after": orjson.dumps({"status": status}).decode(),
+            }
         )
         report.landed.append(item.label)
-    session.add_all(rows)
-    session.add_all(
-        JournalEntry(
-            actor=principal.name,
-            action="release.import",
-            server_name=r.server_name,
-            version=r.version,
-            after=orjson.dumps({"status": r.status}).decode(),
-        )
-        for r in rows
-    )
-    session.flush()
-    touched = {r.server_id for r in rows}
-    if touched:
-        _recompute_latest_bulk(session, touched)
+    if not releases:
+        return
+    session.execute(sa.insert(_RELEASE), releases)
+    session.execute(sa.insert(_JOURNAL), entries)
+    recompute_latest_bulk(session, {r["server_id"] for r in releases})
 
 
-def _recompute_latest_bulk(session: Session, server_ids: set[int]) -> None:
-    active: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for release_id, server_id, version in session.execute(
-        sa.select(col(Release.id), col(Release.server_id), col(Release.version)).where(
-            col(Release.server_id).in_(server_ids),
-            col(Release.status) == "active",
-        )
-    ):
-        active[server_id].append((release_id, version))
-    winners = []
-    for entries in active.values():
-        by_version = {parse_version(v): rid for rid, v in entries}
-        best = pick_latest(by_version)
-        if best is not None:
-            winners.append(by_version[best])
-    session.execute(
-        sa.update(Release)
-        .where(col(Release.server_id).in_(server_ids), col(Release.is_latest).is_(True))
-        .values(is_latest=False)
+def recompute_latest_bulk(session: Session, server_ids: set[int]) -> None:
+    """``latest`` of many servers: the highest active stable, else pre-release, version.
+
+    ``version_key`` orders by SemVer precedence, so no version is parsed; only rows whose
+    flag changes are written, by primary key.
+    """
+    ordered = sorted(server_ids)
+    best: dict[int, tuple[bool, str, int]] = {}
+    flagged: set[int] = set()
+    columns = (
+        col(Release.id),
+        col(Release.server_id),
+        col(Release.is_prerelease),
+        col(Release.version_key),
+        col(Release.is_latest),
+        col(Release.status),
     )
-    for start in range(0, len(winners), 900):
-        session.execute(
-            sa.update(Release).where(col(Release.id).in_(winners[start : start + 900])).values(is_latest=True)
+    for start in range(0, len(ordered), _CHUNK):
+        rows = session.execute(
+            sa.select(*columns).where(col(Release.server_id).in_(ordered[start : start + _CHUNK]))
         )
+        for release_id, server_id, prerelease, key, is_latest, status in rows:
+            if is_latest:
+                flagged.add(release_id)
+            if status != "active":
+                continue
+            rank = (not prerelease, key, release_id)
+            if server_id not in best or rank > best[server_id]:
+                best[server_id] = rank
+    winners = {rank[2] for rank in best.values()}
+    for ids, value in ((sorted(flagged - winners), False), (sorted(winners - flagged), True)):
+        for start in range(0, len(ids), _CHUNK):
+            session.execute(
+                sa.update(_RELEASE)
+                .where(_RELEASE.c.id.in_(ids[start : start + _CHUNK]))
+                .values(is_latest=value)
+            )

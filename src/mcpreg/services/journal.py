@@ -15,6 +15,14 @@ from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 
 GENERATION_KEY = "generation"
+_META: sa.Table = Meta.__table__  # type: ignore[attr-defined]
+CATALOGUE_KEY = "catalogue_generation"
+CHANGES = "mcpreg_changes"  # session.info key: what this transaction changed
+
+# Changes that cannot alter the public catalogue (what the official API answers anyone):
+# deployments, environments, configuration and tokens. Every other action, known or new,
+# counts as a catalogue change too.
+_OUTSIDE_CATALOGUE = ("deploy.", "environment.", "variable.", "secret.", "secrets.", "config.", "token.")
 
 
 def _dump(value: Any) -> str | None:
@@ -47,24 +55,53 @@ def record(
         reason=reason,
     )
     session.add(entry)
-    bump_generation(session)
+    bump_generation(session, catalogue=touches_catalogue(action))
     return entry
 
 
-def bump_generation(session: Session) -> None:
-    updated = session.execute(
-        sa.update(Meta)
-        .where(col(Meta.key) == GENERATION_KEY)
-        .values(value=sa.cast(sa.cast(Meta.value, sa.Integer) + 1, sa.Text))
+def touches_catalogue(action: str) -> bool:
+    return not action.startswith(_OUTSIDE_CATALOGUE)
+
+
+def bump_generation(session: Session, *, catalogue: bool = True) -> None:
+    """Move the change generation (and the catalogue's, for a catalogue change).
+
+    ``session.info[CHANGES]`` records which, so the request that commits can drop just
+    what its change affects from this replica's caches.
+    """
+    keys = (GENERATION_KEY, CATALOGUE_KEY) if catalogue else (GENERATION_KEY,)
+    updated = session.execute(  # Core: one statement, no ORM synchronisation to work out
+        sa.update(_META)
+        .where(_META.c.key.in_(keys))
+        .values(value=sa.cast(sa.cast(_META.c.value, sa.Integer) + 1, sa.Text))
     )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(Meta(key=GENERATION_KEY, value="1"))
+    if updated.rowcount != len(keys):  # type: ignore[attr-defined]
+        present = set(session.execute(select(Meta.key).where(col(Meta.key).in_(keys))).scalars())
+        for key in keys:
+            if key not in present:
+                session.add(Meta(key=key, value="1"))
         session.flush()
+    session.info.setdefault(CHANGES, set()).add("catalogue" if catalogue else "other")
 
 
 def current_generation(session: Session) -> int:
     value = session.execute(select(Meta.value).where(Meta.key == GENERATION_KEY)).scalar_one_or_none()
     return int(value) if value is not None else 0
+
+
+def current_generations(session: Session) -> tuple[int, int]:
+    """(every change, catalogue changes): what each replica's caches watch."""
+    rows = session.execute(
+        select(Meta.key, Meta.value).where(col(Meta.key).in_((GENERATION_KEY, CATALOGUE_KEY)))
+    ).all()
+    values = {key: int(value) for key, value in rows}
+    return values.get(GENERATION_KEY, 0), values.get(CATALOGUE_KEY, 0)
+
+
+def catalogue_changed(session: Session) -> bool:
+    """Whether this transaction changed the catalogue, or changed something unrecorded."""
+    changes: set[str] = session.info.get(CHANGES, set())
+    return not changes or "catalogue" in changes
 
 
 @dataclass(frozen=True)

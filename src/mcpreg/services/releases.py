@@ -17,7 +17,7 @@ from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.serverjson import validate_server_json
-from mcpreg.domain.versions import Version, parse_version, pick_latest
+from mcpreg.domain.versions import Version, parse_version
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.tokens import require
@@ -77,27 +77,32 @@ def _checked_document(doc: object) -> tuple[dict[str, Any], Version]:
 
 
 def recompute_latest(session: Session, server: Server) -> Release | None:
-    """Mark the highest active stable (else pre-release) version as latest; return it."""
-    rows = list(
-        session.exec(select(Release).where(Release.server_id == server.id, Release.status == "active"))
+    """Mark the highest active stable (else pre-release) version as latest; return it.
+
+    ``version_key`` orders by SemVer precedence, so the winner is one indexed query over
+    this server's releases: stable before pre-release, then the highest key.
+    """
+    winner = session.exec(
+        select(Release)
+        .where(Release.server_id == server.id, Release.status == "active")
+        .order_by(col(Release.is_prerelease), col(Release.version_key).desc())
+        .limit(1)
+    ).first()
+    clear = sa.update(Release).where(
+        col(Release.is_latest) == sa.true(), col(Release.server_name) == server.name
     )
-    by_version = {parse_version(r.version): r for r in rows}
-    winner = pick_latest(by_version)
-    winner_row = by_version[winner] if winner is not None else None
-    session.execute(
-        sa.update(Release)
-        .where(col(Release.server_id) == server.id, col(Release.is_latest).is_(True))
-        .values(is_latest=False)
-    )
-    if winner_row is not None:
-        winner_row.is_latest = True
-        session.add(winner_row)
-    return winner_row
+    if winner is not None:
+        clear = clear.where(col(Release.id) != winner.id)
+    session.execute(clear.values(is_latest=False))
+    if winner is not None and not winner.is_latest:
+        winner.is_latest = True
+        session.add(winner)
+    return winner
 
 
 def latest_version(session: Session, server: Server) -> str | None:
     return session.exec(
-        select(Release.version).where(Release.server_id == server.id, col(Release.is_latest).is_(True))
+        select(Release.version).where(col(Release.is_latest) == sa.true(), Release.server_name == server.name)
     ).first()
 
 
@@ -158,8 +163,10 @@ def create_release(
             f"{name} already has version {version.text}", field="/version", code="version_exists"
         ) from None
     before_latest = latest_version(session, server)
+    after_latest = before_latest
     if not draft:
-        recompute_latest(session, server)
+        winner = recompute_latest(session, server)
+        after_latest = winner.version if winner is not None else None
     server.updated_at = now
     session.add(server)
     journal.record(
@@ -169,7 +176,7 @@ def create_release(
         server_name=name,
         version=version.text,
         before={"latest": before_latest},
-        after={"status": release.status, "latest": latest_version(session, server)},
+        after={"status": release.status, "latest": after_latest},
     )
     return release
 

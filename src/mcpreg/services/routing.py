@@ -41,11 +41,16 @@ class Resolution:
         }
 
 
+def _canary_weight(state: DeploymentState) -> float:
+    """The share of clients routed to the canary: 0 unless a rollout is sending it traffic."""
+    return state.canary_weight if is_rolling_out(state) and state.canary_release_id is not None else 0.0
+
+
 def route_state(
     session: Session, state: DeploymentState, env: Environment, client_id: str | None
 ) -> Resolution:
     """Route one client on a state row where something is deployed."""
-    weight = state.canary_weight if is_rolling_out(state) and state.canary_release_id is not None else 0.0
+    weight = _canary_weight(state)
     track: Track = "stable"
     if weight > 0 and state.rollout_id is not None:
         track = route(state.server_name, env.name, state.rollout_id, client_id, weight)
@@ -57,11 +62,45 @@ def route_state(
     return Resolution(state.server_name, env.name, release, track, state.rollout_id, weight)
 
 
-def resolve(session: Session, server_name: str, env_name: str, client_id: str | None) -> Resolution:
-    """The release ``client_id`` gets of ``server_name`` in ``env_name`` (404 ``no_deployment``)."""
+@dataclass(frozen=True)
+class Target:
+    """Both answers routing can give for one server in one environment.
+
+    ``canary`` is set only while a rollout sends it traffic; ``route`` then picks per
+    client exactly as ``route_state`` does, so a caller may keep a ``Target`` and route
+    many clients on it until something changes.
+    """
+
+    stable: Resolution
+    canary: Resolution | None
+
+    def route(self, client_id: str | None) -> Resolution:
+        canary = self.canary
+        if canary is None or canary.rollout_id is None:
+            return self.stable
+        track = route(canary.server, canary.environment, canary.rollout_id, client_id, canary.weight)
+        return canary if track == "canary" else self.stable
+
+
+def target(session: Session, server_name: str, env_name: str) -> Target:
+    """What ``server_name`` runs in ``env_name``, per track (404 ``no_deployment`` when nothing)."""
     env = get_environment(session, env_name)
     server = get_server(session, server_name)
     state = find_state(session, server, env)
-    if state is None:
+    if state is None or state.stable_release_id is None:
         raise NoDeployment(f"nothing of {server.name} is deployed in {env.name}", field="environment")
-    return route_state(session, state, env, client_id)
+    weight = _canary_weight(state)
+    stable = session.get(Release, state.stable_release_id)
+    assert stable is not None
+    at = (state.server_name, env.name)
+    canary = None
+    if weight > 0 and state.rollout_id is not None:
+        release = session.get(Release, state.canary_release_id)
+        assert release is not None
+        canary = Resolution(*at, release, "canary", state.rollout_id, weight)
+    return Target(Resolution(*at, stable, "stable", state.rollout_id, weight), canary)
+
+
+def resolve(session: Session, server_name: str, env_name: str, client_id: str | None) -> Resolution:
+    """The release ``client_id`` gets of ``server_name`` in ``env_name`` (404 ``no_deployment``)."""
+    return target(session, server_name, env_name).route(client_id)

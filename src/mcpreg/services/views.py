@@ -6,7 +6,7 @@ Handlers return these dicts, never table objects.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,11 +22,24 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def document_of(release: Release) -> dict[str, Any]:
+class Published(Protocol):
+    """What a ``ServerResponse`` is made of: a ``Release``, or a row of those columns."""
+
+    document: str
+    status: str
+    status_message: str | None
+    status_changed_at: datetime
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    is_latest: bool
+
+
+def document_of(release: Published) -> dict[str, Any]:
     return orjson.loads(release.document)  # type: ignore[no-any-return]
 
 
-def official_meta(release: Release) -> dict[str, Any]:
+def official_meta(release: Published) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "status": release.status,
         "statusChangedAt": iso(release.status_changed_at),
@@ -39,9 +52,15 @@ def official_meta(release: Release) -> dict[str, Any]:
     return meta
 
 
-def server_response(release: Release) -> dict[str, Any]:
+def server_response(release: Published) -> dict[str, Any]:
     """The spec's ``ServerResponse`` for a published release."""
     return {"server": document_of(release), "_meta": {OFFICIAL: official_meta(release)}}
+
+
+def embedded_response(release: Published) -> dict[str, Any]:
+    """``server_response`` for a body that orjson serialises next: the stored server.json text
+    goes in as it is (``orjson.Fragment``), never parsed and dumped again."""
+    return {"server": orjson.Fragment(release.document), "_meta": {OFFICIAL: official_meta(release)}}
 
 
 def release_view(release: Release, channels: list[str] | None = None) -> dict[str, Any]:

@@ -1,0 +1,173 @@
+"""``GET /api/environments/{env}/servers/{ns}/{name}/resolve?client=ID``, served from memory.
+
+Clients of a deployed server ask this on every start, so it is answered from a routing
+snapshot per (environment, server): the rollout id and canary weight that pick a track,
+and the whole answer of each track (release, and effective configuration with secrets
+masked) rendered ahead. A request is then the token check (principals are remembered the
+same way), one SHA-256 bucket and a dict lookup.
+
+Snapshots are ``Memo`` values of the response cache: dropped with it whenever the change
+generation moves (every deploy, step, rollback and configuration change is journalled),
+at once for a change made through this replica and within one poll (0.25 s) for one made
+through another, so a rollback is served everywhere well within a second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Scope
+
+from mcpreg.api.batching import Coalescer
+from mcpreg.api.cache import Memo, header
+from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
+from mcpreg.crypto import KeyRing
+from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.bucketing import route
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import RegistryError
+from mcpreg.services import config, routing
+from mcpreg.services.tokens import require
+
+TARGETS = 20_000  # snapshots kept per replica until the next change
+PATH = "/api/environments/{env}/servers/{namespace}/{server}/resolve"
+# PATH as Starlette matches it: each parameter is one path segment.
+_PATH = re.compile(r"/api/environments/([^/]+)/servers/([^/]+)/([^/]+)/resolve")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedTarget:
+    """resolve's answer for every client of one server in one environment, rendered ahead."""
+
+    server: str
+    environment: str
+    rollout_id: str | None
+    weight: float
+    stable: bytes
+    canary: bytes | None
+
+    def body_for(self, client_id: str | None) -> bytes:
+        if self.canary is None or self.rollout_id is None:
+            return self.stable
+        track = route(self.server, self.environment, self.rollout_id, client_id, self.weight)
+        return self.canary if track == "canary" else self.stable
+
+
+def routed_target(session: Session, keyring: KeyRing, server: str, environment: str) -> RoutedTarget:
+    """Render both tracks' answers (secrets masked: nothing is decrypted)."""
+    target = routing.target(session, server, environment)
+
+    def render(resolution: routing.Resolution) -> bytes:
+        body = resolution.view()
+        body["config"] = config.effective_config(
+            session, keyring, server, resolution.release.version, environment, reveal=False
+        )
+        return orjson.dumps(body)
+
+    stable = target.stable
+    return RoutedTarget(
+        stable.server,
+        stable.environment,
+        stable.rollout_id,
+        stable.weight,
+        render(stable),
+        render(target.canary) if target.canary is not None else None,
+    )
+
+
+def targets_of(request: Request) -> Memo[tuple[str, str], RoutedTarget]:
+    return request.app.state.targets  # type: ignore[no-any-return]
+
+
+async def resolve(request: Request) -> Response:
+    """Which release this client gets, and its effective configuration (secrets masked)."""
+    env, name = request.path_params["env"], server_name(request)
+    client = request.query_params.get("client") or request.headers.get("x-client-id") or None
+    principal = await principal_of(request)
+    require(principal, "read", server=name, environment=env)
+    targets = targets_of(request)
+    target = targets.get((env, name))
+    if target is None:
+        epoch = request.app.state.cache.epoch
+        # Clients of a target that just changed all miss at once: they share one build.
+        target = await request.app.state.target_builds.get((env, name))
+        if target is None:  # nothing to route to: worked out again here, to raise its error
+            target = await run_in_threadpool(build_target, request.app, env, name)
+        targets.put((env, name), target, epoch)
+    return bytes_response(request, target.body_for(client))
+
+
+def build_target(app: Starlette, env: str, name: str) -> RoutedTarget:
+    with unit_of_work(app.state.engine) as session:
+        return routed_target(session, app.state.keyring, name, env)
+
+
+def build_targets(app: Starlette, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RoutedTarget]:
+    """The routed targets of ``keys`` in one unit of work, leaving out any that cannot be routed."""
+    built: dict[tuple[str, str], RoutedTarget] = {}
+    with unit_of_work(app.state.engine) as session:
+        for env, name in keys:
+            try:
+                built[(env, name)] = routed_target(session, app.state.keyring, name, env)
+            except RegistryError:
+                continue
+    return built
+
+
+def target_builds(app: Starlette) -> Coalescer[tuple[str, str], RoutedTarget]:
+    """Concurrent snapshot builds, gathered into one unit of work."""
+    return Coalescer(lambda keys: build_targets(app, keys))
+
+
+def resolve_route() -> Route:
+    return Route(PATH, resolve, methods=["GET"])
+
+
+async def from_memory(scope: Scope) -> bytes | None:
+    """resolve's answer at the front door (``api.cache.CachedResponses``), without routing.
+
+    Only when both the caller's token and the target are remembered and the token may
+    read it; None sends the request down ``resolve``, which answers everything else
+    (and every error) in full. The answer is byte for byte what ``resolve`` sends.
+    """
+    match = _PATH.fullmatch(scope["path"])
+    authorization = header(scope, b"authorization") if match is not None else None
+    if match is None or not authorization:
+        return None
+    state = scope["app"].state
+    principal: Principal | None = state.principals.get(token_key(authorization))
+    env, name = match[1], f"{match[2]}/{match[3]}"
+    target: RoutedTarget | None = state.targets.get((env, name))
+    if principal is None or target is None:
+        return None
+    try:
+        require(principal, "read", server=name, environment=env)
+    except RegistryError:
+        return None
+    client = client_parameter(scope["query_string"]) or header(scope, b"x-client-id") or None
+    return target.body_for(client)
+
+
+def client_parameter(query: bytes) -> str | None:
+    """``?client=`` as ``request.query_params.get("client")`` reads it (the last one wins).
+
+    Split by hand when nothing in the query is escaped: parsing it whole costs more than
+    the rest of the answer.
+    """
+    if b"%" in query or b"+" in query:
+        return QueryParams(query).get("client")
+    value = None
+    for part in query.split(b"&"):
+        name, _, raw = part.partition(b"=")
+        if name == b"client":
+            value = raw.decode("latin-1")
+    return value
