@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 from mcpreg.api.cache import ENTRY_OVERHEAD, ResponseCache
+from mcpreg.db.engine import unit_of_work
+from mcpreg.services.journal import current_generations
 from tests.conftest import publish, server_doc
 from tests.support.live import LiveServer
 
@@ -110,6 +114,19 @@ def test_a_publish_through_this_replica_is_served_at_once(api: httpx.Client, ano
     assert anon.get(DETAIL).json()["server"]["version"] == "1.1.0"
 
 
+def _settle(live: LiveServer, cache: ResponseCache) -> None:
+    """Wait (bounded) until this replica's generation watcher has seen every committed change."""
+    engine = live.app.state.engine
+    deadline = time.monotonic() + 5
+    while True:
+        with unit_of_work(engine) as session:
+            generation, catalogue = current_generations(session)
+        if (cache.generation, cache.catalogue_generation) == (generation, catalogue):
+            return
+        assert time.monotonic() < deadline, "the generation watcher did not catch up in 5 s"
+        time.sleep(0.02)
+
+
 def test_a_deployment_leaves_the_catalogue_cached_and_refreshes_the_environment_view(
     api: httpx.Client, anon: httpx.Client, live: LiveServer
 ) -> None:
@@ -118,11 +135,13 @@ def test_a_deployment_leaves_the_catalogue_cached_and_refreshes_the_environment_
     view = "/environments/production/v0.1/servers/io.github.acme/weather/versions/latest"
     deploy = "/api/environments/production/deployments"
     assert api.post(deploy, json={"server": "io.github.acme/weather", "version": "1.0.0"}).status_code == 201
+    cache: ResponseCache = live.app.state.cache
+    _settle(live, cache)  # the watcher has seen the publishes, so it will not evict again
     assert anon.get(view).json()["server"]["version"] == "1.0.0"
     anon.get(DETAIL)
-    cache: ResponseCache = live.app.state.cache
     hits = cache.hits
     assert api.post(deploy, json={"server": "io.github.acme/weather", "version": "1.1.0"}).status_code == 201
+    _settle(live, cache)  # and it has seen the deployment too: neither path evicted the catalogue
     assert anon.get(view).json()["server"]["version"] == "1.1.0"
     anon.get(DETAIL)
     assert cache.hits == hits + 1  # the official answer survived the deployment
