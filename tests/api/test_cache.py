@@ -165,3 +165,16 @@ def test_a_list_page_is_the_same_from_the_handler_and_from_the_door(
     first = anon.get("/v0.1/servers", params={"limit": limit})
     again = anon.get("/v0.1/servers", params={"limit": limit})
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+
+
+def test_a_write_through_this_replica_is_not_dropped_again_when_its_watcher_sees_it() -> None:
+    cache = ResponseCache()
+    cache.observe(4, 2)
+    cache.invalidate()  # a publish through this replica, which moved the counters to (5, 3)
+    cache.saw(5, 3)
+    cached(cache, "official", b"{}")
+    cache.observe(5, 3)  # the watcher catches up
+    cache.observe(4, 2)  # a poll that read before the publish committed
+    assert cache.get("official") is not None
+    cache.observe(6, 4)  # then another replica publishes
+    assert cache.get("official") is None

@@ -217,11 +217,20 @@ class ResponseCache:
             self.bytes = 0
 
     def observe(self, generation: int, catalogue_generation: int) -> None:
-        if catalogue_generation != self.catalogue_generation:
+        """What the generation watcher read; the counters only grow, so a lower (stale) read
+        changes nothing."""
+        if catalogue_generation > self.catalogue_generation:
             self.invalidate()
-        elif generation != self.generation:
+        elif generation > self.generation:
             self.invalidate(catalogue=False)
-        self.generation, self.catalogue_generation = generation, catalogue_generation
+        self.saw(generation, catalogue_generation)
+
+    def saw(self, generation: int, catalogue_generation: int | None = None) -> None:
+        """Generations whose changes this cache has already dropped what they affect (a write
+        through this replica invalidates at once: its watcher need not do it again)."""
+        self.generation = max(self.generation, generation)
+        if catalogue_generation is not None:
+            self.catalogue_generation = max(self.catalogue_generation, catalogue_generation)
 
     async def cached(
         self, key: str, render: Callable[[], Awaitable[bytes]], *, catalogue_only: bool = True

@@ -22,7 +22,7 @@ from mcpreg.api.cache import Memo, etag_for, matches
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
 from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from mcpreg.services.journal import catalogue_changed
+from mcpreg.services.journal import changed, current_generations
 from mcpreg.services.tokens import authenticate
 from mcpreg.settings import Settings
 
@@ -56,15 +56,21 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     known = _principals(request).get(key) if key is not None else None
     epoch = request.app.state.cache.epoch
 
-    def _call() -> tuple[T, Principal, bool]:
+    def _call() -> tuple[T, Principal, tuple[int, int] | None]:
         with unit_of_work(engine, write=write) as session:
             principal = known or authenticate(session, authorization)
             result = work(session, principal)
-        return result, principal, catalogue_changed(session)
+            # The generations this write produced (read in its own transaction).
+            generations = current_generations(session) if write and changed(session) else None
+        return result, principal, generations
 
-    result, principal, catalogue = await run_in_threadpool(_call)
+    result, principal, generations = await run_in_threadpool(_call)
     if write:
-        request.app.state.cache.invalidate(catalogue=catalogue)
+        cache = request.app.state.cache
+        catalogue = generations is None or generations[1] > cache.catalogue_generation
+        cache.invalidate(catalogue=catalogue)
+        if generations is not None:
+            cache.saw(generations[0], generations[1] if catalogue else None)
     elif key is not None and known is None:
         _principals(request).put(key, principal, epoch)
     return result

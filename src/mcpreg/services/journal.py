@@ -98,6 +98,11 @@ def current_generations(session: Session) -> tuple[int, int]:
     return values.get(GENERATION_KEY, 0), values.get(CATALOGUE_KEY, 0)
 
 
+def changed(session: Session) -> bool:
+    """Whether this transaction recorded a change (and so moved the generations)."""
+    return bool(session.info.get(CHANGES))
+
+
 def catalogue_changed(session: Session) -> bool:
     """Whether this transaction changed the catalogue, or changed something unrecorded."""
     changes: set[str] = session.info.get(CHANGES, set())
