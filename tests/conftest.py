@@ -7,8 +7,10 @@ Where it is absent the tests that need it skip, unless MCPREG_REQUIRE_SHARED=1
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +32,9 @@ from mcpreg.settings import Settings
 from tests.support.live import LiveServer
 from tests.support.spec import SpecSchemas
 
-# A fixed test key ring (never used outside tests).
-TEST_KEYS = "test1:" + "A" * 42 + "Q"
+# The suite's key ring: 32 fresh random bytes per test session (per worker), encoded as the
+# key ring expects (``KEYID:BASE64URL``); a fixed or low-entropy key would be refused in production.
+TEST_KEYS = "test1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii").rstrip("=")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_REFERENCE = ROOT.parent / "shared" / "registry-reference"

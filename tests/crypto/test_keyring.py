@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import random
 import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mcpreg.crypto.keyring import INSECURE_KEYS, KeyRing, generate_entry, load_keyring
+from mcpreg.crypto.keyring import INSECURE_KEYS, KeyRing, generate_entry, key_weakness, load_keyring
 from mcpreg.errors import ConfigurationError, SecretDecryptFailed, ValidationFailed
 
-KEY_A = bytes(range(32))
-KEY_B = bytes(range(100, 132))
+# Fixed but random-looking keys (counting bytes such as bytes(range(32)) are refused now).
+KEY_A = hashlib.sha256(b"key a").digest()
+KEY_B = hashlib.sha256(b"key b").digest()
 
 
 def b64(key: bytes) -> str:
@@ -188,29 +193,89 @@ def test_outside_dev_mode_startup_is_refused_without_keys(tmp_path: Path) -> Non
     assert not (tmp_path / "secret-keys").exists()
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(bytes(32), id="zero-bytes"),
-        pytest.param(b"0" * 32, id="ascii-zeros"),
-        pytest.param(b"\x07" * 32, id="one-repeated-byte"),
-        pytest.param(b"correct-horse-battery-staple-123", id="a-password"),
-    ],
-)
+def _shuffled(values: list[int], seed: int) -> bytes:
+    rng = random.Random(seed)
+    rng.shuffle(values)
+    return bytes(values)
+
+
+LOW_ENTROPY_KEYS = [
+    pytest.param(bytes(32), id="zero-bytes"),
+    pytest.param(b"0" * 32, id="ascii-zeros"),
+    pytest.param(b"\x07" * 32, id="one-repeated-byte"),
+    pytest.param(b"correct-horse-battery-staple-123", id="a-password"),
+    pytest.param(bytes(31) + b"\x01", id="all-zero-but-one"),
+    pytest.param(b"\x01" + bytes(30) + b"\x01", id="all-zero-but-two"),
+    pytest.param(bytes(12) + KEY_A[:20], id="twelve-identical-bytes"),
+    pytest.param(bytes(range(32)), id="counting-up"),
+    pytest.param(bytes(range(255, 223, -1)), id="counting-down"),
+    pytest.param(bytes((250 + 7 * i) % 256 for i in range(32)), id="counting-by-7-wrapping"),
+    pytest.param(b"\xde\xad\xbe\xef" * 8, id="repeating-4-byte-pattern"),
+    pytest.param(KEY_A[:16] * 2, id="repeating-16-byte-half"),
+    pytest.param(bytes((i // 2 * 3 + i % 2) % 256 for i in range(32)), id="steps-repeat-every-2"),
+    pytest.param(
+        _shuffled([v for v in (3, 40, 77, 130, 161, 200, 222, 251) for _ in range(4)], 7), id="8-values"
+    ),
+]
+
+
+@pytest.mark.parametrize("key", LOW_ENTROPY_KEYS)
+def test_a_low_entropy_key_is_judged_weak_with_a_reason(key: bytes) -> None:
+    reason = key_weakness(key)
+    assert reason is not None
+    assert key.hex() not in reason
+    assert b64(key) not in reason
+
+
+@given(st.integers(min_value=0, max_value=2**64).map(lambda seed: random.Random(seed).randbytes(32)))
+def test_random_32_byte_keys_always_pass(key: bytes) -> None:
+    assert key_weakness(key) is None
+
+
+def test_generated_keys_always_pass() -> None:
+    for _ in range(200):
+        entry = generate_entry()
+        ring = KeyRing.parse(entry)
+        assert key_weakness(ring.key(ring.primary_id)) is None
+
+
+@given(st.integers(0, 255), st.integers(1, 255))
+def test_any_arithmetic_sequence_is_weak(start: int, step: int) -> None:
+    assert key_weakness(bytes((start + step * i) % 256 for i in range(32))) is not None
+
+
+@given(st.binary(min_size=1, max_size=16))
+def test_any_repeated_pattern_of_up_to_16_bytes_is_weak(pattern: bytes) -> None:
+    assert key_weakness((pattern * 32)[:32]) is not None
+
+
+@given(st.integers(0, 255), st.integers(0, 255), st.lists(st.integers(0, 31), max_size=31))
+def test_any_key_of_two_byte_values_is_weak(common: int, other: int, positions: list[int]) -> None:
+    key = bytearray([common] * 32)
+    for position in positions:
+        key[position] = other
+    assert key_weakness(bytes(key)) is not None
+
+
+@pytest.mark.parametrize("key", LOW_ENTROPY_KEYS)
 def test_outside_dev_mode_insecure_keys_are_refused(tmp_path: Path, key: bytes) -> None:
     env = {"MCPREG_SECRET_KEYS": f"good:{b64(KEY_A)},weak:{b64(key)}"}
     with pytest.raises(ConfigurationError) as info:
         load_keyring(env, tmp_path, dev=False)
     assert info.value.code == "configuration_error"
     assert "weak" in info.value.detail
+    assert str(key_weakness(key)) in info.value.detail
+    assert "'good'" not in info.value.detail
     assert b64(key) not in info.value.detail
 
 
-def test_in_dev_mode_insecure_keys_are_accepted_with_a_warning(tmp_path: Path) -> None:
-    ring, warning = load_keyring({"MCPREG_SECRET_KEYS": f"weak:{b64(bytes(32))}"}, tmp_path, dev=True)
+@pytest.mark.parametrize("key", [bytes(32), bytes(range(32))], ids=["zero-bytes", "counting-up"])
+def test_in_dev_mode_insecure_keys_are_accepted_with_a_warning(tmp_path: Path, key: bytes) -> None:
+    ring, warning = load_keyring({"MCPREG_SECRET_KEYS": f"weak:{b64(key)}"}, tmp_path, dev=True)
     assert ring.primary_id == "weak"
     assert warning is not None
     assert "weak" in warning
+    assert str(key_weakness(key)) in warning
 
 
 def test_dev_mode_generates_a_private_key_file_and_warns(tmp_path: Path) -> None:
@@ -260,3 +325,11 @@ def test_dev_mode_refuses_to_start_when_the_key_file_cannot_be_created(tmp_path:
     with pytest.raises(ConfigurationError) as info:
         load_keyring({}, blocker / "data", dev=True)
     assert info.value.code == "configuration_error"
+
+
+def test_the_test_suites_own_key_ring_is_random_and_passes_the_production_rule(tmp_path: Path) -> None:
+    from tests.conftest import TEST_KEYS
+
+    ring, warning = load_keyring({"MCPREG_SECRET_KEYS": TEST_KEYS}, tmp_path, dev=False)
+    assert warning is None
+    assert ring.weaknesses() == {}

@@ -4,6 +4,7 @@ concurrent write, and the old key can then be dropped."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ from mcpreg.services import config, releases
 from mcpreg.services.rotation import rotate, stale_count
 
 NAME = "io.github.acme/weather"
-OLD = ("old", bytes(range(32)))
-NEW = ("new", bytes(range(100, 132)))
+OLD = ("old", hashlib.sha256(b"old key").digest())  # random-looking: production refuses counting bytes
+NEW = ("new", hashlib.sha256(b"new key").digest())
 RING_OLD = KeyRing([OLD])
 RING_NEW_OLD = KeyRing([NEW, OLD])
 RING_NEW = KeyRing([NEW])
