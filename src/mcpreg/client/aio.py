@@ -13,7 +13,6 @@ import httpx
 from mcpreg.client import calls
 from mcpreg.client.base import AGAIN, DEFAULT_URL, RegistryBase
 from mcpreg.client.calls import Call
-from mcpreg.client.errors import NotFound
 from mcpreg.client.models import Release
 
 T = TypeVar("T")
@@ -78,12 +77,7 @@ class AsyncRegistry(RegistryBase):
 
     async def call(self, call: Call[T]) -> T:
         """Send one described request, through the cache when it is a read."""
-        try:
-            return await self._exchange(call)
-        except NotFound:
-            if call.explain is not None:
-                await self._exchange(call.explain)  # raises the precise error when there is one
-            raise
+        return await self._exchange(call)
 
     async def _exchange(self, call: Call[T]) -> T:
         body, etag = self._cached(call)

@@ -29,8 +29,6 @@ class Call(Generic[T]):
     body: JSON = None
     headers: dict[str, str] = field(default_factory=dict)
     cacheable: bool = False
-    explain: Call[Any] | None = None
-    """Sent when this call answers 404, to raise a more precise error (e.g. ``NoDeployment``)."""
 
     @property
     def key(self) -> str:
@@ -360,8 +358,10 @@ def environment_release(
     """A release through the environment's view of the official API, which shows only what is
     deployed there; ``latest`` is the release routed to ``client_id`` (stable without one).
 
-    Cached and revalidated like every read. When it answers 404, the resolve endpoint says
-    why: nothing deployed (``NoDeployment``), or no such server or environment.
+    Public, like the view itself: an anonymous client gets what a token holder gets. A 404
+    names its cause by code: ``no_deployment`` (``NoDeployment``), ``server_not_found``,
+    ``environment_not_found`` or ``version_not_found`` (``NotFound``). Cached and revalidated
+    like every read.
     """
     path = f"/environments/{seg(environment)}{official_path(name)}/versions/{seg(version)}"
     headers = {"X-Client-Id": client_id} if client_id else {}
@@ -369,4 +369,4 @@ def environment_release(
     def parse(body: JSON) -> Release:
         return Release.from_body(body, environment=environment)
 
-    return Call("GET", path, parse, headers=headers, cacheable=True, explain=resolve(environment, name, None))
+    return Call("GET", path, parse, headers=headers, cacheable=True)

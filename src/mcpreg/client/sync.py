@@ -12,7 +12,6 @@ import httpx
 from mcpreg.client import calls
 from mcpreg.client.base import AGAIN, DEFAULT_URL, RegistryBase
 from mcpreg.client.calls import Call
-from mcpreg.client.errors import NotFound
 from mcpreg.client.models import Release
 
 T = TypeVar("T")
@@ -81,12 +80,7 @@ class Registry(RegistryBase):
 
     def call(self, call: Call[T]) -> T:
         """Send one described request, through the cache when it is a read."""
-        try:
-            return self._exchange(call)
-        except NotFound:
-            if call.explain is not None:
-                self._exchange(call.explain)  # raises the precise error when there is one
-            raise
+        return self._exchange(call)
 
     def _exchange(self, call: Call[T]) -> T:
         body, etag = self._cached(call)
