@@ -19,6 +19,7 @@ from mcpreg.db.config_tables import ConfigSlot, Secret, Variable
 from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.config_inputs import Declaration, declared_inputs
+from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
 from mcpreg.services.environments import get_environment
@@ -28,7 +29,6 @@ from mcpreg.services.views import document_of, iso
 
 MAX_VALUE_CHARS = 65536
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-_ENVIRONMENT = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 Row = TypeVar("Row", Variable, Secret)
 
@@ -52,13 +52,8 @@ class Slot:
 
 
 def check_environment(value: str, field: str = "environment") -> str:
-    if not _ENVIRONMENT.fullmatch(value):
-        raise ValidationFailed(
-            "an environment name is 1-32 lowercase letters, digits or '-', starting with a letter",
-            field=field,
-            code="invalid_environment",
-        )
-    return value
+    """The environment-name rule of ``mcpreg.domain.environments``, with this API's code."""
+    return check_environment_name(value, field=field, code="invalid_environment")
 
 
 def resolve_slot(

@@ -7,7 +7,6 @@ deployed there from the moment they change.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlmodel import Session, select
 from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
+from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from mcpreg.services import journal
@@ -23,7 +23,6 @@ from mcpreg.services.releases import DRAFT
 from mcpreg.services.tokens import require
 from mcpreg.services.views import iso
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _JSON_FLAGS = {
     "protected": "protected",
     "requiresApproval": "requires_approval",
@@ -178,13 +177,7 @@ def _renumber(session: Session, ordered: list[Environment]) -> None:
 def create_environment(session: Session, principal: Principal, body: dict[str, Any]) -> Environment:
     require(principal, "admin")
     _check_fields(body)
-    name = body.get("name")
-    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise ValidationFailed(
-            "an environment name is 1-63 lowercase letters, digits or '-', starting with a letter",
-            field="name",
-            code="invalid_environment_name",
-        )
+    name = check_environment_name(body.get("name"), field="name")
     ordered = _locked_all(session)
     if any(env.name == name for env in ordered):
         raise Conflict(f"environment {name!r} already exists", field="name", code="environment_exists")
