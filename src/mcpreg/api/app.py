@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from mcpreg.api import admin, changes, official, registry
+from mcpreg.api import admin, changes, home, official, registry
 from mcpreg.api.cache import Answer, CachedResponses, ResponseCache, watch_generation
 from mcpreg.api.problems import HANDLERS
 from mcpreg.db.engine import make_engine
@@ -54,6 +54,7 @@ def create_app(
         *registry.routes(),
         *admin.routes(),
         *changes.routes(),
+        *home.routes(),
     ]
 
     @contextlib.asynccontextmanager

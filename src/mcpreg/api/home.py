@@ -1,0 +1,61 @@
+"""``GET /``: the front door, pointing people and programs at the API, MCP and the docs.
+
+API clients (``Accept: application/json``, or anything without ``text/html``, as curl
+sends) get JSON; browsers get a tiny HTML page with the same links. Nothing here reads
+the database.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+import mcpreg
+from mcpreg.api.http import json_response
+
+DOCS = "https://mcpreg.dev/docs/"
+"""The README on the project page (the same host as the problem ``type`` URIs)."""
+
+# What each link is, in the order the HTML page lists them.
+LINKS: dict[str, tuple[str, str]] = {
+    "servers": ("/v0.1/servers", "the official MCP Registry API (also under /v0)"),
+    "environments": ("/api/environments", "environments in promotion order (the /api management API)"),
+    "mcp": ("/mcp", "the registry as MCP tools (streamable HTTP)"),
+    "changes": ("/api/changes", "the change feed (long-poll)"),
+    "health": ("/v0.1/health", "liveness"),
+    "docs": (DOCS, "the README: set-up, the APIs, the CLI, the Python client"),
+}
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page() -> str:
+    items = "\n".join(
+        f'<li><a href="{escape(href)}">{escape(href)}</a>: {escape(what)}</li>'
+        for href, what in LINKS.values()
+    )
+    return (
+        "<!doctype html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><title>mcpreg {escape(mcpreg.__version__)}</title>'
+        "</head><body>\n"
+        f"<h1>mcpreg {escape(mcpreg.__version__)}</h1>\n"
+        "<p>An MCP server registry. Programs: send <code>Accept: application/json</code> here for "
+        "these links as JSON.</p>\n"
+        f"<ul>\n{items}\n</ul>\n</body></html>\n"
+    )
+
+
+async def home(request: Request) -> Response:
+    if _wants_html(request):
+        return HTMLResponse(_page())
+    links = {key: href for key, (href, _what) in LINKS.items()}
+    return json_response(request, {"name": "mcpreg", "version": mcpreg.__version__, "links": links})
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/", home, methods=["GET", "HEAD"])]
