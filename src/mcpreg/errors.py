@@ -107,6 +107,20 @@ class Conflict(RegistryError):
     title = "Conflict"
 
 
+class NotARollbackTarget(Conflict):
+    """A rollback named a version that was never stable in that environment: that is a deploy."""
+
+    code = "not_a_rollback_target"
+    title = "Not a rollback target"
+
+
+class ScheduledInPast(ValidationFailed):
+    """A deployment's ``scheduled_at`` lies in the past (beyond the clock-skew tolerance)."""
+
+    code = "scheduled_in_past"
+    title = "Scheduled time in the past"
+
+
 class Unauthenticated(RegistryError):
     """No bearer token, or one the registry does not know."""
 
@@ -137,3 +151,19 @@ class ConfigurationError(RegistryError):
     code = "configuration_error"
     status = 500
     title = "Configuration error"
+
+
+class ServiceUnavailable(RegistryError):
+    """The registry cannot serve now, through no fault of the request; retry after ``retry_after`` s."""
+
+    code = "service_unavailable"
+    status = 503
+    title = "Service unavailable"
+    retry_after = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached or cannot serve now (down, cut off, full, locked)."""
+
+    code = "database_unavailable"
+    title = "Database unavailable"

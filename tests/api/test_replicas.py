@@ -235,7 +235,21 @@ def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollba
     latest_on_b = f"{b.url}/environments/production/v0.1/servers/{SERVER.replace('/', '%2F')}/versions/latest"
     resolve_on_b = f"{b.url}/api/environments/production/servers/{SERVER}/resolve"
     before = httpx.get(latest_on_b).json()["server"]["version"]
-    target = next(v for v in VERSIONS if v != before)
+    with engine.connect() as conn:  # a rollback goes back to a version once stable there
+        earlier = set(
+            conn.execute(
+                sa.text("SELECT stable_version FROM deployment_event WHERE environment = 'production'")
+            ).scalars()
+        )
+    target = next((v for v in VERSIONS if v != before and v in earlier), None)
+    if target is None:
+        target = next(v for v in VERSIONS if v != before)
+        with httpx.Client(base_url=a.url, headers=headers, timeout=30) as admin:
+            for version in (target, before):
+                deployed = admin.post(
+                    "/api/environments/production/deployments", json={"server": NAME, "version": version}
+                )
+                assert deployed.status_code == 201, deployed.text
     for _ in range(3):  # warm b's response cache and its routing snapshot
         assert httpx.get(latest_on_b).json()["server"]["version"] == before
         assert httpx.get(resolve_on_b, headers=headers).json()["version"] == before

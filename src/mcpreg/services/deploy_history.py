@@ -146,6 +146,20 @@ def last_known_good(session: Session, state: DeploymentState) -> str | None:
     return None
 
 
+def was_stable(session: Session, state: DeploymentState, version: str) -> bool:
+    """Whether ``version`` was ever the stable version of this target (its history says so)."""
+    found = session.exec(
+        select(DeploymentEvent.id)
+        .where(
+            DeploymentEvent.server_id == state.server_id,
+            DeploymentEvent.environment_id == state.environment_id,
+            DeploymentEvent.stable_version == version,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def event_view(event: DeploymentEvent) -> dict[str, Any]:
     return {
         "id": event.id,

@@ -16,8 +16,8 @@ from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import SYSTEM, Principal
-from mcpreg.errors import Conflict
-from mcpreg.services.deploy_history import last_known_good, record_event
+from mcpreg.errors import Conflict, NotARollbackTarget
+from mcpreg.services.deploy_history import last_known_good, record_event, was_stable
 from mcpreg.services.deploy_state import (
     cancel_rollout,
     is_rolling_out,
@@ -137,7 +137,10 @@ def rollback(
     Any rollout is cancelled in the same transaction, so no step runs on top of it.
     Without a version, a rollout in progress is undone by dropping its canary (the
     stable version was the last known good); otherwise the previous good stable returns.
-    Rollback does not wait for approval: it is the emergency exit.
+    Rollback does not wait for approval: it is the emergency exit. So a named
+    ``version`` must have been the stable version of this server in this environment
+    before (its history says so); any other version is a deploy and follows the deploy
+    rules, and is refused here with ``not_a_rollback_target``.
     """
     now = now or utcnow()
     env = get_environment(session, env_name)
@@ -164,6 +167,12 @@ def rollback(
             f"{server.name}@{target.version} is already the stable version in {env.name}",
             field="version",
             code="already_deployed",
+        )
+    if target.id != state.stable_release_id and not was_stable(session, state, target.version):
+        raise NotARollbackTarget(
+            f"{server.name}@{target.version} was never the stable version in {env.name}, so it is not "
+            "a rollback target; deploy it instead (approval, protection and the pre-release rule apply)",
+            field="version",
         )
     before = snapshot(state)
     cancelled = state.rollout_id if rolling else None
