@@ -7,13 +7,16 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@test -x $(BIN)/python || { echo "==> creating the virtualenv $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
+	@echo "==> installing mcpreg and its dependencies into $(VENV) (the first run takes a minute or two)"
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	touch $(STAMP)
+	@touch $(STAMP)
+	@echo "==> installed: $(BIN)/mcpreg (put $(BIN) on your PATH to type plain mcpreg)"
 
 ## run: serve on http://127.0.0.1:8080 with SQLite and the sample catalogue (dev mode)
 run: $(STAMP)
+	@echo "==> serving http://127.0.0.1:8080 in dev mode: SQLite in .mcpreg/, migrations applied, sample catalogue from registry-data/ loaded on first start (Ctrl-C stops)"
 	MCPREG_DEV=$${MCPREG_DEV:-1} $(BIN)/mcpreg serve --host 127.0.0.1 --port 8080
 
 ## test: the whole suite, on SQLite and (when reachable) PostgreSQL
