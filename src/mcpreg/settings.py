@@ -11,12 +11,39 @@ from mcpreg.errors import ConfigurationError
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_CACHE_BYTES = 128 * 1024 * 1024
+DEFAULT_KEEPALIVE_TIMEOUT = 5.0
+"""Seconds an idle keep-alive connection stays open after a response."""
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a connection has to send a complete request line and headers."""
 
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+DEV_ON = frozenset({"1", "true", "yes"})
+
+
+def _dev_mode(value: str | None) -> bool:
+    """``MCPREG_DEV``: on only for ``1``, ``true`` or ``yes`` (any case); anything else is off.
+
+    Development mode relaxes security checks, so a value that merely looks like a flag
+    (``disabled``, ``off``, ``2``) must never switch it on.
+    """
+    return (value or "").strip().lower() in DEV_ON
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name) or ""
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}", field=name) from None
+    if not 0 < value < 86400:
+        raise ConfigurationError(f"{name} must be more than 0 and less than 86400 seconds", field=name)
+    return value
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,8 @@ class Settings:
     cache_bytes: int = DEFAULT_CACHE_BYTES
     scheduler_interval: float = 0.5
     access_log: bool = True
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -74,7 +103,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            dev=_flag(env.get("MCPREG_DEV"), False),
+            dev=_dev_mode(env.get("MCPREG_DEV")),
             sample_data=_flag(env.get("MCPREG_SAMPLE_DATA"), True),
             max_body_bytes=max_body,
             secret_keys=env.get("MCPREG_SECRET_KEYS") or None,
@@ -83,5 +112,7 @@ class Settings:
             cache_bytes=cache_bytes,
             scheduler_interval=interval,
             access_log=_flag(env.get("MCPREG_ACCESS_LOG"), True),
+            keepalive_timeout=_seconds(env, "MCPREG_KEEPALIVE_TIMEOUT", DEFAULT_KEEPALIVE_TIMEOUT),
+            header_timeout=_seconds(env, "MCPREG_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
             environ=env,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 from mcpreg.api.app import create_app
 from mcpreg.cli.local import fail
 from mcpreg.errors import RegistryError
+from mcpreg.serving import uvicorn_config
 from mcpreg.settings import Settings
 
 
@@ -28,15 +30,11 @@ def serve(
         return
     if settings.dev:
         logging.getLogger("mcpreg").warning("development mode (MCPREG_DEV): not for production")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=settings.access_log,
-        proxy_headers=True,
-        server_header=False,
-    )
+    server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port, log_level=log_level))
+    with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does: Ctrl-C is a normal stop
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's start-up failure status (e.g. the port is taken)
 
 
 def register(app: typer.Typer) -> None:
