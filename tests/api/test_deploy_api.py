@@ -243,3 +243,24 @@ def test_rollback_and_resolve(released: httpx.Client, anon: httpx.Client) -> Non
         ("rollback", "1.1.0", "1.0.0"),
         ("rollback", "1.0.0", "1.1.0"),
     ]
+
+
+def test_a_rollback_to_a_version_that_never_ran_there_is_a_problem_naming_version(
+    released: httpx.Client,
+) -> None:
+    api = released
+    deploy(api, "production", "1.0.0")
+    deploy(api, "staging", "1.2.0")
+    body = assert_problem(
+        api.post(f"{TARGET}/rollback", json={"version": "1.2.0"}), 409, "not_a_rollback_target", "version"
+    )
+    assert "deploy" in body["detail"]
+    assert api.get(f"{TARGET}/rollout").json()["stable"] == "1.0.0"
+
+
+def test_a_deploy_scheduled_in_the_past_is_a_problem_naming_scheduled_at(released: httpx.Client) -> None:
+    api = released
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    assert_problem(deploy(api, "dev", "1.0.0", scheduled_at=past), 422, "scheduled_in_past", "scheduled_at")
+    assert_problem(deploy(api, "dev", "1.0.0", scheduledAt=past), 422, "scheduled_in_past", "scheduledAt")
+    assert api.get("/api/environments/dev/deployments").json()["deployments"] == []

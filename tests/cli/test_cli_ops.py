@@ -146,3 +146,18 @@ def test_contradictory_or_malformed_strategies_are_usage_errors(served: Served) 
     assert both.code == 2 and "not both" in both.stderr
     forgotten = served.run("deploy", "io.github.acme/x@1.0.0", "--env", "dev", "--steps", "5,100")
     assert forgotten.code == 2 and "needs a pause" in forgotten.stderr
+
+
+def test_a_deploy_at_a_time_in_the_past_is_a_usage_error_naming_at(served: Served, admin: Registry) -> None:
+    name = published(admin, "io.github.acme/past", "1.0.0")
+    past = served.run("deploy", f"{name}@1.0.0", "--env", "dev", "--at", "2020-01-31T18:00:00Z")
+    assert past.code == 2 and "--at" in past.stderr and "in the past" in past.stderr
+    assert "scheduled_at" not in past.stderr
+    assert admin.deployments("dev", server=name) == []
+
+
+def test_rollback_to_a_version_that_never_ran_there_is_refused(served: Served, admin: Registry) -> None:
+    name = published(admin, "io.github.acme/never", "1.0.0", "1.1.0")
+    admin.deploy(name, "1.0.0", "staging")
+    refused = served.run("rollback", name, "--env", "staging", "--to", "1.1.0")
+    assert refused.code == 1 and "not_a_rollback_target" in refused.stderr

@@ -58,6 +58,7 @@ def scheduled_time(text: str | None) -> str | None:
     """``--at``: an RFC 3339 time (local time when it has no zone) or ``+DURATION`` from now."""
     from mcpreg.domain.rollout import parse_duration
     from mcpreg.errors import ValidationFailed
+    from mcpreg.services.deploy_requests import CLOCK_SKEW
 
     if not text:
         return None
@@ -70,6 +71,8 @@ def scheduled_time(text: str | None) -> str | None:
                 moment = moment.astimezone()
     except (ValueError, ValidationFailed):
         usage("give a time like 2030-01-31T18:00:00Z, 2030-01-31 18:00 (local) or +30m", "--at")
+    if moment < datetime.now(UTC) - CLOCK_SKEW:
+        usage(f"{text} is in the past; give a future time, or leave --at out to deploy now", "--at")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -7,17 +7,19 @@ Every refusal names its field: ``strategy``, ``weight``, ``steps[1].pause``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from mcpreg.domain.rollout import Step, canary_plan, parse_steps
-from mcpreg.errors import ValidationFailed
+from mcpreg.errors import ScheduledInPast, ValidationFailed
 
 STRATEGIES = ("immediate", "canary", "staged")
 MAX_NOTES = 2000
 _COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt"}
 DEPLOY_FIELDS = frozenset({"server", "version", *_COMMON})
 PROMOTE_FIELDS = frozenset({"from", "to", "force", *_COMMON})
+CLOCK_SKEW = timedelta(seconds=5)
+"""How far in the past a ``scheduled_at`` may lie (clock skew): it then deploys at once."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class DeployRequest:
     source: str | None = None
     target: str | None = None
     force: bool = False
+    scheduled_field: str = "scheduled_at"
+    """The body key the time came in (``scheduled_at`` or ``scheduledAt``): refusals name it."""
 
 
 def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
@@ -106,7 +110,18 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
         "steps": steps,
         "notes": _notes(body),
         "scheduled_at": None if raw is None else parse_datetime(raw, key),
+        "scheduled_field": key,
     }
+
+
+def check_scheduled_at(at: datetime | None, now: datetime, field: str = "scheduled_at") -> None:
+    """Refuse a time more than ``CLOCK_SKEW`` in the past: the moment it names is gone."""
+    if at is not None and at < now - CLOCK_SKEW:
+        shown = at.isoformat().replace("+00:00", "Z")
+        raise ScheduledInPast(
+            f"{field} {shown} is in the past; give a future time, or leave it out to deploy now",
+            field=field,
+        )
 
 
 def parse_deploy(body: dict[str, Any]) -> DeployRequest:

@@ -27,7 +27,7 @@ from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import Conflict, NoDeployment, NotFound, PermissionDenied
 from mcpreg.services.deploy_history import record_event
-from mcpreg.services.deploy_requests import DeployRequest
+from mcpreg.services.deploy_requests import DeployRequest, check_scheduled_at
 from mcpreg.services.deploy_state import (
     cancel_rollout,
     find_state,
@@ -156,6 +156,7 @@ def _submit(
     now: datetime,
 ) -> Deployment:
     assert request.server is not None and request.version is not None
+    check_scheduled_at(request.scheduled_at, now, request.scheduled_field)
     server = get_server(session, request.server)
     require_deploy(principal, env, server.name)
     release = get_release(session, server, request.version)
