@@ -1,15 +1,23 @@
-"""One handler per error base class, each answering RFC 9457 problem+json."""
+"""One handler per error base class, each answering RFC 9457 problem+json.
+
+A database that cannot serve is a 503 with ``Retry-After``, wherever it surfaces (a
+handler, or the front door before routing). Anything else unexpected is a 500 that
+closes its connection (whatever state the exchange was left in goes with it) and logs
+its traceback, in which the engines' ``hide_parameters`` keeps SQL values out.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import orjson
+import sqlalchemy as sa
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.errors import RegistryError
+from mcpreg.db.engine import is_unavailable
+from mcpreg.errors import DatabaseUnavailable, RegistryError, ServiceUnavailable
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("mcpreg.api")
@@ -18,7 +26,10 @@ log = logging.getLogger("mcpreg.api")
 def problem_response(error: RegistryError, instance: str | None = None) -> Response:
     body = error.to_problem(instance)
     body["error"] = error.detail  # the official API's clients read "error"
-    return Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
+    response = Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
+    if isinstance(error, ServiceUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def registry_error(request: Request, exc: Exception) -> Response:
@@ -35,12 +46,43 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return problem_response(error, request.url.path)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> Response:
-    log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    error = RegistryError("the registry hit an unexpected error; nothing was changed", code="internal_error")
-    error.status = 500
-    error.title = "Internal error"
+def _unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    error = DatabaseUnavailable("the registry's database cannot serve now; retry shortly")
     return problem_response(error, request.url.path)
 
 
-HANDLERS = {RegistryError: registry_error, HTTPException: http_error, Exception: unexpected_error}
+def _internal(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    error = RegistryError("the registry hit an unexpected error; nothing was changed", code="internal_error")
+    error.status = 500
+    error.title = "Internal error"
+    response = problem_response(error, request.url.path)
+    response.headers["Connection"] = "close"
+    return response
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """An error of the database driver or the pool in a handler: an outage is a 503."""
+    return _unavailable(request, exc) if is_unavailable(exc) else _internal(request, exc)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Whatever no other handler caught, errors raised before routing included.
+
+    Starlette answers these outermost and then re-raises to the server, which closes
+    the connection after the response: the response says so (``Connection: close``),
+    so no client sends its next request down a connection about to be dropped.
+    """
+    response = await database_error(request, exc)
+    response.headers["Connection"] = "close"
+    return response
+
+
+HANDLERS = {
+    RegistryError: registry_error,
+    HTTPException: http_error,
+    sa.exc.DBAPIError: database_error,
+    sa.exc.TimeoutError: database_error,  # the pool had no connection to give in time
+    Exception: unexpected_error,
+}

@@ -3,6 +3,10 @@
 SQLite runs in WAL mode; a write unit of work opens with ``BEGIN IMMEDIATE`` so two
 writers queue on the busy timeout instead of failing on a lock upgrade. PostgreSQL
 uses its defaults; services lock the rows they change.
+
+Every engine hides SQL parameters (``hide_parameters``): a failed statement's text in an
+exception or a log line never carries the values it was given (names, notes, secrets).
+``is_unavailable`` tells an outage (503) from a bug (500).
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
             connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
             pool_size=pool_size,
             max_overflow=20,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(
+        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def make_null_pool_engine(url: str) -> sa.Engine:
@@ -46,10 +53,42 @@ def make_null_pool_engine(url: str) -> sa.Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
             poolclass=NullPool,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, poolclass=NullPool)
+    return sa.create_engine(url, poolclass=NullPool, hide_parameters=True)
+
+
+# SQLite result codes (the primary code, the low byte) that mean the file cannot be used
+# now: busy, locked, out of memory, read-only, I/O error, disk full, cannot open, protocol.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+# PostgreSQL SQLSTATE classes of the same kind: connection exception, invalid authorisation,
+# no such database, transaction rollback (serialisation, deadlock), insufficient resources,
+# operator intervention (shutdown, cancelled statement).
+_POSTGRES_UNAVAILABLE = frozenset({"08", "28", "3D", "40", "53", "57"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot serve now (retry later), not a bug.
+
+    A pool timeout, a connection found dead, a driver that cannot connect, and the
+    backend result codes above are outages; a missing table or a syntax error is not.
+    """
+    if isinstance(exc, sa.exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _POSTGRES_UNAVAILABLE
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -7,6 +7,7 @@ transaction as every change that can move it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -41,6 +42,26 @@ def find_server(session: Session, name: str, *, lock: bool = False) -> Server | 
     if lock:
         query = query.with_for_update()
     return session.exec(query).first()
+
+
+def _locked_or_created_server(session: Session, name: str, now: datetime) -> Server:
+    """The server row of ``name``, locked; created when this is its first release.
+
+    Two first publishes of one new server may both find no row. The insert runs in a
+    savepoint: the one that loses meets the winner's unique name (PostgreSQL makes it
+    wait for the winner's commit), rolls back only the savepoint, which also drops the
+    pending row from the session, and locks the winner's row instead.
+    """
+    server = find_server(session, name, lock=True)
+    if server is not None:
+        return server
+    try:
+        with session.begin_nested():
+            server = Server(name=name, created_at=now, updated_at=now)
+            session.add(server)
+    except sa.exc.IntegrityError:
+        return get_server(session, name, lock=True)
+    return server
 
 
 def get_server(session: Session, name: str, *, lock: bool = False) -> Server:
@@ -120,15 +141,7 @@ def create_release(
     name = document["name"]
     require(principal, "publish", server=name)
     now = utcnow()
-    server = find_server(session, name, lock=True)
-    if server is None:
-        server = Server(name=name, created_at=now, updated_at=now)
-        session.add(server)
-        try:
-            with session.begin_nested():
-                session.flush()
-        except sa.exc.IntegrityError:
-            server = get_server(session, name, lock=True)
+    server = _locked_or_created_server(session, name, now)
     existing = session.exec(
         select(Release).where(Release.server_id == server.id, Release.version_key == version.key)
     ).first()

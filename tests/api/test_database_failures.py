@@ -1,0 +1,209 @@
+"""When the database fails: 503 with Retry-After for an outage, a clean 500 for a bug, no race 500s.
+
+The outage tests point a live app at a database it cannot reach (a closed port, a
+database whose connections are cut mid-test, a SQLite path that is no file); the 500
+test breaks one query on purpose and reads the logs for the parameter it carried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from mcpreg.api.app import create_app
+from mcpreg.db import migrate
+from mcpreg.db.engine import make_engine, make_null_pool_engine
+from mcpreg.db.tables import Release
+from mcpreg.services import journal
+from mcpreg.settings import Settings
+from tests.api.test_bad_input import assert_problem
+from tests.conftest import TEST_KEYS, _pg_url, make_token, server_doc
+from tests.support.live import LiveServer
+from tests.support.served import free_port
+
+LATEST = "/v0.1/servers/io.github.acme/weather/versions/latest"
+
+
+def _settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "MCPREG_DATABASE_URL": database_url,
+            "MCPREG_DATA_DIR": str(tmp_path / "data"),
+            "MCPREG_SAMPLE_DATA": "0",
+            "MCPREG_DEV": "1",
+            "MCPREG_SECRET_KEYS": TEST_KEYS,
+        }
+    )
+
+
+@pytest.fixture
+def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A live app whose database cannot be reached at all; yields its URL."""
+    if request.param == "postgresql":
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
+    else:
+        folder = tmp_path / "not-a-file.db"
+        folder.mkdir()  # SQLite cannot open a folder: "unable to open database file"
+        url = f"sqlite:///{folder}"
+    engine = make_engine(url, pool_size=2)
+    app = create_app(_settings(url, tmp_path), engine, prepare=False, background=False)
+    with LiveServer(app) as server:
+        yield server.url
+    engine.dispose()
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert_problem(response, 503, "database_unavailable")
+    assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("unreachable", ["sqlite", "postgresql"], indirect=True)
+def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(unreachable: str) -> None:
+    with httpx.Client(base_url=unreachable, timeout=30) as client:
+        assert_unavailable(client.get("/v0.1/servers"))
+        assert_unavailable(client.get(LATEST))  # answered before routing, by the front door
+        assert_unavailable(client.get("/api/audit", headers={"Authorization": "Bearer mcpreg_x"}))
+        assert_unavailable(
+            client.post("/v0.1/publish", json=server_doc(), headers={"Authorization": "Bearer x"})
+        )
+
+
+@pytest.fixture
+def own_postgres(postgres_admin: sa.Engine) -> Iterator[str]:
+    """A dedicated, migrated PostgreSQL database this test may cut off."""
+    name = f"mcpreg_outage_{os.getpid()}"
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = make_null_pool_engine(_pg_url(name))
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield name
+    with postgres_admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_database_cut_off_mid_flight_is_a_503_and_service_returns_with_it(
+    own_postgres: str, postgres_admin: sa.Engine, tmp_path: Path
+) -> None:
+    url = _pg_url(own_postgres)
+    engine = make_engine(url, pool_size=2)
+    token = make_token(engine, "admin", ["admin"])
+    app = create_app(_settings(url, tmp_path), engine, background=False)
+    auth = {"Authorization": f"Bearer {token}"}
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        assert client.post("/v0.1/publish", json=server_doc(), headers=auth).status_code == 200
+        assert client.get("/v0.1/servers").status_code == 200  # the pool now holds live connections
+        with postgres_admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{own_postgres}" ALLOW_CONNECTIONS false')
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (own_postgres,),
+            )
+        try:
+            assert_unavailable(client.get("/v0.1/servers", params={"search": "weather"}))
+            assert_unavailable(client.get("/api/audit", headers=auth))
+            assert_unavailable(client.post("/v0.1/publish", json=server_doc(version="2.0.0"), headers=auth))
+        finally:
+            with postgres_admin.connect() as conn:
+                conn.exec_driver_sql(f'ALTER DATABASE "{own_postgres}" ALLOW_CONNECTIONS true')
+        assert client.get("/v0.1/servers", params={"search": "weather"}).status_code == 200
+        assert client.post("/v0.1/publish", json=server_doc(version="2.0.0"), headers=auth).status_code == 200
+    engine.dispose()
+
+
+MARKER = "parameter-marker-7f3e9a"
+
+
+def test_an_unexpected_error_is_a_500_that_closes_the_connection_and_logs_no_parameters(
+    api: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(session: Any, **_: Any) -> None:
+        query = sa.text("SELECT marker FROM no_such_table WHERE marker = :marker")
+        session.execute(query, {"marker": MARKER})
+
+    monkeypatch.setattr(journal, "page", broken)
+    server_log = logging.getLogger("uvicorn")  # uvicorn's own loggers do not reach the root
+    server_log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.ERROR):
+            response = api.get("/api/audit")
+    finally:
+        server_log.removeHandler(caplog.handler)
+    assert_problem(response, 500, "internal_error")
+    assert response.headers["connection"] == "close"
+    assert MARKER not in response.text
+    errors = [r for r in caplog.records if r.name.startswith("mcpreg")]
+    assert errors and errors[0].exc_info is not None  # the traceback is logged
+    assert "no_such_table" in caplog.text
+    assert MARKER not in caplog.text
+    assert api.get("/v0.1/servers").status_code == 200  # a new connection works
+
+
+def test_a_bug_outside_the_database_is_a_500_that_closes_the_connection(
+    api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any, **__: Any) -> None:
+        raise KeyError(MARKER)
+
+    monkeypatch.setattr(journal, "page", broken)
+    response = api.get("/api/audit")
+    assert_problem(response, 500, "internal_error")
+    assert response.headers["connection"] == "close"
+    assert MARKER not in response.text
+    assert api.get("/v0.1/servers").status_code == 200
+
+
+ROUNDS = 20
+
+
+def _race(api: httpx.Client, name: str, versions: list[str]) -> list[httpx.Response]:
+    """Two first publishes of ``name``, released at once by a barrier."""
+    barrier = threading.Barrier(len(versions))
+    responses: list[httpx.Response | None] = [None] * len(versions)
+
+    def publish(i: int) -> None:
+        barrier.wait(timeout=30)
+        responses[i] = api.post("/v0.1/publish", json=server_doc(name=name, version=versions[i]))
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(len(versions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r is not None for r in responses)
+    return [r for r in responses if r is not None]
+
+
+def _versions(engine: sa.Engine, name: str) -> list[str]:
+    with engine.connect() as conn:
+        query = sa.select(Release.version).where(Release.server_name == name)  # type: ignore[arg-type]
+        return sorted(conn.execute(query).scalars())
+
+
+def test_concurrent_first_publishes_of_one_new_server_never_fail_with_a_500(
+    api: httpx.Client, engine: sa.Engine
+) -> None:
+    for round_ in range(ROUNDS):
+        name = f"io.github.race/server-{round_}"
+        same = round_ % 2 == 0
+        responses = _race(api, name, ["1.0.0", "1.0.0"] if same else ["1.0.0", "2.0.0"])
+        statuses = [r.status_code for r in responses]
+        assert all(s < 500 for s in statuses), (round_, [r.text for r in responses])
+        if same:  # exactly one lands; the other is told the version exists (the official API's 400)
+            landed = [r for r in responses if r.status_code == 200]
+            refused = [r for r in responses if r.status_code != 200]
+            assert len(landed) == 1 and 400 <= refused[0].status_code < 500, (round_, statuses)
+            assert refused[0].json()["code"] == "version_exists"
+            assert _versions(engine, name) == ["1.0.0"]
+        else:  # two different versions of one new server: both land
+            assert statuses == [200, 200], (round_, [r.text for r in responses])
+            assert _versions(engine, name) == ["1.0.0", "2.0.0"]
