@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint bench bench-quick dist pins clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating the virtualenv $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
@@ -29,13 +29,24 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
-## bench: the full benchmark (1k, 10k, 100k releases; SQLite and PostgreSQL)
+## bench: the full benchmark (1k, 10k, 100k releases; SQLite and PostgreSQL); needs wrk
 bench: $(STAMP)
+	sh bench/require-wrk.sh
 	$(BIN)/python -m bench
 
-## bench-quick: the smallest catalogue only, under two minutes
+## bench-quick: the smallest catalogue only, under two minutes; needs wrk
 bench-quick: $(STAMP)
+	sh bench/require-wrk.sh
 	$(BIN)/python -m bench --quick
+
+## dist: build the wheel into $(DIST) (what the image and the wheel test install)
+DIST ?= dist
+dist: $(STAMP)
+	$(BIN)/python -m pip wheel -q --no-deps -w $(DIST) .
+
+## pins: write deploy/requirements.txt, the image's exact runtime dependencies
+pins: $(STAMP)
+	$(BIN)/python deploy/pin.py deploy/requirements.txt
 
 clean:
 	rm -rf $(VENV) .mcpreg .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=float, help="seconds per read scenario (default 10, quick 3)")
     parser.add_argument("--publish-duration", type=float, help="seconds of publishing (default 5, quick 2)")
-    parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--load-generator",
+        choices=("wrk", "python"),
+        default="wrk",
+        help="wrk (required by default) or the bundled python generator (development only)",
+    )
     parser.add_argument("--keep-databases", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="output directory")
     return parser.parse_args(argv)

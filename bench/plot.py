@@ -1,13 +1,15 @@
-"""``throughput.png``: requests/s against catalogue size, one line per scenario and backend."""
+"""``throughput.png``: requests/s against catalogue size, one line per scenario and target.
+
+The Starlette baseline is dotted, the raw ASGI baseline dash-dotted."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.results import BASELINE, SCENARIOS, Results
+from bench.results import BASELINES, RAW, SCENARIOS, STARLETTE, Results
 
-STYLES = {"sqlite": "-", "postgresql": "--", BASELINE: ":"}
-MARKERS = {"sqlite": "o", "postgresql": "s", BASELINE: "^"}
+STYLES = {"sqlite": "-", "postgresql": "--", STARLETTE: ":", RAW: "-."}
+MARKERS = {"sqlite": "o", "postgresql": "s", STARLETTE: "^", RAW: "v"}
 
 
 def throughput(results: Results, path: Path) -> Path | None:
@@ -35,7 +37,7 @@ def throughput(results: Results, path: Path) -> Path | None:
             marker=MARKERS.get(target, "o"),
             color=colours[SCENARIOS.index(scenario) % len(colours)],
             label=f"{scenario} / {target}",
-            alpha=0.6 if target == BASELINE else 1.0,
+            alpha=0.6 if target in BASELINES else 1.0,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -12,6 +12,8 @@ from urllib.parse import quote
 import httpx
 
 LIST_PATH = "/v0.1/servers?limit=100"
+# The response headers the baselines replay with the body (uvicorn adds date and the rest).
+REPLAYED = ("content-type", "etag", "cache-control", "vary")
 MAX_PATHS = 20_000
 
 
@@ -23,6 +25,7 @@ class Sample:
     body: bytes
     etag: str | None
     median_bytes: int
+    headers: tuple[tuple[str, str], ...] = ()  # what the baselines send with it (``REPLAYED``)
 
 
 @dataclass
@@ -48,7 +51,8 @@ def _typical(responses: list[httpx.Response]) -> Sample | None:
         return None
     median = int(statistics.median(len(r.content) for r in responses))
     best = min(responses, key=lambda r: abs(len(r.content) - median))
-    return Sample(best.status_code, best.content, best.headers.get("etag"), median)
+    headers = tuple((k, best.headers[k]) for k in REPLAYED if k in best.headers)
+    return Sample(best.status_code, best.content, best.headers.get("etag"), median, headers)
 
 
 def walk_list(client: httpx.Client, probe: Probe, time_limit: float) -> None:

@@ -9,9 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.results import BASELINE, SCENARIOS, Results, ScenarioResult
-
-READS = ("list", "detail", "resolve", "revalidate")
+from bench.results import BASELINES, RAW, READS, SCENARIOS, STARLETTE, Results, ScenarioResult
 
 
 def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
@@ -19,7 +17,8 @@ def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
 
 
 def _order(r: ScenarioResult) -> tuple[int, int, str]:
-    return (r.size, SCENARIOS.index(r.scenario), "~" if r.target == BASELINE else r.target)
+    rank = f"~{BASELINES.index(r.target)}" if r.target in BASELINES else r.target
+    return (r.size, SCENARIOS.index(r.scenario), rank)
 
 
 def load_table(results: Results) -> Table:
@@ -33,8 +32,11 @@ def load_table(results: Results) -> Table:
         ("p99 ms", "right"),
         ("errors", "right"),
         ("resp bytes", "right"),
-        ("x baseline", "right"),
+        ("x starlette", "right"),
+        ("x raw ASGI", "right"),
         ("x smallest", "right"),
+        ("CPU %", "right"),
+        ("loop busy %", "right"),
         ("peak RSS MB", "right"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -49,12 +51,23 @@ def load_table(results: Results) -> Table:
             f"{r.load.p99_ms:.2f}",
             str(r.load.errors),
             _fmt(r.response_bytes, "{:,}"),
-            _fmt(results.ratio(r)),
+            _ratio(results, r, STARLETTE),
+            _ratio(results, r, RAW),
             _fmt(results.scaling(r)),
+            _fmt(None if r.server_cpu is None else 100 * r.server_cpu, "{:.0f}"),
+            _fmt(None if r.loop_busy is None else 100 * r.loop_busy, "{:.0f}"),
             _fmt(rss, "{:.0f}"),
-            style="dim" if r.target == BASELINE else None,
+            style="dim" if r.target in BASELINES else None,
         )
     return table
+
+
+def _ratio(results: Results, r: ScenarioResult, against: str) -> str:
+    if r.target in BASELINES:
+        return ""
+    if results.generator_bound(r.scenario, r.size):
+        return "bound"  # the generator was the bottleneck: see the notes
+    return _fmt(results.ratio(r, against))
 
 
 def import_table(results: Results) -> Table:
@@ -90,7 +103,7 @@ def _worst(values: list[float], pick: Callable[[list[float]], float]) -> float |
 
 def targets(results: Results) -> list[tuple[str, str, str]]:
     """(target, worst measured value, met / missed / not measured) for each README target."""
-    mcpreg = [r for r in results.scenarios if r.target != BASELINE]
+    mcpreg = [r for r in results.scenarios if r.target not in BASELINES]
 
     def ratios(names: tuple[str, ...]) -> list[float]:
         return [x for r in mcpreg if r.scenario in names and (x := results.ratio(r)) is not None]
@@ -104,12 +117,12 @@ def targets(results: Results) -> list[tuple[str, str, str]]:
         and r.size == sizes[-1]
         and (x := results.scaling(r)) is not None
     ]
-    rss = [mb for (target, _), mb in results.rss_mb.items() if target != BASELINE]
+    rss = [mb for (target, _), mb in results.rss_mb.items() if target not in BASELINES]
     import_sizes = [i.size for i in results.imports if i.ok] or [0]
     checks: list[tuple[str, float | None, Callable[[float], bool], str]] = [
-        ("detail >= 0.6 x baseline", _worst(ratios(("detail",)), min), lambda v: v >= 0.6, "{:.2f}"),
-        ("resolve >= 0.6 x baseline", _worst(ratios(("resolve",)), min), lambda v: v >= 0.6, "{:.2f}"),
-        ("list >= 0.5 x baseline", _worst(ratios(("list",)), min), lambda v: v >= 0.5, "{:.2f}"),
+        ("detail >= 0.6 x starlette", _worst(ratios(("detail",)), min), lambda v: v >= 0.6, "{:.2f}"),
+        ("resolve >= 0.6 x starlette", _worst(ratios(("resolve",)), min), lambda v: v >= 0.6, "{:.2f}"),
+        ("list >= 0.5 x starlette", _worst(ratios(("list",)), min), lambda v: v >= 0.5, "{:.2f}"),
         (
             "p99 < 25 ms (reads)",
             _worst([r.load.p99_ms for r in mcpreg if r.scenario in READS], max),
@@ -160,11 +173,26 @@ def show(console: Console, results: Results) -> None:
     if results.scenarios:
         console.print(load_table(results))
     console.print(target_table(results))
+    for note in bound_notes(results):
+        console.print(f"[red]no ratios:[/] {note}", highlight=False)
     for note in results.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
+def bound_notes(results: Results) -> list[str]:
+    """One line per (scenario, size) whose ratios were refused because the generator limited it."""
+    cells = sorted(
+        {(r.size, r.scenario) for r in results.scenarios}, key=lambda c: (c[0], SCENARIOS.index(c[1]))
+    )
+    return [
+        f"{scenario} at {size:,}: {why}"
+        for size, scenario in cells
+        if (why := results.generator_bound(scenario, size)) is not None
+    ]
+
+
 def write_json(results: Results, path: Path) -> None:
     data = results.as_dict()
+    data["generator_bound"] = bound_notes(results)
     data["targets"] = [{"target": t, "worst": v, "verdict": s} for t, v, s in targets(results)]
     path.write_text(json.dumps(data, indent=2) + "\n")

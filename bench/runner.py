@@ -17,7 +17,7 @@ from rich.console import Console
 
 from bench import backends, canary, commands, importer, load, probe, publish, service
 from bench.catalogue import CatalogueFile
-from bench.results import BASELINE, Results, ScenarioResult
+from bench.results import RAW, STARLETTE, Results, ScenarioResult
 from bench.workload import Workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,16 +104,34 @@ def _drive(
     workloads: dict[str, Workload],
     sizes: dict[str, int | None],
     impl: dict[str, str],
+    server: service.ServerProcess,
 ) -> None:
+    meters = {"cpu": server.cpu_seconds, "busy": server.loop_busy_seconds}
     for scenario, workload in workloads.items():
         try:
-            measured = load.run(
-                base_url, workload, settings.duration, settings.generator, warmup=settings.warmup
+            measured, shares = load.run(
+                base_url,
+                workload,
+                settings.duration,
+                settings.generator,
+                warmup=settings.warmup,
+                meters=meters,
             )
         except (RuntimeError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
             results.notes.append(f"{target} {size}: {scenario} load failed: {exc}")
             continue
-        results.scenarios.append(ScenarioResult(scenario, target, size, measured, sizes.get(scenario), impl))
+        results.scenarios.append(
+            ScenarioResult(
+                scenario,
+                target,
+                size,
+                measured,
+                sizes.get(scenario),
+                impl,
+                shares.get("cpu"),
+                shares.get("busy"),
+            )
+        )
         if measured.errors:
             results.notes.append(
                 f"{target} {size}: {scenario} had {measured.errors} errors in {measured.requests} requests"
@@ -121,7 +139,8 @@ def _drive(
         _say(
             console,
             f"{target:<10} {scenario:<10} {measured.rps:8.0f} req/s  p50 {measured.p50_ms:6.2f} ms  "
-            f"p99 {measured.p99_ms:6.2f} ms  errors {measured.errors}",
+            f"p99 {measured.p99_ms:6.2f} ms  errors {measured.errors}  "
+            f"CPU {100 * shares.get('cpu', 0):3.0f}%  loop busy {100 * shares.get('busy', 0):3.0f}%",
         )
 
 
@@ -157,6 +176,30 @@ def _latest_docs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(latest.values())[:PUBLISH_SERVERS]
 
 
+def _baseline_bodies(
+    settings: Settings, size: int, found: probe.Probe, publish_sample: tuple[int, bytes] | None
+) -> Path:
+    """The captured answers (bodies and the headers sent with them) as the baselines load them."""
+    bodies: dict[str, dict[str, Any]] = {
+        key: {
+            "status": s.status,
+            "body_b64": base64.b64encode(s.body).decode(),
+            "etag": s.etag,
+            "headers": [list(pair) for pair in s.headers],
+        }
+        for key, s in found.samples.items()
+    }
+    if publish_sample is not None:
+        bodies["publish"] = {
+            "status": publish_sample[0],
+            "body_b64": base64.b64encode(publish_sample[1]).decode(),
+        }
+    path = settings.logs / f"baseline-bodies-{size}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(bodies))
+    return path
+
+
 def _run_baseline(
     console: Console,
     results: Results,
@@ -168,73 +211,84 @@ def _run_baseline(
     publish_sample: tuple[int, bytes] | None,
     docs: list[dict[str, Any]],
 ) -> None:
-    missing = {s: w for s, w in workloads.items() if results.find(s, BASELINE, size) is None}
-    want_publish = publish_sample is not None and results.find("publish", BASELINE, size) is None
-    if not missing and not want_publish:
-        return
-    bodies: dict[str, dict[str, Any]] = {
-        key: {"status": s.status, "body_b64": base64.b64encode(s.body).decode(), "etag": s.etag}
-        for key, s in found.samples.items()
-    }
-    if publish_sample is not None:
-        bodies["publish"] = {
-            "status": publish_sample[0],
-            "body_b64": base64.b64encode(publish_sample[1]).decode(),
-        }
-    bodies_path = settings.logs / f"baseline-bodies-{size}.json"
-    bodies_path.parent.mkdir(parents=True, exist_ok=True)
-    bodies_path.write_text(json.dumps(bodies))
-    port = service.free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "bench.baseline",
-        "--host",
-        service.HOST,
-        "--port",
-        str(port),
-        "--bodies",
-        str(bodies_path),
-        "--loop",
-        impl["loop"],
-        "--http",
-        impl["http"],
-    ]
-    server = service.start(
-        BASELINE,
-        argv,
-        {**_clean_env(), "PYTHONPATH": str(ROOT)},
-        ROOT,
-        settings.logs / f"baseline-{size}.log",
-        port,
-    )
-    try:
-        reason = server.wait_healthy("/v0.1/health", 30)
-        if reason:
-            results.notes.append(f"baseline {size}: {reason}")
-            return
-        base_impl = server.implementation()
-        sizes: dict[str, int | None] = {key: len(s.body) for key, s in found.samples.items()}
-        sizes["revalidate"] = 0
-        _drive(console, results, settings, server.base_url, BASELINE, size, missing, sizes, base_impl)
-        if want_publish:
-            _publish(
+    """Both baselines (Starlette, then raw ASGI) on the scenarios not yet measured at ``size``.
+
+    Publishing is measured against Starlette only (its client, httpx, is the slow side).
+    """
+    bodies_path: Path | None = None
+    for target, app in ((STARLETTE, "starlette"), (RAW, "raw")):
+        missing = {s: w for s, w in workloads.items() if results.find(s, target, size) is None}
+        want_publish = (
+            target == STARLETTE
+            and publish_sample is not None
+            and results.find("publish", target, size) is None
+        )
+        if not missing and not want_publish:
+            continue
+        bodies_path = bodies_path or _baseline_bodies(settings, size, found, publish_sample)
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.baseline",
+            "--app",
+            app,
+            "--host",
+            service.HOST,
+            "--bodies",
+            str(bodies_path),
+            "--loop",
+            impl["loop"],
+            "--http",
+            impl["http"],
+            "--port",
+        ]
+        port = service.free_port()
+        server = service.start(
+            target,
+            [*argv, str(port)],
+            {**_clean_env(), "PYTHONPATH": str(ROOT)},
+            ROOT,
+            settings.logs / f"{target}-{size}.log",
+            port,
+        )
+        try:
+            reason = server.wait_healthy("/v0.1/health", 30)
+            if reason:
+                results.notes.append(f"{target} {size}: {reason}")
+                continue
+            base_impl = server.implementation()
+            sizes: dict[str, int | None] = {key: len(s.body) for key, s in found.samples.items()}
+            sizes["revalidate"] = 0
+            _drive(
                 console,
                 results,
                 settings,
                 server.base_url,
-                BASELINE,
+                target,
                 size,
-                None,
-                _latest_docs(docs),
+                missing,
+                sizes,
                 base_impl,
-                epoch=95,
+                server,
             )
-        results.rss_mb[(BASELINE, size)] = max(
-            results.rss_mb.get((BASELINE, size), 0.0), server.peak_rss_mb()
-        )
-    finally:
-        server.stop()
+            if want_publish:
+                _publish(
+                    console,
+                    results,
+                    settings,
+                    server.base_url,
+                    target,
+                    size,
+                    None,
+                    _latest_docs(docs),
+                    base_impl,
+                    epoch=95,
+                )
+            results.rss_mb[(target, size)] = max(
+                results.rss_mb.get((target, size), 0.0), server.peak_rss_mb()
+            )
+        finally:
+            server.stop()
 
 
 def _clean_env() -> dict[str, str]:
@@ -329,7 +383,18 @@ def _serve_and_measure(
         workloads = _workloads(found, token)
         sizes: dict[str, int | None] = {key: len(s.body) for key, s in found.samples.items()}
         sizes["revalidate"] = 0
-        _drive(console, results, settings, server.base_url, backend, size, workloads, sizes, impl)
+        _drive(
+            console,
+            results,
+            settings,
+            server.base_url,
+            backend,
+            size,
+            workloads,
+            sizes,
+            impl,
+            server,
+        )
         published = _publish(
             console,
             results,

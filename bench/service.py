@@ -41,6 +41,15 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User plus system clock ticks of ``pid`` (all its threads), from ``/proc/<pid>/stat``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+
+
 def _status_kb(pid: int, key: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -96,6 +105,25 @@ class ServerProcess:
     def peak_rss_mb(self) -> float:
         """Largest VmHWM (peak resident set) over the process and its children, in MB."""
         return max((_status_kb(pid, "VmHWM") for pid in _tree(self.proc.pid)), default=0) / 1024
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process and its children have used so far (threads included)."""
+        return sum(_cpu_ticks(pid) for pid in _tree(self.proc.pid)) / os.sysconf("SC_CLK_TCK")
+
+    def loop_busy_seconds(self) -> float:
+        """Time the main thread (the event loop) has spent running or ready to run.
+
+        ``/proc/<pid>/task/<pid>/schedstat`` holds the time on a CPU and the time waiting in
+        a run queue, in ns. Over a timed run, their sum over the wall time is the share of
+        the run the loop had work: near 1 when the server is the bottleneck, even when other
+        processes take the CPU from it; well below 1 when it waited for requests.
+        """
+        pid = self.proc.pid
+        try:
+            running, waiting = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[:2]
+        except (OSError, ValueError):
+            return 0.0
+        return (int(running) + int(waiting)) / 1e9
 
     def implementation(self) -> dict[str, str]:
         """Which event loop and HTTP parser the process has loaded (read from /proc/<pid>/maps)."""
