@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from mcpreg.api import admin, changes, home, official, registry
 from mcpreg.api.cache import Answer, CachedResponses, ResponseCache, watch_generation
+from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.problems import HANDLERS
 from mcpreg.db.engine import make_engine
 from mcpreg.services.bootstrap import prepare_database
@@ -87,7 +88,8 @@ def create_app(
         routes=routes,
         exception_handlers=HANDLERS,
         lifespan=lifespan,
-        middleware=[Middleware(CachedResponses, cache=cache, answers=answers)],
+        # NulGuard outermost: no cached answer or handler ever sees a NUL in the path or query.
+        middleware=[Middleware(NulGuard), Middleware(CachedResponses, cache=cache, answers=answers)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -16,10 +16,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mcpreg.api.http import json_object, json_response, query_int, run, server_name
+from mcpreg.api.http import (
+    json_object,
+    json_response,
+    path_row_id,
+    query_id_cursor,
+    query_int,
+    run,
+    server_name,
+)
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.principal import Principal
-from mcpreg.errors import ValidationFailed
+from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
 from mcpreg.services.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.services.deploy_state import find_state, state_view, states_of
@@ -76,12 +84,21 @@ async def list_deployments(request: Request) -> Response:
     return json_response(request, await run(request, work))
 
 
+def _deployment_id(request: Request) -> int:
+    """The ``{id}`` of the path; one beyond any row id names no deployment (404, not a 500)."""
+    deployment_id = path_row_id(request)
+    if deployment_id is None:
+        env, raw = request.path_params["env"], request.path_params["id"]
+        raise NotFound(f"no deployment {raw} in {env}", field="id", code="deployment_not_found")
+    return deployment_id
+
+
 async def get_deployment(request: Request) -> Response:
-    env, deployment_id = request.path_params["env"], request.path_params["id"]
+    env = request.path_params["env"]
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", environment=env)
-        return _current(session, deployments.get_deployment(session, env, deployment_id))
+        return _current(session, deployments.get_deployment(session, env, _deployment_id(request)))
 
     return json_response(request, await run(request, work))
 
@@ -90,7 +107,7 @@ def decision(decide: Callable[..., Deployment]) -> Callable[[Request], Awaitable
     """The handler that approves or cancels a waiting deployment."""
 
     async def handler(request: Request) -> Response:
-        env, deployment_id = request.path_params["env"], request.path_params["id"]
+        env, deployment_id = request.path_params["env"], _deployment_id(request)
         notes = parse_notes(await json_object(request, optional=True))
 
         def work(session: Session, principal: Principal) -> dict[str, Any]:
@@ -154,6 +171,7 @@ def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
 async def server_history(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
     limit = query_int(request, "limit", 100, 1, 500)
+    cursor = query_id_cursor(request)
     params = request.query_params
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
@@ -164,7 +182,7 @@ async def server_history(request: Request) -> Response:
             session,
             environment,
             server_id=server.id,
-            cursor=params.get("cursor"),
+            cursor=cursor,
             limit=limit,
             action=params.get("action"),
         )

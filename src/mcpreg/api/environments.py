@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mcpreg.api import deployments, env_views, resolve
-from mcpreg.api.http import json_object, json_response, query_int, run
+from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import Principal
 from mcpreg.services import deploy_history, environments, scheduler
@@ -90,14 +90,13 @@ async def deployed_servers(request: Request) -> Response:
 async def environment_history(request: Request) -> Response:
     name = request.path_params["env"]
     limit = query_int(request, "limit", 100, 1, 500)
+    cursor = query_id_cursor(request)
     params = request.query_params
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", environment=name)
         env = environments.get_environment(session, name)
-        page = deploy_history.history(
-            session, env, cursor=params.get("cursor"), limit=limit, action=params.get("action")
-        )
+        page = deploy_history.history(session, env, cursor=cursor, limit=limit, action=params.get("action"))
         return history_body(page)
 
     return json_response(request, await run(request, work))

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from mcpreg.api.cache import Memo, etag_for, matches
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
+from mcpreg.domain.storable import MAX_ROW_ID, id_cursor, nul_pointer, parse_time, refuse_nul
 from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mcpreg.services.journal import changed, current_generations
 from mcpreg.services.tokens import authenticate
@@ -123,7 +124,7 @@ async def _limited_body(request: Request) -> bytes:
     """The raw body, refused with 413 as soon as it passes MCPREG_MAX_BODY_BYTES."""
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
     chunks: list[bytes] = []
     size = 0
@@ -150,9 +151,13 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
     if optional:
         _check_content_type(request)
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}", field="body", code="malformed_json") from None
+    # JSON can only carry a NUL as this escape (raw control characters are malformed).
+    if b"\\u0000" in raw and (pointer := nul_pointer(body)) is not None:
+        raise refuse_nul(pointer)
+    return body
 
 
 async def json_object(request: Request, *, optional: bool = False) -> dict[str, Any]:
@@ -206,16 +211,28 @@ def query_param(request: Request, name: str) -> str | None:
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter in ASCII digits (``int`` alone also takes ``"٣"`` and ``"1_0"``)."""
     raw = query_param(request, name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be an integer from {low} to {high}", field=name) from None
-    if not low <= value <= high:
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or not low <= int(raw) <= high:
         raise ValidationFailed(f"{name} must be an integer from {low} to {high}", field=name)
-    return value
+    return int(raw)
+
+
+def query_id_cursor(request: Request, name: str = "cursor") -> str | None:
+    """A cursor that is a row id, checked here so no service binds one beyond 64 bits."""
+    raw = query_param(request, name)
+    if not raw:
+        return None
+    return str(id_cursor(raw, field=name))
+
+
+def path_row_id(request: Request, name: str = "id") -> int | None:
+    """An ``{id:int}`` path parameter, or None when it is beyond any row id (no such row)."""
+    value: int = request.path_params[name]
+    return value if value <= MAX_ROW_ID else None
 
 
 def query_bool(request: Request, name: str, default: bool = False) -> bool:
@@ -234,13 +251,7 @@ def query_datetime(request: Request, name: str) -> datetime | None:
     raw = query_param(request, name)
     if not raw:
         return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(f"{name} must be an RFC 3339 date-time", field=name) from None
-    if value.tzinfo is None:
-        raise ValidationFailed(f"{name} needs a time zone (e.g. Z)", field=name)
-    return value
+    return parse_time(raw, field=name)
 
 
 def server_name(request: Request) -> str:

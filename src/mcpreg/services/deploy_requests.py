@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mcpreg.domain.rollout import Step, canary_plan, parse_steps
+from mcpreg.domain.storable import parse_time
 from mcpreg.errors import ScheduledInPast, ValidationFailed
 
 STRATEGIES = ("immediate", "canary", "staged")
@@ -68,15 +69,8 @@ def _refuse_unknown(body: dict[str, Any], allowed: frozenset[str]) -> None:
 
 
 def parse_datetime(value: object, field: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed(f"{field} needs a time zone (e.g. Z)", field=field)
-    return parsed
+    """An RFC 3339 date-time with a time zone, inside what the databases store."""
+    return parse_time(value, field=field)
 
 
 def _plan(body: dict[str, Any]) -> tuple[str, tuple[Step, ...]]:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Channel, Release, Server
+from mcpreg.domain.storable import NUL
 from mcpreg.domain.versions import LATEST, max_satisfying, parse_version, try_parse_version
 from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services.releases import DRAFT, get_server
@@ -48,7 +49,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         name, key = orjson.loads(raw)
-        if not isinstance(name, str) or not isinstance(key, str):
+        if not isinstance(name, str) or not isinstance(key, str) or NUL in name + key:
             raise ValueError
     except (ValueError, binascii.Error, TypeError, orjson.JSONDecodeError):
         raise ValidationFailed(

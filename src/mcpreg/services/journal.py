@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import JournalEntry, Meta
 from mcpreg.domain.principal import Principal
-from mcpreg.errors import ValidationFailed
+from mcpreg.domain.storable import id_cursor
 
 GENERATION_KEY = "generation"
 _META: sa.Table = Meta.__table__  # type: ignore[attr-defined]
@@ -143,9 +143,7 @@ def page(
     """Entries newest first; the cursor is the id to continue below."""
     query = select(JournalEntry).order_by(col(JournalEntry.id).desc())
     if cursor:
-        if not cursor.isdigit():
-            raise ValidationFailed("cursor must be the value of a previous nextCursor", field="cursor")
-        query = query.where(col(JournalEntry.id) < int(cursor))
+        query = query.where(col(JournalEntry.id) < id_cursor(cursor))
     if server_name is not None:
         query = query.where(JournalEntry.server_name == server_name)
     if environment is not None:
