@@ -264,3 +264,15 @@ def test_a_deploy_scheduled_in_the_past_is_a_problem_naming_scheduled_at(release
     assert_problem(deploy(api, "dev", "1.0.0", scheduled_at=past), 422, "scheduled_in_past", "scheduled_at")
     assert_problem(deploy(api, "dev", "1.0.0", scheduledAt=past), 422, "scheduled_in_past", "scheduledAt")
     assert api.get("/api/environments/dev/deployments").json()["deployments"] == []
+
+
+def test_where_names_who_made_each_stable_version_stable(released: httpx.Client, engine: sa.Engine) -> None:
+    api = released
+    deploy(api, "production", "1.0.0")
+    deploy(api, "production", "1.1.0", strategy="canary", weight=10)
+    with httpx.Client(
+        base_url=str(api.base_url), headers=bearer(make_token(engine, "carol", ["deploy"]))
+    ) as carol:
+        assert carol.post(f"{TARGET}/rollout/promote", json={"full": True}).status_code == 200
+    rows = {e["environment"]: e for e in api.get(f"/api/servers/{SERVER}/deployments").json()["environments"]}
+    assert (rows["production"]["stable"], rows["production"]["deployedBy"]) == ("1.1.0", "carol")

@@ -161,3 +161,14 @@ def test_rollback_to_a_version_that_never_ran_there_is_refused(served: Served, a
     admin.deploy(name, "1.0.0", "staging")
     refused = served.run("rollback", name, "--env", "staging", "--to", "1.1.0")
     assert refused.code == 1 and "not_a_rollback_target" in refused.stderr
+
+
+def test_where_shows_who_made_the_stable_version_stable(served: Served, admin: Registry) -> None:
+    name = published(admin, "io.github.acme/whomade", "1.0.0", "1.1.0")
+    admin.deploy(name, "1.0.0", "staging")
+    admin.deploy(name, "1.1.0", "staging", strategy="canary", weight=10)
+    promoter = served.token("promoter", ["deploy"])
+    assert served.run("rollout", "promote", name, "--env", "staging", "--full", token=promoter).code == 0
+    rows = {e["environment"]: e for e in served.run("where", name, "--json").json()["environments"]}
+    assert (rows["staging"]["stable"], rows["staging"]["deployedBy"]) == ("1.1.0", "promoter")
+    assert "promoter" in served.run("where", name).stdout

@@ -19,7 +19,7 @@ from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
-from mcpreg.services.deploy_state import Snapshot, number
+from mcpreg.services.deploy_state import Snapshot, number, status_of
 from mcpreg.services.views import iso
 
 ACTIONS = (
@@ -99,6 +99,10 @@ def record_event(
         state.last_known_good = last_known_good(session, state)
         session.add(state)
     view = event_view(event)
+    after = {k: v for k, v in view.items() if k not in ("id", "at", "actor", "server", "environment")}
+    after["status"] = status_of(state)
+    if deployment is not None:
+        after["deploymentState"] = deployment.state
     journal.record(
         session,
         actor_name,
@@ -106,8 +110,13 @@ def record_event(
         server_name=state.server_name,
         version=version,
         environment=env.name,
-        before={"stable": before.stable, "canary": before.canary, "weight": number(before.weight)},
-        after={k: v for k, v in view.items() if k not in ("id", "at", "actor", "server", "environment")},
+        before={
+            "stable": before.stable,
+            "canary": before.canary,
+            "weight": number(before.weight),
+            "status": before.status,
+        },
+        after=after,
         reason=event.notes,
     )
     return event
@@ -160,7 +169,41 @@ def was_stable(session: Session, state: DeploymentState, version: str) -> bool:
     return found is not None
 
 
+def summary(event: DeploymentEvent, detail: dict[str, Any] | None) -> str:
+    """One sentence saying what the event did, for the history and the journal."""
+    version, replaced, stable = event.version, event.replaced, event.stable_version
+    weight = number(event.canary_weight)
+    detail = detail or {}
+    request = f"deployment {event.deployment_id} of {version}"
+    match event.action:
+        case "deploy" | "promote" if event.strategy in ("canary", "staged") and event.canary_version:
+            said = f"{version} gets {weight}% of clients ({event.strategy}), {stable} the rest"
+        case "deploy" | "promote":
+            said = f"{version} is stable" + (f", replacing {replaced}" if replaced else "")
+        case "request":
+            said = f"{request} waits for approval"
+        case "schedule":
+            said = f"{request} is scheduled for {detail.get('scheduledAt')}"
+        case "approve" | "cancel":
+            said = f"{request} is {'approved' if event.action == 'approve' else 'cancelled'}"
+        case "fail":
+            said = f"{request} failed: {detail.get('code')}"
+        case "step" | "pause" | "resume":
+            done = {"step": "moved", "pause": "paused", "resume": "resumed"}[event.action]
+            said = f"the rollout of {version} {done} at {weight}%"
+        case "complete":
+            said = f"the rollout completed: {version} is stable, replacing {replaced}"
+        case "abort":
+            said = f"the rollout of {version} is aborted: {stable} serves every client"
+        case _:
+            said = f"rolled back to {version}" + (f", replacing {replaced}" if replaced else "")
+    if detail.get("cancelledRollout"):
+        said += f"; the rollout of {detail.get('canary')} is cancelled"
+    return said
+
+
 def event_view(event: DeploymentEvent) -> dict[str, Any]:
+    detail = orjson.loads(event.detail) if event.detail else None
     return {
         "id": event.id,
         "seq": event.seq,
@@ -180,7 +223,8 @@ def event_view(event: DeploymentEvent) -> dict[str, Any]:
         "fromEnvironment": event.from_environment,
         "forced": event.forced,
         "notes": event.notes,
-        "detail": orjson.loads(event.detail) if event.detail else None,
+        "detail": detail,
+        "summary": summary(event, detail),
     }
 
 

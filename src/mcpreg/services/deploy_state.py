@@ -31,10 +31,16 @@ class Snapshot:
     stable: str | None
     canary: str | None
     weight: float
+    status: str = "empty"
+
+
+def status_of(state: DeploymentState) -> str:
+    """The rollout's status, else ``stable`` when something runs, else ``empty``."""
+    return state.rollout_status or ("stable" if state.stable_version else "empty")
 
 
 def snapshot(state: DeploymentState) -> Snapshot:
-    return Snapshot(state.stable_version, state.canary_version, state.canary_weight)
+    return Snapshot(state.stable_version, state.canary_version, state.canary_weight, status_of(state))
 
 
 def number(value: float) -> int | float:
@@ -115,8 +121,13 @@ def rollout_of(state: DeploymentState) -> RolloutState | None:
     )
 
 
-def store_rollout(state: DeploymentState, rollout: RolloutState) -> None:
-    """Write a rollout state back; a completed rollout makes the canary the stable version."""
+def store_rollout(
+    state: DeploymentState, rollout: RolloutState, *, by: str | None = None, at: datetime | None = None
+) -> None:
+    """Write a rollout state back; a completed rollout makes the canary the stable version.
+
+    ``by`` and ``at`` say who completed it and when (``deployedBy``, ``deployedAt``).
+    """
     state.rollout_plan = plan_text(rollout.steps)
     state.rollout_index = rollout.index
     state.rollout_status = rollout.status
@@ -126,6 +137,8 @@ def store_rollout(state: DeploymentState, rollout: RolloutState) -> None:
     state.canary_weight = rollout.weight
     if rollout.status == "completed":
         state.stable_release_id, state.stable_version = state.canary_release_id, state.canary_version
+        state.deployed_by = by or state.deployed_by
+        state.deployed_at = at or rollout.step_started_at
         clear_canary(state)
 
 
@@ -169,7 +182,7 @@ def state_view(state: DeploymentState | None, env: Environment, server_name: str
         "weight": number(state.canary_weight),
         "rolloutId": state.rollout_id,
         "strategy": state.rollout_strategy,
-        "status": state.rollout_status or ("stable" if state.stable_version else "empty"),
+        "status": status_of(state),
         "rollingOut": rolling,
         "step": state.rollout_index if steps else None,
         "steps": [s.to_dict() for s in steps],

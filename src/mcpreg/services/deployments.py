@@ -181,7 +181,9 @@ def _submit(
         scheduled_at=request.scheduled_at,
     )
     deferred = request.scheduled_at is not None and request.scheduled_at > now
-    detail = {"skipped": list(promotion.skipped)} if promotion and promotion.skipped else None
+    detail: dict[str, Any] | None = (
+        {"skipped": list(promotion.skipped)} if promotion and promotion.skipped else None
+    )
     if env.requires_approval:
         deployment.state = "pending_approval"
     elif deferred:
@@ -192,6 +194,8 @@ def _submit(
         apply(session, deployment, env, state, principal, now, detail=detail)
     else:
         action = "request" if deployment.state == "pending_approval" else "schedule"
+        if deployment.scheduled_at is not None:
+            detail = {**(detail or {}), "scheduledAt": iso(deployment.scheduled_at)}
         record_event(
             session,
             state,
@@ -235,17 +239,20 @@ def apply(
             field="version",
             code="already_deployed",
         )
-    actor_name = actor if isinstance(actor, str) else actor.name
+    if rolling:
+        detail["canary"] = before.canary
+    # Who made it stable: whoever asked for it, even when an approver or the scheduler applies it.
+    asked_by = deployment.requested_by
     cancel_rollout(state)
     if strategy == "immediate":
-        set_stable(state, release, actor_name, now)
+        set_stable(state, release, asked_by, now)
     else:
         state.rollout_id = uuid.uuid4().hex
         state.rollout_strategy = strategy
         state.canary_release_id, state.canary_version = release.id, release.version
-        store_rollout(state, machine.start(plan_of(deployment.plan), now))
+        store_rollout(state, machine.start(plan_of(deployment.plan), now), by=asked_by, at=now)
         if state.stable_release_id == release.id:  # a single 100% step completes at once
-            set_stable(state, release, actor_name, now)
+            set_stable(state, release, asked_by, now)
         deployment.rollout_id = state.rollout_id
     deployment.state, deployment.applied_at = "applied", now
     session.add(deployment)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from mcpreg.db.deploy_tables import DeploymentState, Environment
+from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
@@ -37,6 +37,18 @@ def _step_action(rollout: machine.RolloutState) -> str:
     return "complete" if rollout.status == "completed" else "step"
 
 
+def rollout_owner(session: Session, state: DeploymentState) -> str | None:
+    """Who asked for the rollout running on ``state``: its timed completion is theirs."""
+    if state.rollout_id is None:
+        return None
+    query = select(Deployment.requested_by).where(
+        Deployment.environment_id == state.environment_id,
+        Deployment.state == "applied",
+        Deployment.rollout_id == state.rollout_id,
+    )
+    return session.exec(query.limit(1)).first()
+
+
 def catch_up(
     session: Session, state: DeploymentState, env: Environment, now: datetime, actor: Principal | str = SYSTEM
 ) -> int:
@@ -53,7 +65,8 @@ def catch_up(
         before = snapshot(state)
         canary = state.canary_version
         current = machine.tick(current, due)
-        store_rollout(state, current)
+        owner = rollout_owner(session, state) if current.status == "completed" else None
+        store_rollout(state, current, by=owner, at=due)
         record_event(
             session,
             state,
@@ -103,7 +116,7 @@ def transition(
         moved = machine.abort(current, now)
     else:
         raise ValueError(action)
-    store_rollout(state, moved)
+    store_rollout(state, moved, by=principal.name, at=now)
     event_action = _step_action(moved) if action == "promote" else action
     record_event(
         session,
