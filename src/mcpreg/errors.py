@@ -122,11 +122,46 @@ class ScheduledInPast(ValidationFailed):
 
 
 class Unauthenticated(RegistryError):
-    """No bearer token, or one the registry does not know."""
+    """No bearer token, or one the registry does not know.
+
+    Answered with ``WWW-Authenticate: Bearer`` (RFC 6750): ``bearer_error`` is its
+    ``error`` attribute, ``invalid_token`` for an unknown, revoked or expired token,
+    ``invalid_request`` for a malformed ``Authorization`` header, none when no token came.
+    """
 
     code = "unauthenticated"
     status = 401
     title = "Authentication required"
+    bearer_error: str | None = None
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        bearer_error: str | None = None,
+    ) -> None:
+        super().__init__(detail, field=field, code=code, extra=extra)
+        if bearer_error is not None:
+            self.bearer_error = bearer_error
+
+    @property
+    def challenge(self) -> str:
+        """The ``WWW-Authenticate`` header value."""
+        if self.bearer_error is None:
+            return 'Bearer realm="mcpreg"'
+        description = "".join(c for c in self.detail if " " <= c <= "~" and c not in '"\\')  # RFC 6750 3
+        return f'Bearer realm="mcpreg", error="{self.bearer_error}", error_description="{description}"'
+
+
+class TokenExpired(Unauthenticated):
+    """The bearer token was valid but is past its ``expiresAt``."""
+
+    code = "token_expired"
+    title = "Token expired"
+    bearer_error = "invalid_token"
 
 
 class PermissionDenied(RegistryError):

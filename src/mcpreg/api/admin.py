@@ -24,6 +24,15 @@ def _strings(body: dict[str, Any], key: str) -> list[str]:
     return value
 
 
+def _optional_string(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{key} must be a string", field=key)
+    return value
+
+
 async def audit(request: Request) -> Response:
     params = request.query_params
     limit = query_int(request, "limit", 50, 1, 500)
@@ -50,6 +59,8 @@ async def audit(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     body = await json_object(request)
+    expires_at = _optional_string(body, "expiresAt")
+    expires_in = _optional_string(body, "expiresIn")
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         tokens.require(principal, "admin")
@@ -60,6 +71,7 @@ async def create_token(request: Request) -> Response:
             scopes=_strings(body, "scopes"),
             namespaces=_strings(body, "namespaces"),
             environments=_strings(body, "environments"),
+            expires_at=tokens.expiry(expires_at=expires_at, expires_in=expires_in),
         )
         return {"token": created.token, **created.view}
 

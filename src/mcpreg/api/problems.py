@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.db.engine import is_unavailable
-from mcpreg.errors import DatabaseUnavailable, RegistryError, ServiceUnavailable
+from mcpreg.errors import DatabaseUnavailable, RegistryError, ServiceUnavailable, Unauthenticated
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("mcpreg.api")
@@ -29,6 +29,10 @@ def problem_response(error: RegistryError, instance: str | None = None) -> Respo
     response = Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
     if isinstance(error, ServiceUnavailable):
         response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthenticated):
+        response.headers["WWW-Authenticate"] = error.challenge
+    elif error.status == 401:  # a 401 from anywhere else (RFC 9110: every 401 has a challenge)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mcpreg"'
     return response
 
 

@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mcpreg.cli.local import local_session
+from mcpreg.cli.local import fail, local_session
 from mcpreg.domain.principal import Principal
+from mcpreg.errors import RegistryError
 from mcpreg.services import tokens
 
 app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
@@ -27,12 +28,29 @@ def create(
         [], "--namespace", help="Server name pattern, e.g. 'io.github.acme/*'."
     ),
     environment: list[str] = typer.Option([], "--environment", help="Environment pattern for deploy tokens."),
+    expires_in: str | None = typer.Option(
+        None,
+        "--expires-in",
+        help="Stop working after this long: 30d, 12h, 1d12h (at most 365d); default never.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
+    try:
+        expires_at = tokens.expiry(expires_in=expires_in)
+    except RegistryError as exc:
+        exc.field = "--expires-in"
+        fail(exc)
+        raise
     with local_session() as session:
         created = tokens.create_token(
-            session, OPERATOR, name=name, scopes=scope, namespaces=namespace, environments=environment
+            session,
+            OPERATOR,
+            name=name,
+            scopes=scope,
+            namespaces=namespace,
+            environments=environment,
+            expires_at=expires_at,
         )
     if as_json:
         print(json.dumps({"token": created.token, **created.view}))

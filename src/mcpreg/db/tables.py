@@ -89,6 +89,7 @@ class Token(SQLModel, table=True):
         default="", sa_column=sa.Column(sa.String(200), nullable=False, server_default="")
     )
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: never expires
 
 
 class JournalEntry(SQLModel, table=True):

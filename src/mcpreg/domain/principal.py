@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
 SCOPES = ("read", "publish", "deploy", "admin", "secrets:read")
@@ -11,13 +12,22 @@ ANONYMOUS_NAME = "anonymous"
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller (or the anonymous one). Empty patterns mean "everywhere"."""
+    """An authenticated caller (or the anonymous one). Empty patterns mean "everywhere".
+
+    A principal whose token has an ``expires_at`` holds no scope from that instant on, even
+    where it was remembered (the only place these rules read the clock).
+    """
 
     name: str
     scopes: frozenset[str] = field(default_factory=frozenset)
     namespaces: tuple[str, ...] = ()
     environments: tuple[str, ...] = ()
     token_id: int | None = None
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Whether the token is past its expiry at ``now`` (default: the current UTC time)."""
+        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
 
     @property
     def is_anonymous(self) -> bool:
@@ -28,6 +38,8 @@ class Principal:
         return "admin" in self.scopes
 
     def has_scope(self, scope: str) -> bool:
+        if self.expired():
+            return False
         if self.is_admin:
             return True
         if scope == "read":

@@ -6,14 +6,24 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import Token
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import ANONYMOUS, SCOPES, Principal
-from mcpreg.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from mcpreg.domain.rollout import parse_duration
+from mcpreg.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TokenExpired,
+    Unauthenticated,
+    ValidationFailed,
+)
 from mcpreg.services import journal
 
 TOKEN_PREFIX = "mcpreg_"
@@ -35,6 +45,41 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(p for p in value.split(",") if p)
 
 
+def _rfc3339(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def expiry(
+    *, expires_at: str | None = None, expires_in: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """When a new token expires: ``expiresAt`` (RFC 3339, in the future) or ``expiresIn`` (``30d``).
+
+    Neither means never. ``expiresIn`` takes the rollout pauses' duration syntax (``30d``,
+    ``12h``, ``1d12h``, ``3600``), at most 365 days.
+    """
+    now = now or utcnow()
+    if expires_at is not None and expires_in is not None:
+        raise ValidationFailed("give expiresAt or expiresIn, not both", field="expiresIn")
+    if expires_in is not None:
+        seconds = parse_duration(expires_in, field="expiresIn")
+        if seconds <= 0:
+            raise ValidationFailed("expiresIn must be longer than 0 seconds", field="expiresIn")
+        return now + timedelta(seconds=seconds)
+    if expires_at is None:
+        return None
+    try:
+        value = datetime.fromisoformat(expires_at.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed("expiresAt must be an RFC 3339 date-time", field="expiresAt") from None
+    if value.tzinfo is None:
+        raise ValidationFailed("expiresAt needs a time zone (e.g. Z)", field="expiresAt")
+    if value <= now:
+        raise ValidationFailed(
+            f"expiresAt must be in the future (it is now {_rfc3339(now)})", field="expiresAt"
+        )
+    return value
+
+
 def token_view(row: Token) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -45,6 +90,8 @@ def token_view(row: Token) -> dict[str, Any]:
         "createdAt": row.created_at.isoformat().replace("+00:00", "Z"),
         "createdBy": row.created_by,
         "revoked": row.revoked_at is not None,
+        "expiresAt": _rfc3339(row.expires_at) if row.expires_at is not None else None,
+        "expired": row.expires_at is not None and row.expires_at <= utcnow(),
     }
 
 
@@ -56,8 +103,13 @@ def create_token(
     scopes: list[str],
     namespaces: list[str] | None = None,
     environments: list[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> CreatedToken:
-    """Create a token; the returned plaintext is never stored and never shown again."""
+    """Create a token; the returned plaintext is never stored and never shown again.
+
+    ``expires_at`` (see ``expiry``) is when it stops working; ``None``: never. Two creations
+    of one name at once: exactly one lands, the other is 409 ``token_exists``.
+    """
     if not _NAME_RE.fullmatch(name or ""):
         raise ValidationFailed("a token name is 1-100 letters, digits, '.', '_', '@' or '-'", field="name")
     if not scopes:
@@ -69,8 +121,11 @@ def create_token(
         for pattern in patterns:
             if not _PATTERN_RE.fullmatch(pattern):
                 raise ValidationFailed(f"{pattern!r} is not a valid {field_name} pattern", field=field_name)
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= utcnow()):
+        raise ValidationFailed("expiresAt must be an aware date-time in the future", field="expiresAt")
+    exists = Conflict(f"a token named {name!r} already exists", field="name", code="token_exists")
     if session.exec(select(Token).where(Token.name == name)).first() is not None:
-        raise Conflict(f"a token named {name!r} already exists", field="name", code="token_exists")
+        raise exists
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = Token(
         name=name,
@@ -79,9 +134,16 @@ def create_token(
         namespaces=",".join(namespaces or []),
         environments=",".join(environments or []),
         created_by=actor.name,
+        expires_at=expires_at,
     )
-    session.add(row)
-    session.flush()
+    try:
+        # A concurrent creation of the same name passed the check above too; on PostgreSQL
+        # this insert then waits for it and fails on the unique name: that is a conflict.
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise exists from None
     view = token_view(row)
     journal.record(session, actor, "token.create", after=view)
     return CreatedToken(plaintext, view)
@@ -108,16 +170,23 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("use 'Authorization: Bearer <token>'", field="Authorization")
+        raise Unauthenticated(
+            "use 'Authorization: Bearer <token>'", field="Authorization", bearer_error="invalid_request"
+        )
     row = session.exec(select(Token).where(Token.token_hash == hash_token(token.strip()))).first()
     if row is None or row.revoked_at is not None:
-        raise Unauthenticated("the token is unknown or revoked", field="Authorization")
+        raise Unauthenticated(
+            "the token is unknown or revoked", field="Authorization", bearer_error="invalid_token"
+        )
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise TokenExpired(f"the token expired at {_rfc3339(row.expires_at)}", field="Authorization")
     return Principal(
         name=row.name,
         scopes=frozenset(_split(row.scopes)),
         namespaces=_split(row.namespaces),
         environments=_split(row.environments),
         token_id=row.id,
+        expires_at=row.expires_at,
     )
 
 
@@ -127,6 +196,9 @@ def require(
     """Refuse unless the principal holds ``scope`` over the server and environment named."""
     if principal.is_anonymous:
         raise Unauthenticated("this needs 'Authorization: Bearer <token>'", field="Authorization")
+    if principal.expired():  # a remembered principal outliving its token
+        assert principal.expires_at is not None
+        raise TokenExpired(f"the token expired at {_rfc3339(principal.expires_at)}", field="Authorization")
     if not principal.has_scope(scope):
         raise PermissionDenied(f"this needs a token with the {scope!r} scope", field="scope")
     if server is not None and not principal.covers_server(server):

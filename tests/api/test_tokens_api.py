@@ -1,0 +1,156 @@
+"""POST/GET /api/tokens with an expiry, and what every 401 says (RFC 6750 ``WWW-Authenticate``)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_token
+from tests.services.test_tokens import expire
+from tests.support.live import LiveServer
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    if field is not None:
+        assert body["field"] == field
+    return body
+
+
+def test_a_token_created_with_expires_in_lists_its_expiry(api: httpx.Client) -> None:
+    before = datetime.now(UTC)
+    created = api.post("/api/tokens", json={"name": "ci", "scopes": ["publish"], "expiresIn": "30d"})
+    assert created.status_code == 201, created.text
+    expires_at = _at(created.json()["expiresAt"])
+    assert before + timedelta(days=30) <= expires_at <= datetime.now(UTC) + timedelta(days=30)
+    listed = {t["name"]: t for t in api.get("/api/tokens").json()["tokens"]}
+    assert listed["ci"]["expiresAt"] == created.json()["expiresAt"]
+    assert listed["ci"]["expired"] is False
+    assert listed["admin-test"]["expiresAt"] is None
+
+
+def test_a_token_created_with_expires_at_keeps_that_instant(api: httpx.Client) -> None:
+    created = api.post(
+        "/api/tokens", json={"name": "ci", "scopes": ["read"], "expiresAt": "2099-01-01T00:00:00Z"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["expiresAt"] == "2099-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"expiresAt": "2020-01-01T00:00:00Z"}, "expiresAt"),
+        ({"expiresAt": "tomorrow"}, "expiresAt"),
+        ({"expiresAt": "2099-01-01T00:00:00"}, "expiresAt"),
+        ({"expiresAt": 4102444800}, "expiresAt"),
+        ({"expiresIn": "forever"}, "expiresIn"),
+        ({"expiresIn": "0s"}, "expiresIn"),
+        ({"expiresIn": 30}, "expiresIn"),
+        ({"expiresIn": "30d", "expiresAt": "2099-01-01T00:00:00Z"}, "expiresIn"),
+    ],
+)
+def test_an_unusable_expiry_is_422_naming_the_field_and_creates_nothing(
+    api: httpx.Client, extra: dict[str, Any], field: str
+) -> None:
+    response = api.post("/api/tokens", json={"name": "ci", "scopes": ["read"], **extra})
+    _problem(response, 422, "validation_failed", field)
+    assert "ci" not in {t["name"] for t in api.get("/api/tokens").json()["tokens"]}
+
+
+def test_an_expired_token_gets_401_token_expired_with_a_bearer_challenge(
+    live: LiveServer, api: httpx.Client, engine: sa.Engine
+) -> None:
+    token = api.post("/api/tokens", json={"name": "ci", "scopes": ["admin"], "expiresIn": "1h"}).json()[
+        "token"
+    ]
+    expire(engine, "ci")
+    for method, path in (("GET", "/api/tokens"), ("GET", "/api/whoami"), ("POST", "/api/tokens")):
+        response = httpx.request(
+            method,
+            live.url + path,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"name": "x", "scopes": ["read"]},
+        )
+        _problem(response, 401, "token_expired", "Authorization")
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith('Bearer realm="mcpreg", error="invalid_token"'), challenge
+        assert token not in challenge
+
+
+@pytest.mark.parametrize(
+    ("authorization", "error"),
+    [
+        (None, None),
+        ("Bearer mcpreg_not-a-token", "invalid_token"),
+        ("Basic dXNlcjpwYXNz", "invalid_request"),
+        ("Bearer", "invalid_request"),
+    ],
+    ids=["no-token", "unknown-token", "basic-scheme", "empty-bearer"],
+)
+def test_every_401_carries_www_authenticate_bearer(
+    live: LiveServer, authorization: str | None, error: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    for method, path in (("GET", "/api/tokens"), ("DELETE", "/api/tokens/nobody"), ("GET", "/api/audit")):
+        response = httpx.request(method, live.url + path, headers=headers, json={})
+        assert response.status_code == 401, (method, path, response.text)
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith('Bearer realm="mcpreg"'), challenge
+        if error is None:
+            assert "error=" not in challenge
+        else:
+            assert f'error="{error}"' in challenge
+
+
+def test_a_revoked_token_gets_an_invalid_token_challenge(
+    live: LiveServer, engine: sa.Engine, api: httpx.Client
+) -> None:
+    token = make_token(engine, "ci", ["publish"])
+    assert api.delete("/api/tokens/ci").status_code in (200, 204)
+    response = httpx.get(live.url + "/api/whoami", headers={"Authorization": f"Bearer {token}"})
+    _problem(response, 401, "unauthenticated", "Authorization")
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def _create_at_once(url: str, headers: dict[str, str], name: str) -> list[int]:
+    """POST /api/tokens for ``name`` from two threads released together; the statuses."""
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def create(scope: str) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            barrier.wait(timeout=10)
+            response = client.post("/api/tokens", json={"name": name, "scopes": [scope]})
+            statuses.append(response.status_code)
+            if response.status_code == 409:
+                assert response.json()["code"] == "token_exists"
+
+    threads = [threading.Thread(target=create, args=(scope,)) for scope in ("read", "publish")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(statuses)
+
+
+def test_two_creations_of_one_name_at_once_give_one_201_and_one_409(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    """The race of the issue, through HTTP: never a 5xx, exactly one token per name."""
+    for round_ in range(10):
+        assert _create_at_once(live.url, dict(api.headers), f"race-{round_}") == [201, 409]
+    names = [t["name"] for t in api.get("/api/tokens").json()["tokens"]]
+    assert sorted(n for n in names if n.startswith("race-")) == sorted(f"race-{i}" for i in range(10))
