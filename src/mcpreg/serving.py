@@ -127,6 +127,8 @@ def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int, log_le
         log_level=log_level,
         access_log=settings.access_log,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # None: uvicorn's default, 127.0.0.1
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout) or None,
         server_header=False,
         http=guarded_protocol(settings),
         timeout_keep_alive=max(1, math.ceil(settings.keepalive_timeout)),

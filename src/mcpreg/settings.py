@@ -63,6 +63,10 @@ class Settings:
     access_log: bool = True
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    forwarded_allow_ips: str | None = None
+    migrate_on_start: bool = True
+    shutdown_drain: float = 0.0
+    shutdown_timeout: float = 20.0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -91,6 +95,8 @@ class Settings:
             cache_max_age = int(env.get("MCPREG_CACHE_MAX_AGE") or 0)
             cache_bytes = int(env.get("MCPREG_CACHE_BYTES") or DEFAULT_CACHE_BYTES)
             interval = float(env.get("MCPREG_SCHEDULER_INTERVAL") or 0.5)
+            shutdown_drain = float(env.get("MCPREG_SHUTDOWN_DRAIN") or 0)
+            shutdown_timeout = float(env.get("MCPREG_SHUTDOWN_TIMEOUT") or 20)
         except ValueError as exc:
             raise ConfigurationError(f"a numeric MCPREG_* setting is not a number: {exc}") from None
         if max_body <= 0:
@@ -98,6 +104,11 @@ class Settings:
         if cache_bytes < 0:
             raise ConfigurationError(
                 "MCPREG_CACHE_BYTES must be 0 (no response cache) or more", field="MCPREG_CACHE_BYTES"
+            )
+        if shutdown_drain < 0 or shutdown_timeout < 0:
+            raise ConfigurationError(
+                "MCPREG_SHUTDOWN_DRAIN and MCPREG_SHUTDOWN_TIMEOUT are seconds, 0 or more",
+                field="MCPREG_SHUTDOWN_DRAIN" if shutdown_drain < 0 else "MCPREG_SHUTDOWN_TIMEOUT",
             )
         keys_file = env.get("MCPREG_SECRET_KEYS_FILE")
         return cls(
@@ -114,5 +125,9 @@ class Settings:
             access_log=_flag(env.get("MCPREG_ACCESS_LOG"), True),
             keepalive_timeout=_seconds(env, "MCPREG_KEEPALIVE_TIMEOUT", DEFAULT_KEEPALIVE_TIMEOUT),
             header_timeout=_seconds(env, "MCPREG_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
+            forwarded_allow_ips=env.get("MCPREG_FORWARDED_ALLOW_IPS") or None,
+            migrate_on_start=_flag(env.get("MCPREG_MIGRATE_ON_START"), True),
+            shutdown_drain=shutdown_drain,
+            shutdown_timeout=shutdown_timeout,
             environ=env,
         )

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from mcpreg.api import admin, changes, home, official, registry
+from mcpreg.api import admin, changes, home, official, probes, registry
 from mcpreg.api.cache import Answer, CachedResponses, ResponseCache, watch_generation
 from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.problems import HANDLERS
@@ -55,6 +55,7 @@ def create_app(
         *registry.routes(),
         *admin.routes(),
         *changes.routes(),
+        *probes.routes(),
         *home.routes(),
     ]
 
@@ -99,6 +100,7 @@ def create_app(
     app.state.latest_releases = official.latest_loader(engine)
     answers.append(official.latest_at_the_door)
     app.state.background = background
+    app.state.drain = probes.Drain()
     app.state.lifespan_hooks = []
     for module_name in FEATURES:
         try:

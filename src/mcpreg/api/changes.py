@@ -42,7 +42,8 @@ async def changes(request: Request) -> Response:
     wait = query_int(request, "wait", 25, 0, MAX_WAIT)
     deadline = time.monotonic() + wait
     generation = await _generation(request)
-    while generation == after and time.monotonic() < deadline:
+    drain = request.app.state.drain  # a replica that is stopping answers at once
+    while generation == after and time.monotonic() < deadline and not drain.draining:
         await asyncio.sleep(STEP if request.app.state.background else 0.25)
         generation = await _generation(request)
     return json_response(request, {"generation": generation, "changed": generation != after})

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "mcpreg.cli.environments": ("env",),
     "mcpreg.cli.ops": ("deploy", "promote", "approve", "rollback", "history", "where"),
     "mcpreg.cli.rollout": ("rollout",),
+    "mcpreg.cli.doctor": ("migrate", "doctor"),
 }
 
 app = typer.Typer(

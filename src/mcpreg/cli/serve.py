@@ -6,9 +6,9 @@ import contextlib
 import logging
 
 import typer
-import uvicorn
 
 from mcpreg.api.app import create_app
+from mcpreg.api.shutdown import GracefulServer
 from mcpreg.cli.local import fail
 from mcpreg.errors import RegistryError
 from mcpreg.serving import uvicorn_config
@@ -30,7 +30,8 @@ def serve(
         return
     if settings.dev:
         logging.getLogger("mcpreg").warning("development mode (MCPREG_DEV): not for production")
-    server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port, log_level=log_level))
+    config = uvicorn_config(app, settings, host=host, port=port, log_level=log_level)
+    server = GracefulServer(config, app.state.drain, settings.shutdown_drain)
     with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does: Ctrl-C is a normal stop
         server.run()
     if not server.started:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import orjson
@@ -14,12 +15,15 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import Meta, Release
 from mcpreg.domain.legacy import iter_import_documents
 from mcpreg.domain.principal import SYSTEM
+from mcpreg.errors import ConfigurationError
 from mcpreg.services.environments import ensure_default_environments
 from mcpreg.services.importer import ImportReport, import_items
 from mcpreg.settings import Settings
 
 log = logging.getLogger("mcpreg")
 SAMPLE_LOADED = "sample_data_loaded"
+SCHEMA_WAIT = 300.0  # seconds a replica that does not migrate waits for the schema to reach head
+SCHEMA_POLL = 1.0
 
 
 def sample_catalogue_path(settings: Settings) -> Path | None:
@@ -37,9 +41,28 @@ def load_sample_catalogue(session: Session, folder: Path) -> ImportReport:
     return import_items(session, SYSTEM, iter_import_documents(data))
 
 
+def wait_for_schema(engine: sa.Engine, *, timeout: float = SCHEMA_WAIT, poll: float = SCHEMA_POLL) -> None:
+    """Block until another process (``mcpreg migrate``) has brought the schema to head."""
+    deadline = time.monotonic() + timeout
+    # Revisions are zero-padded numbers: a schema already past this build's head (a newer
+    # replica migrated during a rolling update) is fine, since migrations only add.
+    while (revision := migrate.current_revision(engine)) is None or revision < migrate.HEAD:
+        if time.monotonic() >= deadline:
+            raise ConfigurationError(
+                f"the database schema is at {revision or 'nothing'}, not {migrate.HEAD}, after waiting "
+                f"{timeout:.0f} s: run `mcpreg migrate` (or set MCPREG_MIGRATE_ON_START=1)",
+                field="MCPREG_MIGRATE_ON_START",
+            )
+        log.info("waiting for migrations: schema at %s, this build needs %s", revision, migrate.HEAD)
+        time.sleep(poll)
+
+
 def prepare_database(engine: sa.Engine, settings: Settings) -> None:
-    """Migrate to head, then run the first-start steps exactly once."""
-    migrate.upgrade(engine)
+    """Migrate to head (or wait for ``mcpreg migrate`` to), then run the first-start steps once."""
+    if settings.migrate_on_start:
+        migrate.upgrade(engine)
+    else:
+        wait_for_schema(engine)
     with unit_of_work(engine, write=True) as session:
         seed_defaults(session)
         if not settings.sample_data:
