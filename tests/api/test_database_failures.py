@@ -25,6 +25,7 @@ from mcpreg.db.tables import Release
 from mcpreg.services import journal
 from mcpreg.settings import Settings
 from tests.api.test_bad_input import assert_problem
+from tests.api.test_mcp_tools import call
 from tests.conftest import TEST_KEYS, _pg_url, make_token, server_doc
 from tests.support.live import LiveServer
 from tests.support.served import free_port
@@ -74,6 +75,8 @@ def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(unreachable
         assert_unavailable(
             client.post("/v0.1/publish", json=server_doc(), headers={"Authorization": "Bearer x"})
         )
+    ok, message = call(unreachable, "get_server", {"name": "io.github.acme/weather"})
+    assert not ok and "database_unavailable: " in message  # the MCP tools say so too
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.test_bad_input import assert_problem, counts
+from tests.api.test_mcp_tools import call
 from tests.conftest import publish, server_doc
+from tests.support.live import LiveServer
 
 HUGE = "99999999999999999999999"
 JUST_OVER_BIGINT = str(2**63)
@@ -169,3 +171,20 @@ def test_a_schedule_outside_the_storable_range_is_refused_by_name(
 def test_the_edges_of_the_storable_range_are_accepted(api: httpx.Client) -> None:
     for value in ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00-01:00", "9999-12-31T23:59:59+05:00"):
         assert api.get("/api/audit", params={"since": value}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "field"),
+    [
+        ("get_server", {"name": "io.github.acme/wea\u0000ther"}, "name"),
+        ("get_server", {"name": "io.github.acme/weather", "version": "1.0.0\u0000"}, "version"),
+        ("list_versions", {"name": "\u0000"}, "name"),
+        ("search_servers", {"query": "wea\u0000ther"}, "query"),
+    ],
+)
+def test_a_nul_character_in_an_mcp_tool_argument_is_a_tool_error_naming_it(
+    live: LiveServer, api: httpx.Client, tool: str, arguments: dict[str, str], field: str
+) -> None:
+    publish(api, server_doc())
+    ok, message = call(live.url, tool, arguments)
+    assert not ok and f"nul_character: {field} " in message

@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 import mcpreg
-from mcpreg.db.engine import unit_of_work
-from mcpreg.errors import RegistryError
+from mcpreg.db.engine import is_unavailable, unit_of_work
+from mcpreg.domain.storable import NUL, refuse_nul
+from mcpreg.errors import DatabaseUnavailable, RegistryError
 from mcpreg.services import discovery
 from mcpreg.services.views import server_response
 
@@ -34,8 +35,13 @@ def build_server(engine: sa.Engine) -> MCPServer:
         instructions="Discover MCP servers in this registry: search, read a version, list versions.",
     )
 
-    async def call(work: Callable[[Session], T]) -> T:
+    async def call(work: Callable[[Session], T], **arguments: object) -> T:
+        """Run ``work``; a refusal is a tool error led by its code, as REST's problem ``code``."""
+
         def _run() -> T:
+            for name, value in arguments.items():  # PostgreSQL cannot hold a NUL; refuse it by name
+                if isinstance(value, str) and NUL in value:
+                    raise refuse_nul(name)
             with unit_of_work(engine) as session:
                 return work(session)
 
@@ -43,6 +49,11 @@ def build_server(engine: sa.Engine) -> MCPServer:
             return await run_in_threadpool(_run)
         except RegistryError as exc:
             raise ToolError(f"{exc.code}: {exc.detail}") from None
+        except sa.exc.SQLAlchemyError as exc:
+            if not is_unavailable(exc):
+                raise
+            error = DatabaseUnavailable("the registry's database cannot serve now; retry shortly")
+            raise ToolError(f"{error.code}: {error.detail}") from None
 
     @server.tool()
     async def search_servers(
@@ -62,12 +73,16 @@ def build_server(engine: sa.Engine) -> MCPServer:
                 metadata["nextCursor"] = next_cursor
             return {"servers": servers, "metadata": metadata}
 
-        return await call(work)
+        return await call(work, query=query, cursor=cursor, version=version)
 
     @server.tool()
     async def get_server(name: str, version: str = "latest") -> dict[str, Any]:
         """One version of a server by exact version, channel name, or `latest` (the default)."""
-        return await call(lambda session: server_response(discovery.lookup(session, name, version)))
+        return await call(
+            lambda session: server_response(discovery.lookup(session, name, version)),
+            name=name,
+            version=version,
+        )
 
     @server.tool()
     async def list_versions(name: str) -> dict[str, Any]:
@@ -77,7 +92,7 @@ def build_server(engine: sa.Engine) -> MCPServer:
             rows = discovery.list_versions(session, name)
             return {"servers": [server_response(r) for r in rows], "metadata": {"count": len(rows)}}
 
-        return await call(work)
+        return await call(work, name=name)
 
     return server
 
