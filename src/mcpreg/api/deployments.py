@@ -77,8 +77,10 @@ async def list_deployments(request: Request) -> Response:
         raise ValidationFailed(f"state is one of {', '.join(deployments.STATES)}", field="state")
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        require(principal, "read", environment=env)
-        rows = deployments.list_deployments(session, env, state=state, server=server, limit=limit)
+        require(principal, "read", server=server, environment=env)
+        rows = deployments.list_deployments(
+            session, env, state=state, server=server, limit=limit, visible=principal.covers_server
+        )
         return {"deployments": [deployments.deployment_view(d) for d in rows]}
 
     return json_response(request, await run(request, work))
@@ -98,7 +100,9 @@ async def get_deployment(request: Request) -> Response:
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", environment=env)
-        return _current(session, deployments.get_deployment(session, env, _deployment_id(request)))
+        found = deployments.get_deployment(session, env, _deployment_id(request))
+        require(principal, "read", server=found.server_name, environment=env)
+        return _current(session, found)
 
     return json_response(request, await run(request, work))
 

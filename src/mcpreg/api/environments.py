@@ -96,7 +96,14 @@ async def environment_history(request: Request) -> Response:
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", environment=name)
         env = environments.get_environment(session, name)
-        page = deploy_history.history(session, env, cursor=cursor, limit=limit, action=params.get("action"))
+        page = deploy_history.history(
+            session,
+            env,
+            cursor=cursor,
+            limit=limit,
+            action=params.get("action"),
+            visible=principal.covers_server,
+        )
         return history_body(page)
 
     return json_response(request, await run(request, work))

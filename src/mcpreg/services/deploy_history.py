@@ -21,6 +21,7 @@ from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.deploy_state import Snapshot, number, status_of
 from mcpreg.services.views import iso
+from mcpreg.services.visibility import Visible, newest_visible
 
 ACTIONS = (
     "deploy",
@@ -242,8 +243,12 @@ def history(
     cursor: str | None = None,
     limit: int = 100,
     action: str | None = None,
+    visible: Visible | None = None,
 ) -> HistoryPage:
-    """Events of an environment (or of one server there), newest first."""
+    """Events of an environment (or of one server there), newest first.
+
+    ``visible`` keeps only the events of servers the caller may read (``services.visibility``).
+    """
     query = select(DeploymentEvent).where(DeploymentEvent.environment_id == env.id)
     if server_id is not None:
         query = query.where(DeploymentEvent.server_id == server_id)
@@ -255,7 +260,7 @@ def history(
         if not cursor.isdigit():
             raise ValidationFailed("cursor must be the value of a previous nextCursor", field="cursor")
         query = query.where(DeploymentEvent.id < int(cursor))  # type: ignore[operator]
-    rows = list(session.exec(query.order_by(DeploymentEvent.id.desc()).limit(limit + 1)))  # type: ignore[union-attr]
+    rows = newest_visible(session, query, DeploymentEvent.id, visible, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return HistoryPage([event_view(r) for r in rows], str(rows[-1].id) if more and rows else None)

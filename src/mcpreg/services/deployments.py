@@ -48,6 +48,7 @@ from mcpreg.services.environments import (
 )
 from mcpreg.services.releases import get_release, get_server
 from mcpreg.services.views import iso
+from mcpreg.services.visibility import Visible, newest_visible
 
 STATES = ("pending_approval", "scheduled", "applied", "cancelled", "failed")
 
@@ -380,11 +381,13 @@ def list_deployments(
     state: str | None = None,
     server: str | None = None,
     limit: int = 100,
+    visible: Visible | None = None,
 ) -> list[Deployment]:
+    """An environment's deployment requests, newest first; ``visible`` filters by server."""
     env = get_environment(session, env_name)
     query = select(Deployment).where(Deployment.environment_id == env.id)
     if state is not None:
         query = query.where(Deployment.state == state)
     if server is not None:
         query = query.where(Deployment.server_name == server)
-    return list(session.exec(query.order_by(Deployment.id.desc()).limit(limit)))  # type: ignore[union-attr]
+    return newest_visible(session, query, Deployment.id, visible, limit)
