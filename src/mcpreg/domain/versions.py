@@ -1,26 +1,22 @@
-"""Semantic versions (SemVer 2.0.0 only), their precedence, and npm-style ranges.
+"""Semantic versions (SemVer 2.0.0 only), their precedence, and npm's ranges over them.
 
 Precedence follows section 11 of the SemVer spec. ``sort_key`` turns a version into
 a string whose plain byte order *is* that precedence, so the database can sort and
-index versions without ever comparing them as strings of digits.
+index versions without ever comparing them as strings of digits. The range grammar
+and its pre-release rules are npm's, in ``mcpreg.domain.ranges``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
-import nodesemver
 import semver
 
+from mcpreg.domain.ranges import InvalidRange, Range, is_range, parse_range
 from mcpreg.errors import ValidationFailed
-
-# node-semver logs every range it fails to parse at INFO, with a traceback: a lookup of
-# ``latest`` or of a channel name is not a failure worth a log line.
-logging.getLogger("nodesemver").setLevel(logging.WARNING)
 
 MAX_VERSION_LENGTH = 255
 _NUMBER_DIGITS_MAX = 99
@@ -82,7 +78,7 @@ def _hint(text: str) -> str:
         return f"write it in full, e.g. {text}.0.0"
     if re.fullmatch(r"\d+\.\d+", text):
         return f"write it in full, e.g. {text}.0"
-    if nodesemver.valid_range(text, loose=False) is not None or text == "latest":
+    if is_range(text) or text == "latest":
         return "a release needs one exact version, not a range or tag"
     if re.search(r"(^|\.)0\d", text.split("-", 1)[0].split("+", 1)[0]):
         return "numbers must not have leading zeros"
@@ -167,30 +163,45 @@ def pick_latest(active: Iterable[Version]) -> Version | None:
 
 
 def check_range(text: str, *, field: str = "range") -> str:
-    """Validate an npm-style range and return its normalised form."""
-    normalised = nodesemver.valid_range(text, loose=False) if text else None
-    if normalised is None:
+    """Validate an npm range and return its normalised form (npm's ``validRange``).
+
+    npm reads the empty range as ``*``, but a query parameter that is empty cannot be
+    told from a missing one, so an empty range is refused here as missing: write ``*``.
+    """
+    if not text:
         raise ValidationFailed(
-            f"{text!r} is not an npm-style version range (e.g. ^1.2.0, ~1.4, >=1.0.0 <2.0.0)",
+            "a range is required, e.g. ^1.2.0, ~1.4, >=1.0.0 <2.0.0 (* for any version)",
             field=field,
             code="invalid_range",
         )
-    return str(normalised)
+    return str(_parsed_range(text, prerelease=False, field=field))
+
+
+def _parsed_range(text: str, *, prerelease: bool, field: str = "range") -> Range:
+    try:
+        return parse_range(text, prerelease)
+    except InvalidRange as error:
+        shown = repr(text) if len(text) <= 80 else "the range"
+        raise ValidationFailed(
+            f"{shown} is not an npm version range: {error} (e.g. ^1.2.0, ~1.4, >=1.0.0 <2.0.0)",
+            field=field,
+            code="invalid_range",
+        ) from None
 
 
 def max_satisfying(
     versions: Iterable[Version], range_text: str, *, prerelease: bool = False
 ) -> Version | None:
-    """The highest version inside the range; pre-releases count only when asked for."""
-    check_range(range_text)
+    """The highest version inside the range, by npm's rules (``semver.maxSatisfying``).
+
+    Without ``prerelease`` a pre-release counts only where the range names a pre-release
+    of the same major.minor.patch (``>=1.1.0-rc.1 <1.1.0`` finds ``1.1.0-rc.10``); with it,
+    npm's ``includePrerelease``: every pre-release inside the bounds counts.
+    """
+    parsed = _parsed_range(range_text, prerelease=prerelease)
     best: Version | None = None
     for version in versions:
-        if version.is_prerelease and not prerelease:
-            continue
-        text = version.precedence_text
-        if nodesemver.satisfies(text, range_text, loose=False, include_prerelease=prerelease) and (
-            best is None or version > best
-        ):
+        if (best is None or version > best) and parsed.test(version):
             best = version
     return best
 
@@ -212,7 +223,7 @@ def check_channel_name(name: str, *, field: str = "channel") -> str:
         semver.Version.parse(name.lstrip("v"))
     except ValueError:
         looks_like_version = False
-    if looks_like_version or nodesemver.valid_range(name, loose=False) is not None:
+    if looks_like_version or is_range(name):
         raise ValidationFailed(
             f"{name!r} parses as a version or range and cannot name a channel",
             field=field,
