@@ -100,3 +100,55 @@ def test_an_environment_limited_token_reads_no_other_environment(
 def test_deployment_records_need_a_token(two_namespaces: httpx.Client, anon: httpx.Client) -> None:
     for path in ("deployments", "deployments/1", "history", f"servers/{MINE}/history"):
         assert_problem(anon.get(f"/api/environments/staging/{path}"), 401, "unauthenticated")
+
+
+PUBLIC = (
+    "/v0.1/servers",
+    f"/v0.1/servers/{MINE}/versions",
+    f"/v0.1/servers/{MINE}/versions/1.0.0",
+    f"/v0/servers/{MINE}/versions/latest",
+    "/v0.1/health",
+    "/v0.1/ping",
+    "/v0.1/version",
+    f"/api/servers/{MINE}/versions/1.0.0",
+    f"/api/servers/{MINE}/channels",
+    f"/api/servers/{MINE}/resolve?range=^1.0.0",
+    f"/api/servers/{MINE}/diff?from=1.0.0&to=1.1.0",
+    f"/api/servers/{MINE}/deployments",
+    "/api/environments",
+    "/api/environments/staging",
+    "/api/environments/staging/servers",
+    f"/api/environments/staging/servers/{MINE}/rollout",
+    "/environments/staging/v0.1/servers",
+    f"/environments/staging/v0.1/servers/{MINE}/versions",
+    f"/environments/staging/v0/servers/{MINE}/versions/latest",
+    "/environments/staging/v0.1/health",
+    "/api/changes?wait=0",
+    "/api/whoami",
+)
+TOKEN_OVER_THE_SERVER = (
+    f"/api/servers/{MINE}/versions",
+    f"/api/servers/{MINE}/variables",
+    f"/api/servers/{MINE}/secrets",
+    f"/api/environments/staging/servers/{MINE}/history",
+    f"/api/environments/staging/servers/{MINE}/resolve",
+    f"/api/environments/staging/servers/{MINE}/config",
+)
+TOKEN_OVER_THE_ENVIRONMENT = ("/api/environments/staging/deployments", "/api/environments/staging/history")
+ADMIN = ("/api/audit", "/api/tokens")
+
+
+def test_every_read_answers_as_the_read_policy_says(
+    two_namespaces: httpx.Client, anon: httpx.Client, acme: httpx.Client
+) -> None:
+    for path in PUBLIC:
+        assert anon.get(path).status_code == 200, path
+    for path in TOKEN_OVER_THE_SERVER + TOKEN_OVER_THE_ENVIRONMENT + ADMIN:
+        assert_problem(anon.get(path), 401, "unauthenticated")
+    for path in TOKEN_OVER_THE_SERVER + TOKEN_OVER_THE_ENVIRONMENT:
+        assert acme.get(path).status_code == 200, path
+    for path in TOKEN_OVER_THE_SERVER:
+        assert_problem(acme.get(path.replace(MINE, THEIRS)), 403, "namespace_denied")
+    for path in ADMIN:
+        assert_problem(acme.get(path), 403, "permission_denied")
+    assert two_namespaces.get("/api/audit").status_code == 200
