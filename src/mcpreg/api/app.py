@@ -18,6 +18,7 @@ from mcpreg.api import admin, changes, home, official, probes, registry
 from mcpreg.api.cache import Answer, CachedResponses, ResponseCache, watch_generation
 from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.problems import HANDLERS
+from mcpreg.api.warming import Warmer
 from mcpreg.db.engine import make_engine
 from mcpreg.services.bootstrap import prepare_database
 from mcpreg.settings import Settings
@@ -67,6 +68,8 @@ def create_app(
         tasks = []
         if background:
             tasks.append(asyncio.create_task(watch_generation(engine, app.state.cache, 0.25)))
+            if app.state.warmer is not None:  # in the background: start-up does not wait for it
+                tasks.append(asyncio.create_task(app.state.warmer.run()))
         async with contextlib.AsyncExitStack() as stack:
             for hook in app.state.lifespan_hooks:
                 await stack.enter_async_context(hook(app))
@@ -98,6 +101,8 @@ def create_app(
     app.state.answers = answers
     app.state.principals = cache.memo(PRINCIPALS)
     app.state.latest_releases = official.latest_loader(engine)
+    # Renders every server's ``latest`` ahead into the cache, at start and after changes.
+    app.state.warmer = Warmer(engine, cache) if background and settings.cache_bytes > 0 else None
     answers.append(official.latest_at_the_door)
     app.state.background = background
     app.state.drain = probes.Drain()

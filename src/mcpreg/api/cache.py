@@ -14,6 +14,13 @@ not by entry count, so a catalogue of large list pages cannot grow the process w
 limit. Each entry keeps its body and its ETag, and ``CachedResponses`` answers an
 anonymous GET for a cached key (or its 304) before routing.
 
+Answers stored for one server (``put(..., server=name)``: the ``latest`` details that
+``api.warming`` renders ahead) are *pinned*: they outlive a catalogue change to other
+servers, and the byte bound evicts every other answer before a pinned one. A change
+names the servers it touched (``invalidate(servers=...)``); one seen only through the
+watcher (another replica's) drops the rest at once and leaves the pinned answers for the
+listeners to verify (``CatalogueChange.unverified``).
+
 Derived lookups that must follow the same rule (the principal behind a token, the routing
 snapshot of a deployment target) live in ``Memo`` maps that the cache empties with itself.
 """
@@ -21,11 +28,10 @@ snapshot of a deployment target) live in ``Memo`` maps that the cache empties wi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -45,6 +51,19 @@ JSON = b"application/json"
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+
+class CatalogueChange(NamedTuple):
+    """What a catalogue change dropped, as the cache's listeners hear it.
+
+    ``servers`` lost their pinned answers; ``everything`` means every answer went;
+    ``unverified`` means another replica changed the catalogue and the pinned answers were
+    kept for a listener to check (it calls ``invalidate(servers=...)`` with what changed).
+    """
+
+    servers: frozenset[str] = frozenset()
+    everything: bool = False
+    unverified: bool = False
 
 
 def etag_for(body: bytes) -> str:
@@ -129,8 +148,17 @@ class ResponseCache:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, *, cache_control: str = "no-cache") -> None:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._pinned: OrderedDict[str, Entry] = OrderedDict()
+        self._server_of: dict[str, str] = {}  # pinned key -> its server
+        self._keys_of: dict[str, set[str]] = {}  # server -> its pinned keys
         self.max_bytes = max_bytes
         self.bytes = 0
+        self.pinned_bytes = 0
+        self.listeners: list[Callable[[CatalogueChange], None]] = []
+        # The catalogue epoch of the last change to each server, and of the last change to
+        # unknown servers: a pinned answer rendered before either is refused (``put``).
+        self._server_epoch: dict[str, int] = {}
+        self._everything_epoch = 0
         self.cache_control = cache_control
         self._cache_control = cache_control.encode("latin-1")
         self.generation = -1
@@ -148,19 +176,29 @@ class ResponseCache:
         return memo
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._pinned)
 
     def get(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
-        if entry is not None and entry.epoch is not None and entry.epoch != self.epoch:
-            self._drop(key)  # rendered before a change it depends on
-            entry = None
+        if entry is not None:
+            if entry.epoch is not None and entry.epoch != self.epoch:
+                self._drop(key)  # rendered before a change it depends on
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+        entry = self._pinned.get(key)
         if entry is None:
             self.misses += 1
             return None
-        self._entries.move_to_end(key)
+        self._pinned.move_to_end(key)
         self.hits += 1
         return entry
+
+    def pinned(self, server: str) -> bool:
+        """Whether an answer of ``server`` is pinned now."""
+        return server in self._keys_of
 
     def entry(self, body: bytes, *, catalogue_only: bool = True, epoch: int | None = None) -> Entry:
         """A 200 answer for ``body``, with its ETag.
@@ -182,45 +220,149 @@ class ResponseCache:
             headers += [(b"content-length", str(len(entry.body)).encode()), (b"content-type", JSON)]
         return headers
 
-    def put(self, key: str, entry: Entry, started: tuple[int, int]) -> None:
-        """Store ``entry`` unless what it depends on changed since ``started`` (``mark()``)."""
+    def put(
+        self,
+        key: str,
+        entry: Entry,
+        started: tuple[int, int],
+        *,
+        server: str | None = None,
+        evict_pinned: bool = True,
+    ) -> bool:
+        """Store ``entry`` unless what it depends on changed since ``started`` (``mark()``).
+
+        With ``server`` the answer is pinned: it depends on that server's part of the
+        catalogue only (and the caller can tell when that changes: see the module's doc).
+        Over the byte bound, unpinned answers go first (least recently used first), then
+        pinned ones; with ``evict_pinned=False`` a pinned answer that would need another
+        pinned one to go is refused instead (warming never pushes out what it warmed).
+        Says whether it stored the entry.
+        """
         epoch, catalogue_epoch = started
-        if catalogue_epoch != self.catalogue_epoch or (entry.epoch is not None and epoch != self.epoch):
-            return  # rendered from an older state than the cache now holds
+        server = server if entry.epoch is None else None
+        if server is not None:  # only a change to its own server (or to unknown ones) retires it
+            if max(self._everything_epoch, self._server_epoch.get(server, 0)) > catalogue_epoch:
+                return False
+        elif catalogue_epoch != self.catalogue_epoch or (entry.epoch is not None and epoch != self.epoch):
+            return False  # rendered from an older state than the cache now holds
         size = entry.size + len(key)
-        if size > self.max_bytes:
-            return
+        budget = self.max_bytes - (self.pinned_bytes - self._pinned_size(key))
+        if size > (self.max_bytes if server is None or evict_pinned else budget):
+            return False
         self._drop(key)
-        self._entries[key] = entry
+        if server is None:
+            self._entries[key] = entry
+        else:
+            self._pinned[key] = entry
+            self._server_of[key] = server
+            self._keys_of.setdefault(server, set()).add(key)
+            self.pinned_bytes += size
         self.bytes += size
         while self.bytes > self.max_bytes:
-            self._drop(next(iter(self._entries)))  # least recently used first
+            self._drop(next(iter(self._entries or self._pinned)))  # least recently used first
+        return True
+
+    def _pinned_size(self, key: str) -> int:
+        entry = self._pinned.get(key)
+        return 0 if entry is None else entry.size + len(key)
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self.bytes -= entry.size + len(key)
+            return
+        entry = self._pinned.pop(key, None)
+        if entry is not None:
+            size = entry.size + len(key)
+            self.bytes -= size
+            self.pinned_bytes -= size
+            server = self._server_of.pop(key)
+            keys = self._keys_of[server]
+            keys.discard(key)
+            if not keys:
+                del self._keys_of[server]
+
+    def _clear_unpinned(self) -> None:
+        self.bytes = self.pinned_bytes
+        self._entries.clear()
+
+    def _notify(self, change: CatalogueChange) -> None:
+        for listener in self.listeners:
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a cache listener failed on %s", change)
 
     def mark(self) -> tuple[int, int]:
         """Where the cache stands now; ``put`` refuses a render started before a change."""
         return self.epoch, self.catalogue_epoch
 
-    def invalidate(self, *, catalogue: bool = True) -> None:
-        """Retire what a change affects: everything, or (``catalogue=False``) what depends
-        on more than the catalogue (lazily, on its next ``get``) and every memo."""
+    def invalidate(self, *, catalogue: bool = True, servers: Iterable[str] | None = None) -> None:
+        """Retire what a change affects, and tell the listeners.
+
+        ``catalogue=False``: what depends on more than the catalogue (lazily, on its next
+        ``get``) and every memo. A catalogue change also drops every unpinned answer, and
+        the pinned answers of ``servers`` (all of them when ``servers`` is None).
+        """
+        self._retire(catalogue=catalogue)
+        if not catalogue:
+            return
+        if servers is None:
+            self._everything_epoch = self.catalogue_epoch
+            self._server_epoch.clear()
+            self._pinned.clear()
+            self._server_of.clear()
+            self._keys_of.clear()
+            self.bytes = self.pinned_bytes = 0
+            self._notify(CatalogueChange(everything=True))
+            return
+        changed = frozenset(servers)
+        for server in changed:
+            self._server_epoch[server] = self.catalogue_epoch
+            for key in list(self._keys_of.get(server, ())):
+                self._drop(key)
+        self._notify(CatalogueChange(changed))
+
+    def _retire(self, *, catalogue: bool) -> None:
         self.epoch += 1
         for memo in self._memos:
             memo.clear()
         if catalogue:
             self.catalogue_epoch += 1
-            self._entries.clear()
-            self.bytes = 0
+            self._clear_unpinned()
+
+    def wrote(self, generations: tuple[int, int] | None, servers: list[str | None]) -> None:
+        """A write through this replica committed: drop what it affects at once.
+
+        ``generations`` are the counters its transaction left (None when it recorded
+        nothing: then it counts as a change to everything); ``servers`` the server of each
+        catalogue change it recorded. Only those servers' pinned answers go, even if the
+        watcher got there first (a reader must see its own write). The counters are marked
+        seen only when nothing else can hide behind them: after a full drop, or when this
+        write's changes follow straight on from what the cache has seen; otherwise another
+        replica changed the catalogue in between and the watcher verifies that.
+        """
+        if generations is None:
+            self.invalidate()
+            return
+        generation, catalogue_generation = generations
+        named = None if not servers or None in servers else [s for s in servers if s is not None]
+        catalogue = catalogue_generation > self.catalogue_generation or named is not None
+        follows_on = named is None or catalogue_generation - len(servers) == self.catalogue_generation
+        self.invalidate(catalogue=catalogue, servers=named)
+        self.saw(generation, catalogue_generation if catalogue and follows_on else None)
 
     def observe(self, generation: int, catalogue_generation: int) -> None:
         """What the generation watcher read; the counters only grow, so a lower (stale) read
-        changes nothing."""
+        changes nothing. A catalogue change seen here was made elsewhere: with a listener to
+        verify them, the pinned answers stay until it has (``CatalogueChange.unverified``)."""
         if catalogue_generation > self.catalogue_generation:
-            self.invalidate()
+            if self.listeners:
+                self._retire(catalogue=True)
+                self._everything_epoch = self.catalogue_epoch
+                self._notify(CatalogueChange(unverified=True))
+            else:
+                self.invalidate()
         elif generation > self.generation:
             self.invalidate(catalogue=False)
         self.saw(generation, catalogue_generation)
@@ -299,7 +441,13 @@ async def watch_generation(engine: sa.Engine, cache: ResponseCache, interval: fl
         with unit_of_work(engine) as session:
             return current_generations(session)
 
+    failing = False
     while True:
-        with contextlib.suppress(Exception):
+        try:
             cache.observe(*await run_in_threadpool(read))
+            failing = False
+        except Exception:
+            if not failing:  # once per outage, not four times a second
+                log.exception("reading the change generation failed; the cache keeps what it has")
+            failing = True
         await asyncio.sleep(interval)

@@ -23,7 +23,7 @@ from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
 from mcpreg.domain.storable import MAX_ROW_ID, id_cursor, nul_pointer, parse_time, refuse_nul
 from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from mcpreg.services.journal import changed, current_generations
+from mcpreg.services.journal import catalogue_servers, changed, current_generations
 from mcpreg.services.tokens import authenticate
 from mcpreg.settings import Settings
 
@@ -57,21 +57,17 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     known = _principals(request).get(key) if key is not None else None
     epoch = request.app.state.cache.epoch
 
-    def _call() -> tuple[T, Principal, tuple[int, int] | None]:
+    def _call() -> tuple[T, Principal, tuple[int, int] | None, list[str | None]]:
         with unit_of_work(engine, write=write) as session:
             principal = known or authenticate(session, authorization)
             result = work(session, principal)
             # The generations this write produced (read in its own transaction).
             generations = current_generations(session) if write and changed(session) else None
-        return result, principal, generations
+        return result, principal, generations, catalogue_servers(session)
 
-    result, principal, generations = await run_in_threadpool(_call)
+    result, principal, generations, servers = await run_in_threadpool(_call)
     if write:
-        cache = request.app.state.cache
-        catalogue = generations is None or generations[1] > cache.catalogue_generation
-        cache.invalidate(catalogue=catalogue)
-        if generations is not None:
-            cache.saw(generations[0], generations[1] if catalogue else None)
+        request.app.state.cache.wrote(generations, servers)
     elif key is not None and known is None:
         _principals(request).put(key, principal, epoch)
     return result

@@ -18,6 +18,9 @@ GENERATION_KEY = "generation"
 _META: sa.Table = Meta.__table__  # type: ignore[attr-defined]
 CATALOGUE_KEY = "catalogue_generation"
 CHANGES = "mcpreg_changes"  # session.info key: what this transaction changed
+# session.info key: the server of each catalogue change this transaction recorded, in order
+# (None for one that names no server), so caches can drop just those servers' answers.
+CATALOGUE_SERVERS = "mcpreg_catalogue_servers"
 
 # Changes that cannot alter the public catalogue (what the official API answers anyone):
 # deployments, environments, configuration and tokens. Every other action, known or new,
@@ -55,6 +58,8 @@ def record(
         reason=reason,
     )
     session.add(entry)
+    if touches_catalogue(action):
+        session.info.setdefault(CATALOGUE_SERVERS, []).append(server_name)
     bump_generation(session, catalogue=touches_catalogue(action))
     return entry
 
@@ -101,6 +106,11 @@ def current_generations(session: Session) -> tuple[int, int]:
 def changed(session: Session) -> bool:
     """Whether this transaction recorded a change (and so moved the generations)."""
     return bool(session.info.get(CHANGES))
+
+
+def catalogue_servers(session: Session) -> list[str | None]:
+    """The server of each catalogue change this transaction recorded (``CATALOGUE_SERVERS``)."""
+    return list(session.info.get(CATALOGUE_SERVERS, ()))
 
 
 def catalogue_changed(session: Session) -> bool:
