@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,3 +155,19 @@ def test_two_creations_of_one_name_at_once_give_one_201_and_one_409(
         assert _create_at_once(live.url, dict(api.headers), f"race-{round_}") == [201, 409]
     names = [t["name"] for t in api.get("/api/tokens").json()["tokens"]]
     assert sorted(n for n in names if n.startswith("race-")) == sorted(f"race-{i}" for i in range(10))
+
+
+def test_a_token_remembered_by_the_replica_stops_working_when_it_expires(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    """Reads remember principals until the next change; an expiry needs no change to bite."""
+    created = api.post("/api/tokens", json={"name": "brief", "scopes": ["admin"], "expiresIn": "1"}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    assert httpx.get(live.url + "/api/whoami", headers=headers).json()["name"] == "brief"  # now remembered
+    expires_at = _at(created["expiresAt"])
+    while datetime.now(UTC) < expires_at:  # bounded: at most the token's one second
+        time.sleep(0.05)
+    for path in ("/api/whoami", "/api/tokens", "/api/audit"):
+        response = httpx.get(live.url + path, headers=headers)
+        _problem(response, 401, "token_expired", "Authorization")
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]

@@ -98,6 +98,7 @@ async def revoke_token(request: Request) -> Response:
 
 async def whoami(request: Request) -> Response:
     def work(_s: Session, principal: Principal) -> dict[str, Any]:
+        tokens.check_active(principal)
         return {
             "name": principal.name,
             "scopes": sorted(principal.scopes),

@@ -190,15 +190,19 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     )
 
 
+def check_active(principal: Principal) -> None:
+    """Refuse a principal whose token expired since it was authenticated (and remembered)."""
+    if principal.expires_at is not None and principal.expired():
+        raise TokenExpired(f"the token expired at {_rfc3339(principal.expires_at)}", field="Authorization")
+
+
 def require(
     principal: Principal, scope: str, *, server: str | None = None, environment: str | None = None
 ) -> None:
     """Refuse unless the principal holds ``scope`` over the server and environment named."""
     if principal.is_anonymous:
         raise Unauthenticated("this needs 'Authorization: Bearer <token>'", field="Authorization")
-    if principal.expired():  # a remembered principal outliving its token
-        assert principal.expires_at is not None
-        raise TokenExpired(f"the token expired at {_rfc3339(principal.expires_at)}", field="Authorization")
+    check_active(principal)
     if not principal.has_scope(scope):
         raise PermissionDenied(f"this needs a token with the {scope!r} scope", field="scope")
     if server is not None and not principal.covers_server(server):
