@@ -79,6 +79,16 @@ def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(unreachable
     assert not ok and "database_unavailable: " in message  # the MCP tools say so too
 
 
+def test_an_exhausted_pool_is_a_503_with_retry_after(database_url: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    app = create_app(_settings(database_url, tmp_path), engine, prepare=False, background=False)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        with engine.connect():  # the pool's only connection, held
+            assert_unavailable(client.get("/v0.1/servers"))
+        assert client.get("/v0.1/servers").status_code == 200
+    engine.dispose()
+
+
 @pytest.fixture
 def own_postgres(postgres_admin: sa.Engine) -> Iterator[str]:
     """A dedicated, migrated PostgreSQL database this test may cut off."""
