@@ -6,9 +6,9 @@ one that sends a request line and headers a byte at a time (slowloris): each hol
 file descriptor for as long as the client likes. ``GuardedHttpToolsProtocol`` gives every
 connection a header deadline: from accept (or from the first byte of the next request
 on a kept-alive connection) it has ``MCPREG_HEADER_TIMEOUT`` seconds to finish the request
-line and headers, and at most ``MAX_HEADER_BYTES`` of them. A request that does not make
-it is answered ``408`` (or ``431``) and closed; a connection that never sent a byte is
-just closed. Bodies and responses are not bounded here.
+line and headers, and a head still unfinished after ``MAX_HEADER_BYTES`` is refused. A
+request that does not make it is answered ``408`` (or ``431``) and closed; a connection
+that never sent a byte is just closed. Bodies and responses are not bounded here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from mcpreg.settings import Settings
 __all__ = ["MAX_HEADER_BYTES", "GuardedHttpToolsProtocol", "guarded_protocol", "uvicorn_config"]
 
 MAX_HEADER_BYTES = 64 * 1024
-"""The most a request line plus headers may take (uvicorn's h11 default is 16 KiB; nginx's 8-32 KiB)."""
+"""How much of an unfinished request head is buffered before 431 (h11's default is 16 KiB).
+
+Counted over the reads that leave the head unfinished, so a larger head that arrives whole
+in one read passes: the bound is on what a slow client can make the server hold."""
 
 
 def _reply_and_close(transport: asyncio.Transport, status: bytes) -> None:
