@@ -7,10 +7,11 @@ test breaks one query on purpose and reads the logs for the parameter it carried
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,22 +179,29 @@ def test_a_bug_outside_the_database_is_a_500_that_closes_the_connection(
 ROUNDS = 20
 
 
-def _race(api: httpx.Client, name: str, versions: list[str]) -> list[httpx.Response]:
-    """Two first publishes of ``name``, released at once by a barrier."""
-    barrier = threading.Barrier(len(versions))
-    responses: list[httpx.Response | None] = [None] * len(versions)
+def _at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    """Run ``calls`` on threads released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    responses: list[httpx.Response | None] = [None] * len(calls)
 
-    def publish(i: int) -> None:
+    def run(i: int) -> None:
         barrier.wait(timeout=30)
-        responses[i] = api.post("/v0.1/publish", json=server_doc(name=name, version=versions[i]))
+        responses[i] = calls[i]()
 
-    threads = [threading.Thread(target=publish, args=(i,)) for i in range(len(versions))]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert all(r is not None for r in responses)
     return [r for r in responses if r is not None]
+
+
+def _race(api: httpx.Client, name: str, versions: list[str]) -> list[httpx.Response]:
+    """Two first publishes of ``name``, released at once."""
+    return _at_once(
+        *(lambda v=v: api.post("/v0.1/publish", json=server_doc(name=name, version=v)) for v in versions)
+    )
 
 
 def _versions(engine: sa.Engine, name: str) -> list[str]:
@@ -220,3 +228,15 @@ def test_concurrent_first_publishes_of_one_new_server_never_fail_with_a_500(
         else:  # two different versions of one new server: both land
             assert statuses == [200, 200], (round_, [r.text for r in responses])
             assert _versions(engine, name) == ["1.0.0", "2.0.0"]
+
+
+def test_concurrent_creations_of_environments_never_fail_with_a_500(api: httpx.Client) -> None:
+    for round_ in range(ROUNDS // 2):
+        create = functools.partial(api.post, "/api/environments", json={"name": f"same-{round_}"})
+        statuses = sorted(r.status_code for r in _at_once(create, create))
+        assert statuses == [201, 409], (round_, statuses)
+        names = [f"left-{round_}", f"right-{round_}"]
+        both = _at_once(*(lambda n=n: api.post("/api/environments", json={"name": n}) for n in names))
+        assert [r.status_code for r in both] == [201, 201], (round_, [r.text for r in both])
+    positions = [e["position"] for e in api.get("/api/environments").json()["environments"]]
+    assert positions == list(range(len(positions)))

@@ -162,7 +162,14 @@ def _check_position(value: object, count: int) -> int:
 
 
 def _locked_all(session: Session) -> list[Environment]:
+    """Every environment, locked, in order, including any created while this waited.
+
+    The first read waits for every other writer of the list; it cannot see a row such a
+    writer inserted, which PostgreSQL's READ COMMITTED shows to the second read (two
+    creations of one name would otherwise meet at the unique index: a 500).
+    """
     query = select(Environment).order_by(Environment.position).with_for_update()  # type: ignore[arg-type]
+    session.exec(query).all()
     return list(session.exec(query.execution_options(populate_existing=True)))
 
 
