@@ -40,8 +40,20 @@ app = typer.Typer(
 )
 
 
+def show_version(value: bool) -> None:
+    if value:
+        from mcpreg import __version__
+
+        typer.echo(f"mcpreg {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def root() -> None:
+def root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=show_version, help="Print mcpreg's version and exit."
+    ),
+) -> None:
     """mcpreg: an MCP server registry. Serve it, publish to it, deploy from it."""
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from mcpreg.cli.files import UnreadableFile, read_text
 from mcpreg.cli.locate import line_of, pointer_lines
 from mcpreg.cli.remote import AsJson, Url, done, err, fail, print_json, remote, usage
 from mcpreg.client import RegistryClientError
@@ -35,17 +36,25 @@ class Problem:
 
 def check(path: Path) -> tuple[dict[str, Any], list[Problem]]:
     """The document in ``path`` and every rule it breaks, each located by line."""
+    if not path.is_file():
+        usage(f"{path} does not exist (give the path of a server.json)", "SERVER_JSON")
+    try:
+        text = read_text(path)
+    except UnreadableFile as exc:
+        fail(str(exc))
+    return check_text(text, str(path))
+
+
+def check_text(text: str, label: str) -> tuple[dict[str, Any], list[Problem]]:
+    """The server.json in ``text`` (named ``label`` in errors) and every rule it breaks."""
     from mcpreg.domain.serverjson import validation_errors
     from mcpreg.domain.versions import parse_version
     from mcpreg.errors import ValidationFailed
 
-    if not path.is_file():
-        usage(f"{path} does not exist (give the path of a server.json)", "SERVER_JSON")
-    text = path.read_text(encoding="utf-8")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+        fail(f"{label}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
     errors = validation_errors(doc)
     version = doc.get("version") if isinstance(doc, dict) else None
     if isinstance(version, str):
@@ -58,7 +67,7 @@ def check(path: Path) -> tuple[dict[str, Any], list[Problem]]:
     return doc, sorted(problems, key=lambda p: p.line or 0)
 
 
-def show_problems(path: Path, problems: list[Problem]) -> None:
+def show_problems(path: Path | str, problems: list[Problem]) -> None:
     for problem in problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)
         err.print(

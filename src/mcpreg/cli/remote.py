@@ -26,6 +26,7 @@ from rich.table import Column, Table
 from mcpreg.cli.credentials import Credentials
 from mcpreg.client import Registry, RegistryClientError
 from mcpreg.client.base import DEFAULT_URL
+from mcpreg.client.errors import InvalidServerName
 
 Url = Annotated[
     str | None,
@@ -59,13 +60,15 @@ def connect(url: str | None) -> Registry:
 
 @contextmanager
 def remote(url: str | None) -> Iterator[Registry]:
-    """``with remote(url) as registry:``; refusals print and exit 1."""
+    """``with remote(url) as registry:``; refusals print and exit 1, a bad server name exits 2."""
     registry = connect(url)
     try:
         with registry:
             yield registry
     except RegistryClientError as exc:
         refuse(exc)
+    except InvalidServerName as exc:
+        usage(str(exc), "NAME")
 
 
 def refuse(exc: RegistryClientError) -> NoReturn:

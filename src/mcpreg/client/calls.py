@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
+from mcpreg.client.errors import InvalidServerName
 from mcpreg.client.models import Release
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def server_path(name: str, prefix: str = "/api") -> str:
     """``/api/servers/{namespace}/{server}``; a name holds exactly one slash."""
     namespace, slash, rest = name.partition("/")
     if not slash or not namespace or not rest:
-        raise ValueError(f"a server name looks like 'io.github.owner/server', not {name!r}")
+        raise InvalidServerName(f"a server name looks like 'io.github.owner/server', not {name!r}")
     return f"{prefix}/servers/{seg(namespace)}/{seg(rest)}"
 
 

@@ -77,6 +77,10 @@ class Unreachable(RegistryClientError):
     """The registry could not be reached at all: refused connection, DNS, timeout."""
 
 
+class InvalidServerName(ValueError):
+    """A server name not of the form ``namespace/server`` (``io.github.owner/server``): nothing sent."""
+
+
 _BY_STATUS: dict[int, type[RegistryClientError]] = {
     400: ValidationFailed,
     401: Unauthenticated,
