@@ -92,7 +92,7 @@ def test_promotion_needs_force_to_skip_an_environment_and_defaults_to_the_next(
     admin.deploy(name, "1.0.0", "dev")
     skipping = served.run("promote", name, "--from", "dev", "--to", "production")
     assert skipping.code == 1
-    assert "promotion_skips_environment" in skipping.stderr and "field: force" in skipping.stderr
+    assert "promotion_skips_environment" in skipping.stderr and "option: --force" in skipping.stderr
     forced = served.run("promote", name, "--from", "dev", "--to", "production", "--force", "--json").json()
     assert (forced["deployment"]["forced"], forced["current"]["stable"]) == (True, "1.0.0")
     following = served.run("promote", name, "--from", "dev", "--json").json()

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, usage, when
+from mcpreg.cli.remote import AsJson, Url, cell, done, fail, new_table, out, print_json, remote, usage, when
 from mcpreg.client import NoDeployment, ValidationFailed
 
 vars_app = typer.Typer(
@@ -133,6 +133,8 @@ def config_command(
     if reveal and not reason:
         usage("say why with --reason: every reveal is recorded in the change journal", "--reason")
     with remote(url) as registry:
+        if reveal:
+            may_reveal(registry.whoami())
         try:
             result = registry.config(name, env, version=version, reveal=reveal, reason=reason)
         except ValidationFailed as exc:
@@ -157,6 +159,17 @@ def config_command(
     missing = result.get("missing") or []
     if missing:
         out.print(f"[red]missing required:[/red] {cell(missing)}")
+
+
+def may_reveal(principal: dict[str, Any]) -> None:
+    """Exit 1 before asking when the token lacks the ``secrets:read`` scope ``--reveal`` needs."""
+    scopes = [str(s) for s in principal.get("scopes") or []]
+    if "secrets:read" in scopes or "admin" in scopes:
+        return
+    fail(
+        f"--reveal needs a token with the secrets:read scope; token {principal.get('name')!r} "
+        f"has {', '.join(scopes) or 'no scopes'} (mcpreg tokens create --scope secrets:read ...)"
+    )
 
 
 def register(app: typer.Typer) -> None:

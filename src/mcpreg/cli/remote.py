@@ -15,18 +15,20 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
 
 from mcpreg.cli.credentials import Credentials
+from mcpreg.cli.tables import cell, new_table, when
+from mcpreg.cli.words import cli_detail, cli_word, where_label
 from mcpreg.client import Registry, RegistryClientError
 from mcpreg.client.base import DEFAULT_URL
 from mcpreg.client.errors import InvalidServerName
+
+__all__ = ["cell", "new_table", "when"]  # re-exported: every command module imports them from here
 
 Url = Annotated[
     str | None,
@@ -71,11 +73,30 @@ def remote(url: str | None) -> Iterator[Registry]:
         usage(str(exc), "NAME")
 
 
+def command_name() -> str:
+    """The running command without the program name (``vars set``), or "" outside a command."""
+    # Typer (>= 0.29, as pyproject requires) runs commands on its own copy of Click, so the
+    # current context lives there, not in the `click` package.
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+
+
 def refuse(exc: RegistryClientError) -> NoReturn:
-    """Print a refusal the one way every command does, then exit 1."""
+    """Print a refusal the one way every command does, in the command's words, then exit 1.
+
+    The registry's ``field`` becomes the option or argument the user typed (see
+    :mod:`mcpreg.cli.words`); a field the command has no word for is printed as it is.
+    """
+    command = command_name()
     status = f" (HTTP {exc.status})" if exc.status else ""
-    err.print(f"[red]error[/red] {escape(exc.code)}{status}: {escape(exc.detail)}")
-    if exc.field:
+    detail = cli_detail(exc.code, exc.detail)
+    err.print(f"[red]error[/red] {escape(exc.code)}{status}: {escape(detail)}")
+    word = cli_word(command, exc.field)
+    if word:
+        err.print(f"  {where_label(word)}: {escape(word)}")
+    elif exc.field:
         err.print(f"  field: {escape(exc.field)}")
     for item in exc.errors:
         err.print(f"  {escape(str(item.get('field', '')))}: {escape(str(item.get('message', '')))}")
@@ -111,35 +132,3 @@ def split_ref(text: str, *, version_required: bool = False) -> tuple[str, str | 
     if version_required and not ref:
         usage(f"expected NAME@VERSION, got {text!r}", "NAME@VERSION")
     return name, ref or None
-
-
-def when(value: Any) -> str:
-    """An RFC 3339 timestamp for a table: the time alone when it is today (UTC)."""
-    if not isinstance(value, str) or not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return escape(value)
-    if moment.date() == datetime.now(UTC).date():
-        return moment.strftime("%H:%M:%SZ")
-    return moment.strftime("%Y-%m-%d %H:%MZ")
-
-
-def new_table(
-    *headers: str, title: str | None = None, wrap: tuple[str, ...] = ("notes", "description")
-) -> Table:
-    """A Rich table whose columns keep their text on one line, except free text (``wrap``)."""
-    columns = [Column(h, no_wrap=h not in wrap, min_width=10 if h in wrap else None) for h in headers]
-    return Table(*columns, title=escape(title) if title else None)
-
-
-def cell(value: Any) -> str:
-    """A table cell: escaped text; lists joined with commas; nothing for None."""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return escape(", ".join(str(v) for v in value))
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    return escape(str(value))

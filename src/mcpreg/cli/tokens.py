@@ -6,9 +6,9 @@ import json
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from mcpreg.cli.local import fail, local_session
+from mcpreg.cli.tables import cell, new_table, when
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import RegistryError
 from mcpreg.services import tokens
@@ -66,14 +66,14 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("name", "scopes", "namespaces", "environments", "created", "revoked")
+    table = new_table("name", "scopes", "namespaces", "environments", "created", "revoked")
     for row in rows:
         table.add_row(
-            row["name"],
-            ",".join(row["scopes"]),
-            ",".join(row["namespaces"]) or "*",
-            ",".join(row["environments"]) or "*",
-            row["createdAt"],
+            cell(row["name"]),
+            cell(row["scopes"]),
+            cell(row["namespaces"]) or "*",
+            cell(row["environments"]) or "*",
+            when(row["createdAt"]),
             "yes" if row["revoked"] else "",
         )
     out.print(table)
