@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 
+from mcpreg.domain.storable import MAX_DEPTH
 from tests.api.test_bad_input import assert_problem, counts
 from tests.api.test_mcp_tools import call
 from tests.conftest import publish, server_doc
@@ -188,3 +190,41 @@ def test_a_nul_character_in_an_mcp_tool_argument_is_a_tool_error_naming_it(
     publish(api, server_doc())
     ok, message = call(live.url, tool, arguments)
     assert not ok and f"nul_character: {field} " in message
+
+
+def _nested_meta(levels: int) -> str:
+    """A publisher ``_meta`` block, as JSON, whose innermost object is at ``levels``.
+
+    Written by hand: no JSON encoder at hand writes 1000 levels.
+    """
+    inner = '{"a": ' * (levels - 3) + '{"leaf": true}' + "}" * (levels - 3)
+    return '{"io.modelcontextprotocol.registry/publisher-provided": ' + inner + "}"
+
+
+def _with_meta(meta: str) -> bytes:
+    """``server_doc()`` with this ``_meta`` (the document, ``_meta`` and the block are 3 levels)."""
+    return orjson.dumps(server_doc())[:-1] + b', "_meta": ' + meta.encode() + b"}"
+
+
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 300, 1000])
+def test_a_body_nested_deeper_than_the_limit_is_refused_where_it_passes_it(
+    api: httpx.Client, engine: sa.Engine, levels: int
+) -> None:
+    body = _with_meta(_nested_meta(levels))
+    before = counts(engine)
+    # the first object at level MAX_DEPTH + 1 (the publisher block is level 3)
+    pointer = "/_meta/io.modelcontextprotocol.registry~1publisher-provided" + "/a" * (MAX_DEPTH - 2)
+    for path in ("/v0.1/publish", "/api/servers/io.github.acme/weather/drafts", "/v0.1/validate"):
+        assert_problem(api.post(path, content=body, headers=JSON_TYPE), 422, "too_deep", pointer)
+    assert counts(engine) == before
+
+
+def test_a_body_nested_exactly_to_the_limit_is_published_and_served(api: httpx.Client) -> None:
+    meta = _nested_meta(MAX_DEPTH)
+    assert api.post("/v0.1/publish", content=_with_meta(meta), headers=JSON_TYPE).status_code == 200
+    served = api.get("/v0.1/servers/io.github.acme%2Fweather/versions/1.0.0")
+    assert served.status_code == 200
+    assert served.json()["server"]["_meta"] == orjson.loads(meta)

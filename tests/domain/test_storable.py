@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpreg.domain.storable import MAX_ROW_ID, id_cursor, nul_pointer, parse_time, row_id
+from mcpreg.domain.storable import (
+    MAX_DEPTH,
+    MAX_ROW_ID,
+    id_cursor,
+    nul_pointer,
+    parse_time,
+    row_id,
+    too_deep_pointer,
+)
 from mcpreg.errors import ValidationFailed
 
 CLEAN_TEXT = st.text(alphabet=st.characters(exclude_characters="\x00"))
@@ -85,3 +93,22 @@ def test_a_time_is_accepted_exactly_when_it_converts_to_utc(moment: datetime, mi
             parse_time(shifted.isoformat(), field="at")
         return
     assert parse_time(shifted.isoformat(), field="at") == expected
+
+
+@pytest.mark.parametrize("levels", [1, 10, MAX_DEPTH])
+def test_nesting_up_to_the_limit_is_allowed(levels: int) -> None:
+    value: Any = []
+    for _ in range(levels - 1):
+        value = [value]
+    assert too_deep_pointer(value) is None
+
+
+def test_nesting_past_the_limit_is_named_where_it_passes_it() -> None:
+    value: Any = {}
+    for _ in range(MAX_DEPTH):
+        value = {"a/b": value}
+    assert too_deep_pointer(value) == "/a~1b" * MAX_DEPTH
+    deep: Any = []
+    for _ in range(5000):
+        deep = [deep]
+    assert too_deep_pointer(deep) == "/0" * MAX_DEPTH

@@ -21,7 +21,16 @@ from starlette.responses import Response
 from mcpreg.api.cache import Memo, etag_for, matches
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
-from mcpreg.domain.storable import MAX_ROW_ID, id_cursor, nul_pointer, parse_time, refuse_nul
+from mcpreg.domain.storable import (
+    MAX_DEPTH,
+    MAX_ROW_ID,
+    id_cursor,
+    nul_pointer,
+    parse_time,
+    refuse_nul,
+    refuse_too_deep,
+    too_deep_pointer,
+)
 from mcpreg.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mcpreg.services.journal import catalogue_servers, changed, current_generations
 from mcpreg.services.tokens import authenticate
@@ -153,6 +162,9 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
     # JSON can only carry a NUL as this escape (raw control characters are malformed).
     if b"\\u0000" in raw and (pointer := nul_pointer(body)) is not None:
         raise refuse_nul(pointer)
+    # Nesting needs as many brackets as levels: most bodies are never walked.
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and (pointer := too_deep_pointer(body)) is not None:
+        raise refuse_too_deep(pointer)
     return body
 
 

@@ -3,6 +3,8 @@
 PostgreSQL refuses a NUL character in text (SQLite would store it), a row id is a
 64-bit signed integer on both, and a time must convert to UTC inside years 1 to 9999
 (Python's range, well inside PostgreSQL's ``timestamptz``; SQLite stores the text).
+A JSON document is stored and answered as JSON again, so it nests at most ``MAX_DEPTH``
+levels (orjson writes 254 at most; responses wrap a document in a few more).
 A value outside these is bad input, refused by name, never a database error.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 from mcpreg.errors import ValidationFailed
 
 MAX_ROW_ID = 2**63 - 1
+MAX_DEPTH = 64
 NUL = "\x00"
 
 
@@ -89,6 +92,27 @@ def nul_pointer(value: Any) -> str | None:
         elif isinstance(node, list):
             stack.extend(reversed([(f"{pointer}/{i}", item) for i, item in enumerate(node)]))
     return None
+
+
+def too_deep_pointer(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The JSON pointer of the first array or object nested deeper than ``limit``, or None."""
+    stack: list[tuple[str, Any, int]] = [("", value, 1)]
+    while stack:
+        pointer, node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth > limit:
+            return pointer
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend(reversed([(f"{pointer}/{_escape(str(key))}", item, depth + 1) for key, item in items]))
+    return None
+
+
+def refuse_too_deep(pointer: str) -> ValidationFailed:
+    """The error for a body nested deeper than ``MAX_DEPTH``, naming where it passes the limit."""
+    return ValidationFailed(
+        f"the body nests arrays and objects more than {MAX_DEPTH} levels deep", field=pointer, code="too_deep"
+    )
 
 
 def refuse_nul(field: str) -> ValidationFailed:
