@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "mcpreg.cli.secret_values": ("secrets",),
     "mcpreg.cli.login": ("login", "logout", "whoami"),
     "mcpreg.cli.publish": ("validate", "publish"),
+    "mcpreg.cli.drafts": ("draft",),
     "mcpreg.cli.releases": ("versions", "show", "diff", "deprecate", "delete", "restore", "duplicate"),
     "mcpreg.cli.channels": ("channel",),
     "mcpreg.cli.config": ("vars", "config"),
