@@ -72,14 +72,20 @@ def test_an_unknown_route_is_a_problem_too(anon: httpx.Client) -> None:
     assert_problem(anon.get("/v0.1/nothing-here"), 404, "not_found")
 
 
-def test_a_duplicate_version_is_a_409_and_changes_nothing(api: httpx.Client, engine: sa.Engine) -> None:
+def test_a_duplicate_version_is_refused_and_changes_nothing(api: httpx.Client, engine: sa.Engine) -> None:
     publish(api, server_doc(version="1.0.0"))
     before = counts(engine)
-    assert_problem(
-        api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 409, "version_exists", "/version"
+    assert_problem(  # the official API answers a duplicate with 400, as the official registry does
+        api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 400, "version_exists", "/version"
     )
     assert_problem(
-        api.post("/v0.1/publish", json=server_doc(version="1.0.0+other")), 409, "version_exists", "/version"
+        api.post("/v0.1/publish", json=server_doc(version="1.0.0+other")), 400, "version_exists", "/version"
+    )
+    assert_problem(
+        api.post("/api/servers/io.github.acme/weather/drafts", json=server_doc(version="1.0.0")),
+        409,
+        "version_exists",
+        "/version",
     )
     assert counts(engine) == before
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.api.test_bad_input import assert_problem
 from tests.conftest import make_token, publish, server_doc
+from tests.support.spec import SpecSchemas
 
 NAME = "io.github.acme/weather"
 API = "/api/servers/io.github.acme/weather"
@@ -85,7 +86,7 @@ def test_duplicate_copies_a_release_into_a_new_draft(api: httpx.Client, anon: ht
 def test_a_version_number_is_never_reused_even_after_deletion(api: httpx.Client) -> None:
     publish(api, server_doc(version="1.0.0"))
     assert api.delete(f"{V01}/versions/1.0.0").json()["_meta"][OFFICIAL]["status"] == "deleted"
-    assert_problem(api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 409, "version_exists")
+    assert_problem(api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 400, "version_exists")
     assert_problem(api.post(f"{API}/drafts", json=server_doc(version="1.0.0+rebuild")), 409, "version_exists")
 
 
@@ -235,3 +236,107 @@ def test_token_creation_is_journaled_and_the_token_is_shown_once(api: httpx.Clie
     assert_problem(
         api.post("/api/tokens", json={"name": "x", "scopes": ["root"]}), 422, "validation_failed", "scope"
     )
+
+
+RUNNING = "dev.mcpreg/running"
+
+
+def deploy(api: httpx.Client, env: str, version: str, **body: Any) -> None:
+    answer = api.post(
+        f"/api/environments/{env}/deployments", json={"server": NAME, "version": version, **body}
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def running_everywhere(api: httpx.Client) -> None:
+    """1.0.0 stable in staging and production, 1.1.0 a 10% canary in staging."""
+    for version in ("1.0.0", "1.1.0", "1.2.0"):
+        publish(api, server_doc(version=version))
+    deploy(api, "staging", "1.0.0")
+    deploy(api, "production", "1.0.0")
+    deploy(api, "staging", "1.1.0", strategy="canary", weight=10)
+
+
+def status_of(client: httpx.Client, version: str) -> str:
+    return client.get(f"{V01}/versions/{version}", params={"include_deleted": "true"}).json()["_meta"][
+        OFFICIAL
+    ]["status"]
+
+
+def test_deleting_a_release_that_runs_somewhere_is_refused_naming_the_environments(
+    api: httpx.Client, anon: httpx.Client
+) -> None:
+    running_everywhere(api)
+    for refused in (
+        api.delete(f"{V01}/versions/1.0.0"),
+        api.patch(f"{V01}/versions/1.0.0/status", json={"status": "deleted"}),
+        api.delete("/v0/servers/io.github.acme%2Fweather/versions/1.0.0"),
+    ):
+        body = assert_problem(refused, 409, "release_in_use", "status")
+        assert body["environments"] == ["production", "staging"]
+        assert "staging (stable)" in body["detail"] and "production (stable)" in body["detail"]
+    canary = assert_problem(api.delete(f"{V01}/versions/1.1.0"), 409, "release_in_use")
+    assert canary["environments"] == ["staging"] and "staging (canary)" in canary["detail"]
+    every = assert_problem(api.patch(f"{V01}/status", json={"status": "deleted"}), 409, "release_in_use")
+    assert every["environments"] == ["production", "staging"]
+    assert [status_of(anon, v) for v in ("1.0.0", "1.1.0", "1.2.0")] == ["active"] * 3
+    assert api.delete(f"{V01}/versions/1.2.0").status_code == 200, "a release that runs nowhere is deleted"
+
+
+def test_a_forced_delete_of_a_running_release_proceeds_and_is_journaled_with_where_it_ran(
+    api: httpx.Client, anon: httpx.Client, spec: SpecSchemas
+) -> None:
+    running_everywhere(api)
+    forced = api.delete(f"{V01}/versions/1.0.0", params={"force": "true"})
+    assert forced.status_code == 200, forced.text
+    assert spec.errors("ServerResponse", forced.json()) == []
+    assert forced.json()["_meta"][RUNNING] == [
+        {"environment": "staging", "track": "stable"},
+        {"environment": "production", "track": "stable"},
+    ]
+    patched = api.patch(f"{V01}/versions/1.1.0/status", json={"status": "deleted", "force": True})
+    assert patched.status_code == 200 and status_of(anon, "1.1.0") == "deleted"
+    entry = api.get("/api/audit", params={"server": NAME, "action": "release.status."}).json()["entries"][1]
+    assert entry["version"] == "1.0.0" and entry["after"]["forced"] is True
+    assert entry["after"]["runningIn"] == forced.json()["_meta"][RUNNING]
+    assert_problem(
+        api.patch(f"{V01}/versions/1.2.0/status", json={"status": "deleted", "force": "yes"}),
+        422,
+        "validation_failed",
+        "force",
+    )
+
+
+def test_deprecating_a_running_release_is_allowed_and_says_where_it_runs(
+    api: httpx.Client, spec: SpecSchemas
+) -> None:
+    running_everywhere(api)
+    deprecated = api.patch(
+        f"{V01}/versions/1.0.0/status", json={"status": "deprecated", "statusMessage": "old"}
+    )
+    assert deprecated.status_code == 200, deprecated.text
+    assert spec.errors("ServerResponse", deprecated.json()) == []
+    assert deprecated.json()["_meta"][RUNNING] == [
+        {"environment": "staging", "track": "stable"},
+        {"environment": "production", "track": "stable"},
+    ]
+    nowhere = api.patch(f"{V01}/versions/1.2.0/status", json={"status": "deprecated"})
+    assert RUNNING not in nowhere.json()["_meta"]
+
+
+def test_a_forced_delete_of_every_version_records_where_each_ran(
+    api: httpx.Client, anon: httpx.Client
+) -> None:
+    running_everywhere(api)
+    forced = api.patch(f"{V01}/status", json={"status": "deleted", "force": True})
+    assert forced.status_code == 200 and forced.json()["updatedCount"] == 3
+    assert [status_of(anon, v) for v in ("1.0.0", "1.1.0", "1.2.0")] == ["deleted"] * 3
+    entry = api.get("/api/audit", params={"server": NAME, "action": "server.status."}).json()["entries"][0]
+    assert entry["after"]["forced"] is True
+    assert entry["after"]["runningIn"] == {
+        "1.0.0": [
+            {"environment": "staging", "track": "stable"},
+            {"environment": "production", "track": "stable"},
+        ],
+        "1.1.0": [{"environment": "staging", "track": "canary"}],
+    }

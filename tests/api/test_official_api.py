@@ -192,6 +192,6 @@ def test_validate_reports_schema_and_semver_problems_without_storing(
     del bad["description"]
     result = api.post("/v0.1/validate", json=bad).json()
     assert result["valid"] is False
-    assert {e["field"] for e in result["errors"]} >= {"/version", "/description"}
-    assert api.post("/v0.1/validate", json=server_doc()).json() == {"valid": True, "errors": []}
+    assert {i["path"] for i in result["issues"]} >= {"version", "description"}
+    assert api.post("/v0.1/validate", json=server_doc()).json() == {"valid": True, "issues": []}
     assert anon.get("/v0.1/servers").json()["servers"] == []

@@ -168,6 +168,23 @@ def test_deprecate_delete_restore_and_duplicate_a_release(served: Served, admin:
     assert (copy["server"]["version"], copy["_meta"]["dev.mcpreg/release"]["state"]) == ("1.0.1", "draft")
 
 
+def test_deleting_a_running_release_needs_force_and_deprecating_one_says_where_it_runs(
+    served: Served, admin: Registry
+) -> None:
+    name = "io.github.acme/running"
+    admin.publish(server_doc(name, "1.0.0"))
+    admin.deploy(name, "1.0.0", "staging")
+    deprecated = served.run("deprecate", f"{name}@1.0.0", "--message", "use 2.x")
+    assert deprecated.code == 0, deprecated.stderr
+    assert "still runs in staging (stable)" in deprecated.stdout
+    refused = served.run("delete", f"{name}@1.0.0")
+    assert refused.code == 1
+    assert "release_in_use" in refused.stderr and "staging (stable)" in refused.stderr
+    forced = served.run("delete", f"{name}@1.0.0", "--force")
+    assert forced.code == 0, forced.stderr
+    assert "deleted" in forced.stdout and "still runs in staging (stable)" in forced.stdout
+
+
 def test_a_missing_version_is_a_usage_error_exiting_2(served: Served) -> None:
     done = served.run("deprecate", "io.github.acme/lifecycle")
     assert done.code == 2

@@ -22,18 +22,21 @@ from mcpreg.api.http import (
     json_object,
     json_response,
     query_bool,
-    query_datetime,
     query_int,
+    query_param,
     read,
     run,
     server_name,
 )
+from mcpreg.api.parity import official, updated_since, validation_result
 from mcpreg.db.engine import single_read
+from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.publish_rules import publish_violations
 from mcpreg.domain.serverjson import validation_errors
 from mcpreg.domain.versions import LATEST, parse_version
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import discovery, releases
+from mcpreg.services import discovery, releases, running
 from mcpreg.services.views import Published, embedded_response, server_response
 
 SERVER = "/servers/{namespace}/{server}"
@@ -72,7 +75,7 @@ async def list_servers(request: Request) -> Response:
         cursor=request.query_params.get("cursor") or None,
         limit=query_int(request, "limit", discovery.DEFAULT_LIMIT, 1, discovery.MAX_LIMIT),
         search=request.query_params.get("search") or None,
-        updated_since=query_datetime(request, "updated_since"),
+        updated_since=updated_since(query_param(request, "updated_since")),
         version=request.query_params.get("version") or None,
         include_deleted=query_bool(request, "include_deleted"),
     )
@@ -173,11 +176,22 @@ async def edit_version(request: Request) -> Response:
     return json_response(request, await run(request, work, write=True))
 
 
+def status_response(session: Session, release: Release) -> dict[str, Any]:
+    """The ``ServerResponse`` of a status change, naming where the release still runs."""
+    body = server_response(release)
+    where = running.where_running_release(session, release)
+    if where:
+        body["_meta"][running.RUNNING] = [p.as_dict() for p in where]
+    return body
+
+
 async def delete_version(request: Request) -> Response:
     name, version = server_name(request), request.path_params["version"]
+    force = query_bool(request, "force")
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return server_response(releases.set_status(session, principal, name, version, "deleted"))
+        release = releases.set_status(session, principal, name, version, "deleted", force=force)
+        return status_response(session, release)
 
     return json_response(request, await run(request, work, write=True))
 
@@ -188,9 +202,15 @@ async def patch_status(request: Request) -> Response:
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         release = releases.set_status(
-            session, principal, name, version, body.get("status"), body.get("statusMessage")
+            session,
+            principal,
+            name,
+            version,
+            body.get("status"),
+            body.get("statusMessage"),
+            force=body.get("force", False),
         )
-        return server_response(release)
+        return status_response(session, release)
 
     return json_response(request, await run(request, work, write=True))
 
@@ -201,9 +221,14 @@ async def patch_status_all(request: Request) -> Response:
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         rows = releases.set_status_all(
-            session, principal, name, body.get("status"), body.get("statusMessage")
+            session,
+            principal,
+            name,
+            body.get("status"),
+            body.get("statusMessage"),
+            force=body.get("force", False),
         )
-        return {"updatedCount": len(rows), "servers": [server_response(r) for r in rows]}
+        return {"updatedCount": len(rows), "servers": [status_response(session, r) for r in rows]}
 
     return json_response(request, await run(request, work, write=True))
 
@@ -212,22 +237,28 @@ async def publish(request: Request) -> Response:
     body = await json_object(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return server_response(releases.create_release(session, principal, body))
+        return server_response(releases.create_release(session, principal, body, official_rules=True))
 
     return json_response(request, await run(request, work, write=True))
 
 
 async def validate(request: Request) -> Response:
-    """Check a server.json without storing it: schema, name rules and SemVer."""
+    """Check a server.json without storing it: schema, registry and publish rules, SemVer.
+
+    Answers the official shape, ``{"valid", "issues": [{type, path, message, severity,
+    reference}]}``.
+    """
     body = await json_object(request)
     errors = validation_errors(body)
+    seen = {(e["field"], e["rule"]) for e in errors}
+    errors += [v.as_dict() for v in publish_violations(body) if (v.field, v.rule) not in seen]
     version = body.get("version")
     if isinstance(version, str):
         try:
             parse_version(version, field="/version")
         except ValidationFailed as exc:
             errors.append({"field": "/version", "rule": "semver", "message": exc.detail})
-    return json_response(request, {"valid": not errors, "errors": errors})
+    return json_response(request, validation_result(errors))
 
 
 async def health(request: Request) -> Response:
@@ -245,15 +276,16 @@ async def version(request: Request) -> Response:
 
 
 def routes(prefix: str) -> list[BaseRoute]:
+    """Every official route; the handlers that can refuse answer with the official texts."""
     return [
-        Route(f"{prefix}/servers", list_servers, methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions", list_versions, methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", get_version, methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", edit_version, methods=["PUT"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", delete_version, methods=["DELETE"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}/status", patch_status, methods=["PATCH"]),
-        Route(f"{prefix}{SERVER}/status", patch_status_all, methods=["PATCH"]),
-        Route(f"{prefix}/publish", publish, methods=["POST"]),
+        Route(f"{prefix}/servers", official(list_servers), methods=["GET"]),
+        Route(f"{prefix}{SERVER}/versions", official(list_versions), methods=["GET"]),
+        Route(f"{prefix}{SERVER}/versions/{{version}}", official(get_version), methods=["GET"]),
+        Route(f"{prefix}{SERVER}/versions/{{version}}", official(edit_version), methods=["PUT"]),
+        Route(f"{prefix}{SERVER}/versions/{{version}}", official(delete_version), methods=["DELETE"]),
+        Route(f"{prefix}{SERVER}/versions/{{version}}/status", official(patch_status), methods=["PATCH"]),
+        Route(f"{prefix}{SERVER}/status", official(patch_status_all), methods=["PATCH"]),
+        Route(f"{prefix}/publish", official(publish), methods=["POST"]),
         Route(f"{prefix}/validate", validate, methods=["POST"]),
         Route(f"{prefix}/health", health, methods=["GET"]),
         Route(f"{prefix}/ping", ping, methods=["GET"]),

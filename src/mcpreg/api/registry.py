@@ -33,7 +33,8 @@ async def create_draft(request: Request) -> Response:
         raise ValidationFailed("the body's name must match the path", field="/name", code="name_mismatch")
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return _view(session, releases.create_release(session, principal, body, draft=True))
+        release = releases.create_release(session, principal, body, draft=True, official_rules=True)
+        return _view(session, release)
 
     return json_response(request, await run(request, work, write=True), status=201)
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, split_ref, when
-from mcpreg.cli.tables import facts_grid
 from mcpreg.client import Release
 
 Message = Annotated[str | None, typer.Option("--message", "-m", help="Why; shown to everyone who reads it.")]
@@ -60,7 +60,9 @@ def show(
 
 def render_release(release: Release) -> None:
     doc = release.server
-    facts = facts_grid()
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
     facts.add_row("name", escape(release.name))
     facts.add_row("version", escape(release.version))
     facts.add_row("state", state(release.status))
@@ -149,6 +151,38 @@ def diff(
             out.print(f"[blue]~ {path}: {_value(change.get('old'))} → {_value(change.get('new'))}[/blue]")
 
 
+RUNNING = "dev.mcpreg/running"
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Delete even where it runs as a stable or canary release (recorded in the journal); "
+        "otherwise deploy another version there first.",
+    ),
+]
+
+
+def _set_status(
+    ref: str, status: str, verb: str, message: str | None, url: str | None, as_json: bool, force: bool = False
+) -> None:
+    name, version = split_ref(ref, version_required=True)
+    assert version is not None
+    with remote(url) as registry:
+        release = registry.set_status(name, version, status, message, force=force)
+    if as_json:
+        print_json(release.raw)
+        return
+    done(f"{verb} {escape(name)} {escape(release.version)}")
+    where = release.meta.get(RUNNING)
+    if isinstance(where, list) and where:
+        places = ", ".join(
+            f"{escape(str(p.get('environment')))} ({escape(str(p.get('track')))})"
+            for p in where
+            if isinstance(p, dict)
+        )
+        out.print(f"[yellow]it still runs in {places}[/yellow]")
+
+
 def _status_command(status: str, verb: str) -> Any:
     def command(
         ref: Annotated[str, typer.Argument(metavar="NAME@VERSION")],
@@ -156,16 +190,23 @@ def _status_command(status: str, verb: str) -> Any:
         url: Url = None,
         as_json: AsJson = False,
     ) -> None:
-        name, version = split_ref(ref, version_required=True)
-        assert version is not None
-        with remote(url) as registry:
-            release = registry.set_status(name, version, status, message)
-        if as_json:
-            print_json(release.raw)
-        else:
-            done(f"{verb} {escape(name)} {escape(release.version)}")
+        _set_status(ref, status, verb, message, url, as_json)
 
     return command
+
+
+def delete(
+    ref: Annotated[str, typer.Argument(metavar="NAME@VERSION")],
+    message: Message = None,
+    force: Force = False,
+    url: Url = None,
+    as_json: AsJson = False,
+) -> None:
+    """Delete a release: hidden from discovery; its number is never reused.
+
+    A release that runs somewhere (stable or canary) is refused unless --force.
+    """
+    _set_status(ref, "deleted", "deleted", message, url, as_json, force=force)
 
 
 def duplicate(
@@ -189,11 +230,10 @@ def register(app: typer.Typer) -> None:
     app.command("versions")(versions)
     app.command("show")(show)
     app.command("diff")(diff)
-    for status, verb, help_text in (
-        ("deprecated", "deprecated", "Deprecate a release: still served, flagged to clients."),
-        ("deleted", "deleted", "Delete a release: hidden from discovery; its number is never reused."),
-        ("active", "restored", "Restore a deprecated or deleted release to active."),
+    for name, status, verb, help_text in (
+        ("deprecate", "deprecated", "deprecated", "Deprecate a release: still served, flagged to clients."),
+        ("restore", "active", "restored", "Restore a deprecated or deleted release to active."),
     ):
-        name = {"deprecated": "deprecate", "deleted": "delete", "active": "restore"}[status]
         app.command(name, help=help_text)(_status_command(status, verb))
+    app.command("delete")(delete)
     app.command("duplicate")(duplicate)

@@ -170,9 +170,15 @@ class AsyncRegistry(RegistryBase):
         """Copy a release into a new draft numbered ``new_version``."""
         return await self.call(calls.duplicate(name, version, new_version))
 
-    async def set_status(self, name: str, version: str, status: str, message: str | None = None) -> Release:
-        """``active``, ``deprecated`` or ``deleted``, with an optional message."""
-        return await self.call(calls.set_status(name, version, status, message))
+    async def set_status(
+        self, name: str, version: str, status: str, message: str | None = None, *, force: bool = False
+    ) -> Release:
+        """``active``, ``deprecated`` or ``deleted``, with an optional message.
+
+        Deleting a release that runs in some environment is refused (``Conflict``,
+        ``release_in_use``) unless ``force``.
+        """
+        return await self.call(calls.set_status(name, version, status, message, force=force))
 
     async def set_channel(self, name: str, channel: str, version: str) -> dict[str, Any]:
         return await self.call(calls.set_channel(name, channel, version))

@@ -163,10 +163,14 @@ def duplicate(name: str, version: str, new_version: str) -> Call[Release]:
     return Call("POST", path, _release, body={"version": new_version})
 
 
-def set_status(name: str, version: str, status: str, message: str | None = None) -> Call[Release]:
+def set_status(
+    name: str, version: str, status: str, message: str | None = None, *, force: bool = False
+) -> Call[Release]:
     body: dict[str, Any] = {"status": status}
     if message:
         body["statusMessage"] = message
+    if force:
+        body["force"] = True
     return Call("PATCH", f"{official_path(name)}/versions/{seg(version)}/status", _release, body=body)
 
 

@@ -93,6 +93,11 @@ _BY_STATUS: dict[int, type[RegistryClientError]] = {
 }
 
 
+# Refusals the official API answers with 400, as the official registry does, that are
+# conflicts with the registry's state all the same.
+_CONFLICT_CODES = frozenset({"version_exists", "remote_url_taken", "release_in_use"})
+
+
 def error_for(response: httpx.Response) -> RegistryClientError:
     """The typed error for a refused response, from its problem+json body when it has one."""
     status = response.status_code
@@ -109,6 +114,8 @@ def error_for(response: httpx.Response) -> RegistryClientError:
     field = str(raw_field) if raw_field is not None else None
     if code == "no_deployment":
         kind: type[RegistryClientError] = NoDeployment
+    elif code in _CONFLICT_CODES and status < 500:
+        kind = Conflict
     elif status >= 500:
         kind = ServerError
     else:

@@ -177,9 +177,15 @@ class Registry(RegistryBase):
         """Copy a release into a new draft numbered ``new_version``."""
         return self.call(calls.duplicate(name, version, new_version))
 
-    def set_status(self, name: str, version: str, status: str, message: str | None = None) -> Release:
-        """``active``, ``deprecated`` or ``deleted``, with an optional message."""
-        return self.call(calls.set_status(name, version, status, message))
+    def set_status(
+        self, name: str, version: str, status: str, message: str | None = None, *, force: bool = False
+    ) -> Release:
+        """``active``, ``deprecated`` or ``deleted``, with an optional message.
+
+        Deleting a release that runs in some environment is refused (``Conflict``,
+        ``release_in_use``) unless ``force``.
+        """
+        return self.call(calls.set_status(name, version, status, message, force=force))
 
     def set_channel(self, name: str, channel: str, version: str) -> dict[str, Any]:
         return self.call(calls.set_channel(name, channel, version))

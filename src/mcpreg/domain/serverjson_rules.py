@@ -98,14 +98,26 @@ def registry_violations(doc: object) -> Iterator[Violation]:
         yield from _package_violations(f"/packages/{index}", package)
     for index, remote in _objects(doc.get("remotes")):
         yield from _remote_violations(f"/remotes/{index}", remote)
+    oversized = publisher_provided_violation(doc)
+    if oversized is not None:
+        yield oversized
+
+
+def publisher_provided_violation(doc: dict[str, Any]) -> Violation | None:
+    """``publisher-provided-size``: the ``_meta`` publisher block is at most 4 KB as JSON."""
     meta = _object(doc.get("_meta"))
     provided = meta.get(PUBLISHER_PROVIDED_KEY) if meta else None
-    if isinstance(provided, dict) and _json_size(provided) > PUBLISHER_PROVIDED_MAX_BYTES:
-        yield Violation(
-            "/_meta/" + PUBLISHER_PROVIDED_KEY.replace("/", "~1"),
-            "publisher-provided-size",
-            f"must be at most {PUBLISHER_PROVIDED_MAX_BYTES} bytes as JSON",
-        )
+    if not isinstance(provided, dict):
+        return None
+    size = _json_size(provided)
+    if size <= PUBLISHER_PROVIDED_MAX_BYTES:
+        return None
+    return Violation(
+        "/_meta/" + PUBLISHER_PROVIDED_KEY.replace("/", "~1"),
+        "publisher-provided-size",
+        f"_meta.{PUBLISHER_PROVIDED_KEY} extension exceeds 4KB limit ({size} bytes); "
+        f"it must be at most {PUBLISHER_PROVIDED_MAX_BYTES} bytes as JSON",
+    )
 
 
 def looks_like_version_range(version: str) -> bool:

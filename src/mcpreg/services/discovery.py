@@ -122,7 +122,7 @@ def page_query(q: ListQuery) -> sa.Select[Any]:
             )
         )
     if q.updated_since is not None:
-        query = query.where(Release.updated_at >= q.updated_since)
+        query = query.where(Release.updated_at > q.updated_since)  # exclusive, as the official
     if q.cursor:
         name, key = decode_cursor(q.cursor)
         # (name, key) in list order: a later name, or the same name and a lower version.
@@ -169,6 +169,18 @@ def latest_release(session: Session, name: str) -> Release | None:
     ).first()
 
 
+def _latest_of_the_rest(session: Session, name: str) -> Release | None:
+    """``latest`` with ``include_deleted`` when no release is active: the highest published
+    one (stable first), as ``versions`` lists it; so a server whose only version is deleted
+    answers both the same way."""
+    return session.exec(
+        select(Release)
+        .where(Release.server_name == name, Release.status != DRAFT)
+        .order_by(col(Release.is_prerelease), col(Release.version_key).desc())
+        .limit(1)
+    ).first()
+
+
 def channel_release(session: Session, server: Server, channel: str) -> Release | None:
     if channel == LATEST:
         return latest_release(session, server.name)
@@ -211,6 +223,8 @@ def lookup(
     parsed = None if ref == LATEST else try_parse_version(ref)
     if ref == LATEST:
         release = latest_release(session, name)
+        if release is None and include_deleted:
+            release = _latest_of_the_rest(session, name)
     elif parsed is None:
         release = channel_release(session, get_server(session, name), ref)
     else:

@@ -18,9 +18,9 @@ from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.serverjson import validate_server_json
-from mcpreg.domain.versions import Version, parse_version
+from mcpreg.domain.versions import Version, parse_version, try_parse_version
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from mcpreg.services import journal
+from mcpreg.services import journal, publish_checks, running
 from mcpreg.services.tokens import require
 
 
@@ -135,11 +135,21 @@ def create_release(
     draft: bool = False,
     status: str = "active",
     action: str | None = None,
+    official_rules: bool = False,
 ) -> Release:
-    """Publish (or draft) a new version. Refuses reused versions, even deleted ones."""
+    """Publish (or draft) a new version. Refuses reused versions, even deleted ones.
+
+    ``official_rules`` adds the official registry's publish-time refusals (a missing
+    ``$schema``, a forge URL naming no repository, an oversized ``_meta`` block, a remote
+    URL another server serves): what ``/v0.1/publish`` and new drafts go through.
+    """
+    if official_rules and isinstance(doc, dict):
+        publish_checks.check_publishable_document(doc)
     document, version = _checked_document(doc)
     name = document["name"]
     require(principal, "publish", server=name)
+    if official_rules:
+        publish_checks.check_remote_urls(session, document)
     now = utcnow()
     server = _locked_or_created_server(session, name, now)
     existing = session.exec(
@@ -195,27 +205,22 @@ def create_release(
 
 
 def update_draft(session: Session, principal: Principal, name: str, version: str, doc: object) -> Release:
-    """Replace a draft's server.json. Published releases are immutable (409)."""
+    """Replace a draft's server.json. Published releases are immutable (409).
+
+    A body naming another server or version is refused as such (``name_mismatch``,
+    ``version_mismatch``) before the immutability check, as the official registry does.
+    """
     server = get_server(session, name, lock=True)
     require(principal, "publish", server=name)
     release = get_release(session, server, version)
+    _check_same_release(doc, name, release)
     if release.status != DRAFT:
         raise Conflict(
             f"{name}@{release.version} is published and immutable; publish a new version or duplicate it",
             field="version",
             code="immutable_release",
         )
-    document, parsed = _checked_document(doc)
-    if document["name"] != name:
-        raise ValidationFailed("the body's name must match the path", field="/name", code="name_mismatch")
-    if parsed.key != release.version_key or (parsed.build or None) != (
-        parse_version(release.version).build or None
-    ):
-        raise ValidationFailed(
-            "the body's version must match the path; duplicate the draft to change its version",
-            field="/version",
-            code="version_mismatch",
-        )
+    document, _parsed = _checked_document(doc)
     before = orjson.loads(release.document)
     release.document = _encode(document)
     release.description = document.get("description", "")[:200]
@@ -233,6 +238,30 @@ def update_draft(session: Session, principal: Principal, name: str, version: str
     return release
 
 
+def _check_same_release(doc: object, name: str, release: Release) -> None:
+    """The body of an edit names the path's server and version (whatever else is wrong)."""
+    if not isinstance(doc, dict):
+        return
+    body_name, body_version = doc.get("name"), doc.get("version")
+    if isinstance(body_name, str) and body_name != name:
+        raise ValidationFailed("the body's name must match the path", field="/name", code="name_mismatch")
+    if not isinstance(body_version, str):
+        return
+    parsed = try_parse_version(body_version)
+    same = (
+        body_version == release.version
+        if parsed is None
+        else parsed.key == release.version_key
+        and (parsed.build or None) == (parse_version(release.version).build or None)
+    )
+    if not same:
+        raise ValidationFailed(
+            "the body's version must match the path; duplicate the draft to change its version",
+            field="/version",
+            code="version_mismatch",
+        )
+
+
 def publish_draft(session: Session, principal: Principal, name: str, version: str) -> Release:
     server = get_server(session, name, lock=True)
     require(principal, "publish", server=name)
@@ -243,6 +272,9 @@ def publish_draft(session: Session, principal: Principal, name: str, version: st
             field="version",
             code="not_a_draft",
         )
+    document = orjson.loads(release.document)
+    publish_checks.check_publishable_document(document)  # a duplicate of an imported release
+    publish_checks.check_remote_urls(session, document)
     before_latest = latest_version(session, server)
     now = utcnow()
     release.status, release.published_at, release.status_changed_at, release.updated_at = (
@@ -298,14 +330,38 @@ def _check_status(status: object, message: object) -> tuple[str, str | None]:
         )
     if message is not None and (not isinstance(message, str) or len(message) > 500):
         raise ValidationFailed("statusMessage is a string of at most 500 characters", field="statusMessage")
+    if status == "active" and message is not None:
+        raise BadRequest(
+            "status_message cannot be provided when setting status to active",
+            field="statusMessage",
+            code="status_message_not_allowed",
+        )
     return str(status), message
 
 
+def _check_force(force: object) -> bool:
+    if not isinstance(force, bool):
+        raise ValidationFailed("force must be true or false", field="force")
+    return force
+
+
 def set_status(
-    session: Session, principal: Principal, name: str, version: str, status: object, message: object = None
+    session: Session,
+    principal: Principal,
+    name: str,
+    version: str,
+    status: object,
+    message: object = None,
+    *,
+    force: object = False,
 ) -> Release:
-    """Deprecate, delete or restore one version (the official status endpoint)."""
+    """Deprecate, delete or restore one version (the official status endpoint).
+
+    Deleting a release that is the stable or a live canary somewhere is refused with
+    ``release_in_use`` unless ``force``; a forced delete journals where it ran.
+    """
     new_status, new_message = _check_status(status, message)
+    forced = _check_force(force)
     server = get_server(session, name, lock=True)
     require(principal, "publish", server=name)
     release = get_release(session, server, version)
@@ -313,8 +369,14 @@ def set_status(
         raise Conflict("a draft is published, not re-statused", field="status", code="draft_status")
     if release.status == new_status and release.status_message == new_message:
         raise BadRequest(
-            f"No changes to apply: status is already {new_status}", field="status", code="no_changes"
+            "No changes to apply: status and message are already set to the provided values",
+            field="status",
+            code="no_changes",
         )
+    where = running.where_running(session, server, release) if new_status == "deleted" else []
+    if where and not forced:
+        running.refuse_deleting_running(server, {release.version: where})
+    extra = {"forced": True, "runningIn": [p.as_dict() for p in where]} if where else {}
     before_latest = latest_version(session, server)
     before = _apply_status(release, new_status, new_message)
     session.add(release)
@@ -329,17 +391,33 @@ def set_status(
         server_name=name,
         version=release.version,
         before={**before, "latest": before_latest},
-        after={"status": new_status, "statusMessage": new_message, "latest": latest_version(session, server)},
+        after={
+            "status": new_status,
+            "statusMessage": new_message,
+            "latest": latest_version(session, server),
+            **extra,
+        },
         reason=new_message,
     )
     return release
 
 
 def set_status_all(
-    session: Session, principal: Principal, name: str, status: object, message: object = None
+    session: Session,
+    principal: Principal,
+    name: str,
+    status: object,
+    message: object = None,
+    *,
+    force: object = False,
 ) -> list[Release]:
-    """Change the status of every published version of a server in one transaction."""
+    """Change the status of every published version of a server in one transaction.
+
+    Deleting them all is refused with ``release_in_use`` while any runs somewhere,
+    unless ``force``.
+    """
     new_status, new_message = _check_status(status, message)
+    forced = _check_force(force)
     server = get_server(session, name, lock=True)
     require(principal, "publish", server=name)
     rows = list(
@@ -351,7 +429,21 @@ def set_status_all(
     )
     changed = [r for r in rows if (r.status, r.status_message) != (new_status, new_message)]
     if not changed:
-        raise BadRequest(f"No changes to apply: every version is already {new_status}", code="no_changes")
+        raise BadRequest(
+            "No changes to apply: all versions already have the requested status and message",
+            field="status",
+            code="no_changes",
+        )
+    where = (
+        running.placements(session, server, {r.version for r in changed}) if new_status == "deleted" else {}
+    )
+    if where and not forced:
+        running.refuse_deleting_running(server, where)
+    extra = (
+        {"forced": True, "runningIn": {v: [p.as_dict() for p in ps] for v, ps in where.items()}}
+        if where
+        else {}
+    )
     before_latest = latest_version(session, server)
     for release in changed:
         _apply_status(release, new_status, new_message)
@@ -364,7 +456,7 @@ def set_status_all(
         f"server.status.{new_status}",
         server_name=name,
         before={"latest": before_latest, "versions": [r.version for r in changed]},
-        after={"status": new_status, "latest": latest_version(session, server)},
+        after={"status": new_status, "latest": latest_version(session, server), **extra},
         reason=new_message,
     )
     return rows
