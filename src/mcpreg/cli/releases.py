@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, split_ref, when
+from mcpreg.cli.tables import facts_grid
 from mcpreg.client import Release
 
 Message = Annotated[str | None, typer.Option("--message", "-m", help="Why; shown to everyone who reads it.")]
@@ -60,9 +60,7 @@ def show(
 
 def render_release(release: Release) -> None:
     doc = release.server
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts = facts_grid()
     facts.add_row("name", escape(release.name))
     facts.add_row("version", escape(release.version))
     facts.add_row("state", state(release.status))
