@@ -120,6 +120,28 @@ def test_import_reads_a_byte_order_mark_and_refuses_latin1(database_url: str, tm
     assert "not UTF-8" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_piped_stdin_that_is_not_utf8_or_a_token_that_is_not_ascii_is_refused(tmp_path: Path) -> None:
+    url = "http://127.0.0.1:9"
+    for args, env in (
+        (("secrets", "set", "io.github.acme/weather", "API_KEY"), {"MCPREG_TOKEN": "t"}),
+        (("login", "--url", url), {"MCPREG_CONFIG": str(tmp_path / "config.json")}),
+    ):
+        done = subprocess.run(
+            [MCPREG, *args],
+            cwd=tmp_path,
+            env={**clean_env(tmp_path), "MCPREG_URL": url, **env},
+            input=b"sk-\xe9\xff\n",
+            capture_output=True,
+            timeout=60,
+        )
+        stderr = done.stderr.decode()
+        assert done.returncode == 1, stderr
+        assert "stdin is not UTF-8" in stderr and "Traceback" not in stderr
+    accented = mcpreg("whoami", cwd=tmp_path, env={"MCPREG_URL": url, "MCPREG_TOKEN": "tok\u00e9"})
+    assert accented.returncode == 1
+    assert "not ASCII" in accented.stderr and "Traceback" not in accented.stderr
+
+
 # -- import's exit code ------------------------------------------------------------------------------
 
 

@@ -3,12 +3,13 @@
 Editors on Windows save UTF-8 with a byte-order mark, which JSON parsers may ignore
 (RFC 8259, section 8.1), so it is dropped. Anything that is not UTF-8 (Latin-1, UTF-16
 from a PowerShell redirect) is refused with the file, the offset and how to fix it;
-never with a traceback.
+never with a traceback. Piped stdin (a secret, a token, a draft) is read the same way.
 """
 
 from __future__ import annotations
 
 import codecs
+import sys
 from pathlib import Path
 
 UTF8_BOM = codecs.BOM_UTF8
@@ -40,3 +41,9 @@ def decode(data: bytes, label: str) -> str:
         raise UnreadableFile(
             f"{label} is not UTF-8 text (byte 0x{byte} at offset {offset}): save it as UTF-8"
         ) from None
+
+
+def read_stdin(*, line: bool = False) -> str:
+    """What is piped on stdin (its first line only with ``line``), as UTF-8 text."""
+    data = sys.stdin.buffer.readline() if line else sys.stdin.buffer.read()
+    return decode(data, "stdin")

@@ -10,13 +10,29 @@ import typer
 from rich.markup import escape
 
 from mcpreg.cli.credentials import Credentials
-from mcpreg.cli.remote import AsJson, Url, cell, done, out, print_json, refuse, registry_url, remote, usage
+from mcpreg.cli.files import UnreadableFile, read_stdin
+from mcpreg.cli.remote import (
+    AsJson,
+    Url,
+    cell,
+    done,
+    fail,
+    out,
+    print_json,
+    refuse,
+    registry_url,
+    remote,
+    usage,
+)
 from mcpreg.client import Registry, RegistryClientError
 
 
 def read_token(prompt: str = "Token: ") -> str:
     """A token from stdin when it is piped, else from a prompt that does not echo; never argv."""
-    value = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    try:
+        value = getpass.getpass(prompt) if sys.stdin.isatty() else read_stdin(line=True)
+    except UnreadableFile as exc:
+        fail(str(exc))
     return value.strip()
 
 
@@ -30,6 +46,8 @@ def login(
     token = read_token(f"Token for {base}: ")
     if not token:
         usage("no token given (pipe it on stdin or type it at the prompt)")
+    if not token.isascii():
+        usage("that is not an mcpreg token: tokens are ASCII text (mcpreg_...)")
     who: dict[str, object] = {}
     if verify:
         try:

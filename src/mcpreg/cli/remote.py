@@ -57,6 +57,8 @@ def connect(url: str | None) -> Registry:
     """A client for the chosen registry, reading every answer fresh (TTL 0: revalidate)."""
     base = registry_url(url)
     token = os.environ.get("MCPREG_TOKEN") or Credentials.load().token_for(base)
+    if token and not token.isascii():
+        fail("the token (MCPREG_TOKEN, or the one `mcpreg login` saved) is not ASCII text: mcpreg tokens are")
     return Registry(base, token=token, cache_ttl=0, timeout=30.0)
 
 

@@ -15,7 +15,8 @@ import typer
 from rich.markup import escape
 
 from mcpreg.cli.config import Env, Name, Version, rows_table, scope_text
-from mcpreg.cli.remote import AsJson, Url, done, out, print_json, remote, usage
+from mcpreg.cli.files import UnreadableFile, read_stdin
+from mcpreg.cli.remote import AsJson, Url, done, fail, out, print_json, remote, usage
 from mcpreg.cli.secrets import app as secrets_app
 
 
@@ -24,7 +25,10 @@ def read_secret(prompt: str) -> str:
     if sys.stdin.isatty():
         value = getpass.getpass(prompt)
     else:
-        value = sys.stdin.read()
+        try:
+            value = read_stdin()
+        except UnreadableFile as exc:
+            fail(f"{exc}; a secret is text")
         value = value.removesuffix("\n").removesuffix("\r")
     if not value:
         usage("no secret value given: pipe it on stdin or type it at the prompt")
