@@ -69,6 +69,12 @@ def test_a_server_name_without_a_slash_is_a_usage_error_not_a_traceback(
     assert "Traceback" not in done.stderr
 
 
+def test_a_registry_url_that_is_not_a_url_is_a_usage_error(tmp_path: Path) -> None:
+    done = mcpreg("versions", "io.github.acme/weather", "--url", "http://[::1", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "--url" in done.stderr and "Traceback" not in done.stderr
+
+
 # -- files: byte-order marks and encodings -----------------------------------------------------------
 
 
@@ -161,6 +167,11 @@ def test_import_exits_1_when_nothing_lands_and_0_for_an_empty_catalogue(
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([server_doc(version="v2")]))
     assert mcpreg("import", str(bad), cwd=tmp_path, env=env).returncode == 1
+    for shape in ("5", '{"servers": 5}'):
+        (tmp_path / "shape.json").write_text(shape)
+        odd = mcpreg("import", str(tmp_path / "shape.json"), cwd=tmp_path, env=env)
+        assert odd.returncode == 1 and "Traceback" not in odd.stderr, odd.stderr
+        assert "validation_failed" in odd.stderr
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     nothing = mcpreg("import", str(empty), cwd=tmp_path, env=env)

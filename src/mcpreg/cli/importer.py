@@ -16,7 +16,7 @@ from mcpreg.cli.files import UTF8_BOM, UnreadableFile, decode
 from mcpreg.cli.local import local_session
 from mcpreg.domain.legacy import iter_import_documents
 from mcpreg.domain.principal import Principal
-from mcpreg.errors import BadRequest
+from mcpreg.errors import BadRequest, RegistryError
 from mcpreg.services.importer import import_items
 
 out = Console()
@@ -34,7 +34,11 @@ def import_command(
     from mcpreg.cli.local import fail
 
     data = read_catalogue(path)
-    items = list(iter_import_documents(data))
+    try:
+        items = list(iter_import_documents(data))
+    except RegistryError as exc:
+        fail(exc)
+        raise
     with (
         Progress(
             TextColumn("importing"),
@@ -61,7 +65,7 @@ def import_command(
         for label, note in report.notes:
             out.print(f"  note {escape(label)}: {escape(note)}", highlight=False, soft_wrap=True)
     if items and not report.landed:
-        skipped = f"all {len(items)} entries of {path} were skipped"
+        skipped = f"all {len(items)} entries of {path} were skipped" if len(items) > 1 else "it was skipped"
         fail(BadRequest(f"nothing landed: {skipped}", code="nothing_landed"))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -50,6 +51,10 @@ def registry_url(url: str | None) -> str:
     scheme, _, rest = chosen.partition("://")
     if scheme not in ("http", "https") or not rest:
         usage(f"the registry URL must look like http://host:port, not {chosen!r}", "--url")
+    try:
+        httpx.URL(chosen)
+    except httpx.InvalidURL as exc:
+        usage(f"the registry URL {chosen!r} is not a valid URL: {exc}", "--url")
     return chosen
 
 

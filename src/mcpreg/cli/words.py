@@ -25,7 +25,7 @@ COMMON: Mapping[str, str] = {
 }
 
 BY_COMMAND: Mapping[str, Mapping[str, str]] = {
-    "show": {"version": "NAME@VERSION|@CHANNEL"},
+    "show": {"version": "NAME[@VERSION|@CHANNEL]"},
     "versions": {},
     "diff": {"version": "A or B", "from": "A", "to": "B"},
     "deprecate": {"version": REF, "statusMessage": "--message"},
