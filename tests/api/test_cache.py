@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import httpx
+import orjson
 import pytest
 
 from mcpreg.api.cache import ENTRY_OVERHEAD, ResponseCache
@@ -35,6 +37,17 @@ def test_an_answer_larger_than_the_whole_cache_is_not_kept() -> None:
     cached(cache, "small", b"{}")
     cached(cache, "huge", b"x" * 20_000)
     assert cache.get("huge") is None and cache.get("small") is not None
+
+
+def test_a_cached_body_holds_no_more_memory_than_its_bytes() -> None:
+    cache = ResponseCache()
+    tracemalloc.start()
+    try:  # orjson hands back its grown write buffer: 8 KB for a 1 KB answer
+        entries = [cache.entry(orjson.dumps({"server": "x" * 1000, "n": i})) for i in range(200)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * sum(len(entry.body) for entry in entries)
 
 
 def test_a_cache_of_zero_bytes_keeps_nothing() -> None:

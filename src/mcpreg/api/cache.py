@@ -71,6 +71,17 @@ def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+def compact(body: bytes) -> bytes:
+    """``body`` in an object of its own size.
+
+    orjson returns its output in the buffer it grew while writing: a 1 KB answer holds an
+    8 KB allocation, a 112 KB list page about 1 MB. A cache of thousands of them kept
+    several times its byte budget resident (the 10,000 warmed answers of the 100k
+    benchmark: 15 MB of bodies, 67 MB of memory). One copy on the way in fixes that.
+    """
+    return bytes(memoryview(body))
+
+
 def request_key(scope: Scope) -> str | None:
     """The cache key of a request: path, raw query and client id; None when authenticated.
 
@@ -207,7 +218,7 @@ class ResponseCache:
         tied to ``epoch`` (by default the current one), the epoch its render started in.
         """
         tied = None if catalogue_only else (self.epoch if epoch is None else epoch)
-        return Entry(body, etag_for(body), tied)
+        return Entry(compact(body), etag_for(body), tied)
 
     def headers(self, entry: Entry, *, not_modified: bool = False) -> list[tuple[bytes, bytes]]:
         """The raw headers ``http.bytes_response`` sends with ``entry`` (or with its 304)."""
