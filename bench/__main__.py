@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="wrk",
         help="wrk (required by default) or the bundled python generator (development only)",
     )
+    parser.add_argument(
+        "--cache-bytes", type=int, help="MCPREG_CACHE_BYTES for mcpreg serve (default: the service's own)"
+    )
     parser.add_argument("--keep-databases", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="output directory")
     return parser.parse_args(argv)
@@ -67,6 +70,7 @@ def _settings(args: argparse.Namespace, generator: str) -> runner.Settings:
         walk_time_limit=20.0 if args.quick else 120.0,
         keep_databases=args.keep_databases,
         out_dir=args.out,
+        server_env={} if args.cache_bytes is None else {"MCPREG_CACHE_BYTES": str(args.cache_bytes)},
     )
 
 
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_generator": generator,
             "connections": load.CONNECTIONS,
             "quick": args.quick,
+            "cache_bytes": args.cache_bytes,
         },
     )
     if note := machine.busy_note(box.nproc, "at start"):

@@ -169,10 +169,11 @@ def _packages(rng: random.Random, owner: str, slug: str, version: str, topic: st
     return out
 
 
-def _remotes(rng: random.Random, owner: str, topic: str) -> list[dict[str, Any]]:
+def _remotes(rng: random.Random, owner: str, slug: str) -> list[dict[str, Any]]:
     kind = rng.choice(("streamable-http", "streamable-http", "sse"))
     path = "mcp" if kind == "streamable-http" else "sse"
-    remote: dict[str, Any] = {"type": kind, "url": f"https://{topic}.{owner}.example.com/{path}"}
+    # One endpoint per server: the registry refuses a remote URL another server already uses.
+    remote: dict[str, Any] = {"type": kind, "url": f"https://{slug}.{owner}.example.com/{path}"}
     if rng.random() < 0.5:
         remote["headers"] = [
             {"name": "Authorization", "description": "Bearer token.", "isRequired": True, "isSecret": True}
@@ -237,7 +238,7 @@ def generate(releases: int, seed: int = 20251211) -> Iterator[dict[str, Any]]:
             if has_packages:
                 doc["packages"] = _packages(rng, owner, slug, version, topic)
             if has_remotes:
-                doc["remotes"] = _remotes(rng, owner, topic)
+                doc["remotes"] = _remotes(rng, owner, slug)
             emitted += 1
             yield doc
 

@@ -39,6 +39,7 @@ class Settings:
     keep_databases: bool
     out_dir: Path
     serve_flags: list[str] = field(default_factory=list)
+    server_env: dict[str, str] = field(default_factory=dict)  # extra MCPREG_* for mcpreg serve
 
     @property
     def logs(self) -> Path:
@@ -309,7 +310,7 @@ def run_one(
     console.print(f"[bold cyan]{backend}[/] with {size:,} releases")
     db = backends.fresh(backend, str(size))
     try:
-        env = commands.production_env(db, secret_keys)
+        env = {**commands.production_env(db, secret_keys), **settings.server_env}
         imported = importer.measure(db, env, cat.path, size)
         results.imports.append(imported)
         if not imported.ok:
