@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from mcpreg.cli import tokens as tokens_cli
+from tests.services.test_tokens import expire
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
@@ -50,3 +51,39 @@ def test_an_unusable_expires_in_is_refused_in_cli_words_and_creates_nothing(
     assert "Traceback" not in result.output
     listed = CliRunner().invoke(tokens_cli.app, ["list", "--json"], env=_env(database_url, tmp_path))
     assert json.loads(listed.stdout) == []
+
+
+def test_tokens_list_shows_each_tokens_expiry_and_status(
+    engine: sa.Engine, database_url: str, tmp_path: Path
+) -> None:
+    env = _env(database_url, tmp_path)
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            tokens_cli.app, ["create", "--name", "ci", "--scope", "read", "--expires-in", "30d"], env=env
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(tokens_cli.app, ["create", "--name", "root", "--scope", "admin"], env=env).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(tokens_cli.app, ["create", "--name", "old", "--scope", "read"], env=env).exit_code == 0
+    )
+    assert runner.invoke(tokens_cli.app, ["revoke", "old"], env=env).exit_code == 0
+    assert (
+        runner.invoke(
+            tokens_cli.app, ["create", "--name", "brief", "--scope", "read", "--expires-in", "1h"], env=env
+        ).exit_code
+        == 0
+    )
+    expire(engine, "brief")
+    listed = runner.invoke(tokens_cli.app, ["list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("│")}
+    in_30_days = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d")
+    assert in_30_days in rows["ci"] and "active" in rows["ci"]
+    assert "never" in rows["root"] and "active" in rows["root"]
+    assert "revoked" in rows["old"]
+    assert "expired" in rows["brief"]

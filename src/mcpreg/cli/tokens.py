@@ -66,7 +66,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     if as_json:
         print(json.dumps(rows))
         return
-    table = new_table("name", "scopes", "namespaces", "environments", "created", "revoked")
+    table = new_table("name", "scopes", "namespaces", "environments", "created", "expires", "status")
     for row in rows:
         table.add_row(
             cell(row["name"]),
@@ -74,7 +74,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
             cell(row["namespaces"]) or "*",
             cell(row["environments"]) or "*",
             when(row["createdAt"]),
-            "yes" if row["revoked"] else "",
+            when(row["expiresAt"]) or "never",
+            "revoked" if row["revoked"] else "expired" if row["expired"] else "active",
         )
     out.print(table)
 
