@@ -317,3 +317,30 @@ def test_publishing_a_duplicate_of_an_imported_release_without_schema_needs_the_
     assert_problem(api.post(f"{API}/versions/1.1.0/publish"), 400, "schema_required", "/$schema")
     assert api.put(f"{API}/versions/1.1.0", json=server_doc(version="1.1.0")).status_code == 200
     assert api.post(f"{API}/versions/1.1.0/publish").status_code == 200
+
+
+def test_the_remote_urls_of_imported_releases_and_edited_drafts_are_known(
+    api: httpx.Client, engine: sa.Engine
+) -> None:
+    imported_url, drafted_url = (
+        "https://mcp.acme.example.com/imported",
+        "https://mcp.acme.example.com/drafted",
+    )
+    item = ImportItem(index=0, label="#0", document=server_doc(remotes=remote(imported_url)))
+    with unit_of_work(engine, write=True) as session:
+        assert len(import_items(session, SYSTEM, [item]).landed) == 1
+    copycat = server_doc(name="io.github.acme/copycat", remotes=remote(imported_url))
+    assert_problem(api.post("/v0.1/publish", json=copycat), 400, "remote_url_taken")
+    assert (
+        api.post(f"{API}/drafts", json=server_doc(version="2.0.0", remotes=remote(imported_url))).status_code
+        == 201
+    )
+    assert (
+        api.put(
+            f"{API}/versions/2.0.0", json=server_doc(version="2.0.0", remotes=remote(drafted_url))
+        ).status_code
+        == 200
+    )
+    assert api.post(f"{API}/versions/2.0.0/publish").status_code == 200
+    moved = server_doc(name="io.github.acme/copycat", remotes=remote(drafted_url))
+    assert_problem(api.post("/v0.1/publish", json=moved), 400, "remote_url_taken")

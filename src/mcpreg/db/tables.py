@@ -59,6 +59,24 @@ class Release(SQLModel, table=True):
 sa.Index("ix_release_listing", Release.server_name, sa.desc(Release.version_key))
 
 
+class RemoteUrl(SQLModel, table=True):
+    """A remote URL one release lists (``remotes[].url``), found by its SHA-256.
+
+    A remote endpoint belongs to one server name: publishing a URL that a published, not
+    deleted release of another server lists is refused (``services.publish_checks``). The
+    release is named by (server name, precedence key), as the bulk import writes it.
+    """
+
+    __tablename__ = "remote_url"
+    __table_args__ = (sa.Index("ix_remote_url_hash", "url_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    url: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    server_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    version_key: str = Field(sa_column=sa.Column(SortKey, nullable=False))
+
+
 class Channel(SQLModel, table=True):
     """A named pointer (dist-tag) to one release of a server; ``latest`` is derived, not stored."""
 

@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from mcpreg.db.tables import JournalEntry, Release, Server
+from mcpreg.db.tables import JournalEntry, Release, RemoteUrl, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.legacy import ImportItem
 from mcpreg.domain.principal import Principal
@@ -26,6 +26,7 @@ from mcpreg.domain.serverjson import validate_server_json
 from mcpreg.domain.versions import Version, parse_version
 from mcpreg.errors import RegistryError
 from mcpreg.services import journal
+from mcpreg.services.publish_checks import remote_rows
 from mcpreg.services.tokens import require
 
 BATCH = 500
@@ -149,6 +150,7 @@ def _import_batch(
     now = utcnow()
     releases: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
+    remotes: list[dict[str, str]] = []
     for item, doc, version in ready:
         name = str(doc["name"])
         server_id = server_ids[name]
@@ -187,10 +189,13 @@ def _import_batch(
                 "after": orjson.dumps({"status": status}).decode(),
             }
         )
+        remotes.extend(remote_rows(name, version.key, doc))
         report.landed.append(item.label)
     if not releases:
         return
     session.execute(sa.insert(_RELEASE), releases)
+    if remotes:
+        session.execute(sa.insert(RemoteUrl), remotes)
     session.execute(sa.insert(_JOURNAL), entries)
     recompute_latest_bulk(session, {r["server_id"] for r in releases})
 

@@ -5,19 +5,19 @@
 ``check_remote_urls`` refuses a remote URL that another server already serves (409
 ``remote_url_taken``; the official API answers it with 400 and the official text).
 
-The remote URL check reads candidate documents by a substring match on the stored
-JSON text (no index): its cost grows with the catalogue, and it runs only for a
-document that has remotes.
+Every stored release's remote URLs are indexed in ``remote_url`` (by SHA-256), written
+by ``record_remote_urls`` and the bulk import (``remote_rows``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-import orjson
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mcpreg.db.tables import Release
+from mcpreg.db.tables import Release, RemoteUrl
 from mcpreg.domain.publish_rules import publish_violations
 from mcpreg.errors import BadRequest, Conflict
 
@@ -50,6 +50,30 @@ def remote_urls(doc: dict[str, Any]) -> list[str]:
     return [r["url"] for r in remotes if isinstance(r, dict) and isinstance(r.get("url"), str)]
 
 
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def remote_rows(name: str, version_key: str, doc: dict[str, Any]) -> list[dict[str, str]]:
+    """The ``remote_url`` rows of one release (for a bulk insert)."""
+    return [
+        {"url_hash": url_hash(url), "url": url, "server_name": name, "version_key": version_key}
+        for url in sorted(set(remote_urls(doc)))
+    ]
+
+
+def record_remote_urls(session: Session, name: str, version_key: str, doc: dict[str, Any]) -> None:
+    """Index the remote URLs of a stored release (replacing what an edited draft had)."""
+    session.execute(
+        sa.delete(RemoteUrl).where(
+            col(RemoteUrl.server_name) == name, col(RemoteUrl.version_key) == version_key
+        )
+    )
+    rows = remote_rows(name, version_key, doc)
+    if rows:
+        session.execute(sa.insert(RemoteUrl), rows)
+
+
 def check_remote_urls(session: Session, doc: dict[str, Any]) -> None:
     """409 ``remote_url_taken`` when a published, not deleted release of another server
     lists one of ``doc``'s remote URLs (a remote endpoint belongs to one server name)."""
@@ -66,19 +90,21 @@ def check_remote_urls(session: Session, doc: dict[str, Any]) -> None:
 
 
 def _server_using(session: Session, url: str, *, exclude: str) -> str | None:
-    # Stored documents are orjson text, so the URL appears exactly as its JSON string does;
-    # the substring match only narrows the candidates, each is then read properly.
-    needle = orjson.dumps(url).decode()
-    candidates = session.exec(
-        select(Release.server_name, Release.document)
-        .where(
-            col(Release.server_name) != exclude,
-            col(Release.status).not_in((DRAFT, "deleted")),
-            col(Release.document).contains(needle, autoescape=True),
+    return session.exec(
+        select(RemoteUrl.server_name)
+        .join(
+            Release,
+            sa.and_(
+                col(Release.server_name) == col(RemoteUrl.server_name),
+                col(Release.version_key) == col(RemoteUrl.version_key),
+            ),
         )
-        .order_by(col(Release.server_name))
-    )
-    for server_name, document in candidates:
-        if url in remote_urls(orjson.loads(document)):
-            return server_name
-    return None
+        .where(
+            col(RemoteUrl.url_hash) == url_hash(url),
+            col(RemoteUrl.url) == url,
+            col(RemoteUrl.server_name) != exclude,
+            col(Release.status).not_in((DRAFT, "deleted")),
+        )
+        .order_by(col(RemoteUrl.server_name))
+        .limit(1)
+    ).first()

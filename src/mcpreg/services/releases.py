@@ -185,6 +185,7 @@ def create_release(
         raise Conflict(
             f"{name} already has version {version.text}", field="/version", code="version_exists"
         ) from None
+    publish_checks.record_remote_urls(session, name, version.key, document)
     before_latest = latest_version(session, server)
     after_latest = before_latest
     if not draft:
@@ -226,6 +227,7 @@ def update_draft(session: Session, principal: Principal, name: str, version: str
     release.description = document.get("description", "")[:200]
     release.updated_at = utcnow()
     session.add(release)
+    publish_checks.record_remote_urls(session, name, release.version_key, document)
     journal.record(
         session,
         principal,
