@@ -118,6 +118,21 @@ def test_a_change_made_elsewhere_is_checked_and_only_that_server_rendered_again(
     assert all(pinned_entry(live, name) is entry for name, entry in untouched.items())
 
 
+def test_a_deprecation_made_elsewhere_moves_the_warm_latest_back(
+    anon: httpx.Client, live: LiveServer, engine: sa.Engine
+) -> None:
+    seed(engine, NAMES[0], "1.0.0")
+    seed(engine, NAMES[0], "1.1.0")
+    settle(live)
+    assert anon.get(detail(NAMES[0])).json()["server"]["version"] == "1.1.0"
+    with unit_of_work(engine, write=True) as session:
+        releases.set_status(session, SYSTEM, NAMES[0], "1.1.0", "deprecated", "use 1.0.0")
+    settle(live)
+    with release_queries(engine) as queries:
+        assert anon.get(detail(NAMES[0])).json()["server"]["version"] == "1.0.0"
+    assert queries == []
+
+
 def test_the_byte_budget_bounds_warming_most_recently_changed_first(
     settings: Settings, engine: sa.Engine
 ) -> None:
