@@ -157,7 +157,8 @@ def test_every_walkthrough_runs_as_written_on_a_fresh_make_run(make_run: MakeRun
     with Registry(make_run.url, token=acme, cache_ttl=0) as registry:
         states = {r.version: r.status for r in registry.versions(S)}
         channels = {c["channel"]: c["version"] for c in registry.channels(S)}
-    assert (states["1.3.1"], states["1.4.0"], states["1.0.0"]) == ("draft", "draft", "active")
+    assert (states["1.3.1"], states["1.4.0"]) == ("draft", "draft")
+    assert states["1.2.0"] == "active", "deprecated, deleted (--force: it runs), restored"
     assert channels == {"latest": "1.3.0", "next": "2.0.0-rc.1"}
 
     # Ops: qa at position 2 sits before production, so `promote --from staging` goes to qa.
