@@ -167,7 +167,17 @@ def test_a_token_remembered_by_the_replica_stops_working_when_it_expires(
     expires_at = _at(created["expiresAt"])
     while datetime.now(UTC) < expires_at:  # bounded: at most the token's one second
         time.sleep(0.05)
-    for path in ("/api/whoami", "/api/tokens", "/api/audit"):
+    # Public reads too: a token that is sent must be valid, even where none is needed.
+    for path in ("/api/whoami", "/api/tokens", "/api/audit", "/v0.1/servers", "/api/environments"):
         response = httpx.get(live.url + path, headers=headers)
         _problem(response, 401, "token_expired", "Authorization")
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_an_expiry_beyond_what_the_database_can_hold_is_refused_by_name(api: httpx.Client) -> None:
+    response = api.post(
+        "/api/tokens", json={"name": "far", "scopes": ["read"], "expiresAt": "9999-12-31T23:30:00-01:00"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "expiresAt"
+    assert "far" not in [t["name"] for t in api.get("/api/tokens").json()["tokens"]]

@@ -64,6 +64,8 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     authorization = request.headers.get("authorization")
     key = token_key(authorization) if authorization and not write else None
     known = _principals(request).get(key) if key is not None else None
+    if known is not None and known.expired():
+        known = None  # remembered before it expired: authenticate again, which answers 401
     epoch = request.app.state.cache.epoch
 
     def _call() -> tuple[T, Principal, tuple[int, int] | None, list[str | None]]:
@@ -104,7 +106,7 @@ async def principal_of(request: Request) -> Principal:
         return ANONYMOUS
     key = token_key(authorization)
     known = _principals(request).get(key)
-    if known is not None:
+    if known is not None and not known.expired():
         return known
     epoch = request.app.state.cache.epoch
 

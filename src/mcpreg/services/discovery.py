@@ -259,7 +259,12 @@ def resolve_range(session: Session, name: str, range_text: str, *, prerelease: b
     if best is None:
         raise NotFound(
             f"no active release of {name} satisfies {range_text!r}"
-            + ("" if prerelease else " (pre-releases need prerelease=true)"),
+            + (
+                ""
+                if prerelease
+                else " (a pre-release counts only where the range names one of the same"
+                " major.minor.patch, or with prerelease=true)"
+            ),
             field="range",
             code="no_matching_version",
         )

@@ -16,6 +16,7 @@ from mcpreg.db.tables import Token
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import ANONYMOUS, SCOPES, Principal
 from mcpreg.domain.rollout import parse_duration
+from mcpreg.domain.storable import parse_time
 from mcpreg.errors import (
     Conflict,
     NotFound,
@@ -67,12 +68,9 @@ def expiry(
         return now + timedelta(seconds=seconds)
     if expires_at is None:
         return None
-    try:
-        value = datetime.fromisoformat(expires_at.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed("expiresAt must be an RFC 3339 date-time", field="expiresAt") from None
-    if value.tzinfo is None:
-        raise ValidationFailed("expiresAt needs a time zone (e.g. Z)", field="expiresAt")
+    # One rule for every stored time: RFC 3339 with a zone, and within what the databases
+    # hold once in UTC (9999-12-31T23:30:00-01:00 is not).
+    value = parse_time(expires_at.strip().replace("z", "Z"), field="expiresAt")
     if value <= now:
         raise ValidationFailed(
             f"expiresAt must be in the future (it is now {_rfc3339(now)})", field="expiresAt"
