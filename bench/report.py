@@ -175,6 +175,8 @@ def show(console: Console, results: Results) -> None:
     console.print(target_table(results))
     for note in bound_notes(results):
         console.print(f"[red]no ratios:[/] {note}", highlight=False)
+    for note in contended_notes(results):
+        console.print(f"[yellow]noisy:[/] {note}", highlight=False)
     for note in results.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
@@ -191,8 +193,21 @@ def bound_notes(results: Results) -> list[str]:
     ]
 
 
+def contended_notes(results: Results) -> list[str]:
+    """One line per (scenario, size) where a server was short of CPU (``Results.contended``)."""
+    cells = sorted(
+        {(r.size, r.scenario) for r in results.scenarios}, key=lambda c: (c[0], SCENARIOS.index(c[1]))
+    )
+    return [
+        f"{scenario} at {size:,}: " + "; ".join(why)
+        for size, scenario in cells
+        if (why := results.contended(scenario, size))
+    ]
+
+
 def write_json(results: Results, path: Path) -> None:
     data = results.as_dict()
     data["generator_bound"] = bound_notes(results)
+    data["contended"] = contended_notes(results)
     data["targets"] = [{"target": t, "worst": v, "verdict": s} for t, v, s in targets(results)]
     path.write_text(json.dumps(data, indent=2) + "\n")

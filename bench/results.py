@@ -101,6 +101,19 @@ class Results:
                 )
         return None
 
+    def contended(self, scenario: str, size: int) -> list[str]:
+        """Targets of ``scenario`` at ``size`` whose event loop had work but got less than
+        ``CEILING_SHARE`` of a core: another process took the CPU, so their rate (and every
+        ratio against it) is low by an unknown amount."""
+        return [
+            f"{r.target} ran {r.server_cpu:.0%} of a core while its loop had work {r.loop_busy:.0%} of it"
+            for r in self.scenarios
+            if (r.scenario, r.size) == (scenario, size)
+            and r.server_cpu is not None
+            and r.loop_busy is not None
+            and r.server_cpu < CEILING_SHARE <= r.loop_busy
+        ]
+
     def _mcpreg(self, scenario: str, size: int) -> list[ScenarioResult]:
         return [
             r
