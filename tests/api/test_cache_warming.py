@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from mcpreg.api import warming
 from mcpreg.api.app import create_app
 from mcpreg.api.cache import ENTRY_OVERHEAD, Entry, ResponseCache
 from mcpreg.api.warming import Warmer, latest_key
@@ -192,3 +197,25 @@ def test_a_write_that_follows_on_marks_its_generations_seen_and_one_that_skips_d
     assert cache.catalogue_generation == 3
     cache.wrote((6, 5), ["b"])  # generation 4 was another replica's: the watcher must check it
     assert cache.catalogue_generation == 3 and cache.generation == 6
+
+
+def test_a_failing_round_is_logged_and_drops_the_pinned_answers(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(warming, "RETRY_AFTER", 0)
+    cache = ResponseCache()
+    cache.put("key", cache.entry(b"{}"), cache.mark(), server="s")
+    warmer = Warmer(sa.create_engine("sqlite://"), cache)  # no tables: every read fails
+
+    async def one_round() -> None:
+        task = asyncio.create_task(warmer.run())
+        while warmer.rounds == 0:  # bounded by the wait_for below
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.ERROR, logger="mcpreg.warming"):
+        asyncio.run(asyncio.wait_for(one_round(), 10))
+    assert not cache.pinned("s")
+    assert [r.levelname for r in caplog.records if r.name == "mcpreg.warming"] == ["ERROR"]

@@ -139,7 +139,6 @@ class Warmer:
                 failing = True
                 self._known.clear()
                 self._cache.invalidate()  # a pinned answer may be stale: drop them, start over
-                self._busy = False
                 await asyncio.sleep(RETRY_AFTER)
             finally:
                 self._busy = False
