@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
+from mcpreg.domain.publish_rules import CURRENT_SCHEMA_URL
 from mcpreg.errors import ConfigurationError
 from mcpreg.settings import Settings
 from tests.conftest import make_token
@@ -25,6 +26,7 @@ CONFIG = f"/api/environments/production/servers/{NAME}/config"
 
 def weather_doc(version: str) -> dict[str, Any]:
     return {
+        "$schema": CURRENT_SCHEMA_URL,
         "name": NAME,
         "description": "Weather forecasts",
         "version": version,

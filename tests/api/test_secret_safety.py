@@ -22,6 +22,7 @@ from mcpreg.api.app import create_app
 from mcpreg.crypto import KeyRing, SecretValue, generate_entry
 from mcpreg.db.config_tables import Secret
 from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.publish_rules import CURRENT_SCHEMA_URL
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services.rotation import rotate
 from mcpreg.settings import Settings
@@ -35,6 +36,7 @@ SCOPES: tuple[dict[str, str], ...] = ({}, {"version": "1.0.0"}, {"environment": 
 
 def weather_doc(version: str = "1.0.0") -> dict[str, Any]:
     return {
+        "$schema": CURRENT_SCHEMA_URL,
         "name": NAME,
         "description": "Weather forecasts",
         "version": version,

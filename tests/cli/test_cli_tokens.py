@@ -6,7 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from rich.console import Console
 from typer.testing import CliRunner
 
 from mcpreg.cli import tokens as tokens_cli
@@ -54,8 +56,11 @@ def test_an_unusable_expires_in_is_refused_in_cli_words_and_creates_nothing(
 
 
 def test_tokens_list_shows_each_tokens_expiry_and_status(
-    engine: sa.Engine, database_url: str, tmp_path: Path
+    engine: sa.Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The command's console took its width when the module was first imported in this
+    # process (a real `mcpreg` process imports it afresh): give it a wide one here.
+    monkeypatch.setattr(tokens_cli, "out", Console(width=200))
     env = _env(database_url, tmp_path)
     runner = CliRunner()
     assert (
