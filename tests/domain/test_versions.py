@@ -14,9 +14,7 @@ from mcpreg.domain.versions import (
     check_channel_name,
     check_range,
     max_satisfying,
-    newest_first,
     parse_version,
-    pick_latest,
     sort_key,
     try_parse_version,
 )
@@ -46,11 +44,6 @@ def test_rc_10_comes_after_rc_9_unlike_string_order() -> None:
     assert parse_version("1.10.0") > parse_version("1.9.0")
 
 
-def test_newest_first_lists_stable_above_its_prereleases() -> None:
-    versions = [parse_version(v) for v in ["1.0.0-rc.1", "0.9.0", "1.0.0", "1.1.0-beta.1"]]
-    assert [v.text for v in newest_first(versions)] == ["1.1.0-beta.1", "1.0.0", "1.0.0-rc.1", "0.9.0"]
-
-
 def test_build_metadata_does_not_count_for_precedence() -> None:
     a, b = parse_version("1.2.3+build.1"), parse_version("1.2.3+build.2")
     assert a == b and sort_key(a) == sort_key(b)
@@ -75,12 +68,6 @@ def test_non_semver_is_refused_with_a_hint(text: str, hint: str) -> None:
         parse_version(text)
     assert caught.value.code == "invalid_version"
     assert hint in caught.value.detail
-
-
-def test_latest_is_highest_stable_or_highest_prerelease_when_none_stable() -> None:
-    assert pick_latest([parse_version(v) for v in ["1.0.0", "2.0.0-rc.1", "1.5.0"]]).text == "1.5.0"  # type: ignore[union-attr]
-    assert pick_latest([parse_version(v) for v in ["2.0.0-rc.1", "2.0.0-rc.2"]]).text == "2.0.0-rc.2"  # type: ignore[union-attr]
-    assert pick_latest([]) is None
 
 
 def test_ranges_pick_the_highest_match_and_prereleases_only_on_request() -> None:

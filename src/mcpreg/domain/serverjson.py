@@ -30,7 +30,6 @@ __all__ = [
     "SCHEMA_RULES",
     "ServerDetail",
     "Violation",
-    "server_json_to_dict",
     "validate_server_json",
     "validation_errors",
 ]
@@ -74,11 +73,6 @@ def validate_server_json(doc: object) -> ServerDetail:
 def validation_errors(doc: object) -> list[dict[str, str]]:
     """Every violation of ``doc`` as ``{"field", "rule", "message"}``; empty when valid."""
     return [violation.as_dict() for violation in _check(doc)[1]]
-
-
-def server_json_to_dict(model: ServerDetail) -> dict[str, Any]:
-    """The JSON form of a model (camelCase keys, absent keys left out, extras kept)."""
-    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def _check(doc: object) -> tuple[ServerDetail | None, list[Violation]]:

@@ -150,18 +150,6 @@ def sort_key(version: Version) -> str:
     return core + _SEP + _SEP.join(parts) + _END
 
 
-def newest_first(versions: Iterable[Version]) -> list[Version]:
-    return sorted(versions, reverse=True)
-
-
-def pick_latest(active: Iterable[Version]) -> Version | None:
-    """The highest stable version, or the highest pre-release when no stable one exists."""
-    candidates = list(active)
-    stable = [v for v in candidates if not v.is_prerelease]
-    pool = stable or candidates
-    return max(pool) if pool else None
-
-
 def check_range(text: str, *, field: str = "range") -> str:
     """Validate an npm range and return its normalised form (npm's ``validRange``).
 
