@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpreg.domain.diff import Change, diff_documents, to_pointer
+from mcpreg.domain.diff import Change, diff_documents
 
 
 def server(**overrides: Any) -> dict[str, Any]:
@@ -306,8 +306,3 @@ def test_diffing_is_deterministic_and_reports_each_path_once_per_op(
     changes = diff_documents(a, b)
     assert len({(c.op, c.path) for c in changes}) == len(changes)
     assert changes == diff_documents(a, b)
-
-
-def test_to_pointer_joins_escaped_tokens() -> None:
-    assert to_pointer(["packages", 0, "a/b~c"]) == "/packages/0/a~1b~0c"
-    assert to_pointer([]) == ""

@@ -28,6 +28,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.domain.pointer import tokens
 from mcpreg.domain.serverjson import SCHEMA_RULES
 from mcpreg.domain.storable import storable_time
 from mcpreg.errors import BadRequest, RegistryError
@@ -103,8 +104,7 @@ def issue(violation: dict[str, str]) -> dict[str, str]:
 def dotted_path(pointer: str) -> str:
     """A JSON pointer as the official registry writes paths: ``packages[0].transport.url``."""
     path = ""
-    for token in pointer.split("/")[1:]:
-        key = token.replace("~1", "/").replace("~0", "~")
+    for key in tokens(pointer):
         path += f"[{key}]" if key.isdigit() else (f".{key}" if path else key)
     return path
 

@@ -13,12 +13,10 @@ import bisect
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
+from mcpreg.domain.pointer import escape_token
+
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
-
-
-def escape_token(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 class _Scanner:

@@ -38,8 +38,9 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mcpreg.domain.pointer import Token, to_pointer
+
 Op = Literal["added", "removed", "changed"]
-Token = str | int
 Path = tuple[Token, ...]
 EntryKey = Callable[[Mapping[str, Any]], Hashable | None]
 
@@ -58,16 +59,6 @@ class Change:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape ``{"op", "path", "old", "new"}``."""
         return {"op": self.op, "path": self.path, "old": self.old, "new": self.new}
-
-
-def escape_token(token: str) -> str:
-    """Escape one reference token for a JSON pointer (RFC 6901, section 3)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def to_pointer(path: Sequence[Token]) -> str:
-    """The JSON pointer for a sequence of object keys and array indices."""
-    return "".join("/" + escape_token(str(token)) for token in path)
 
 
 def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:

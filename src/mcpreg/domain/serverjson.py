@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from mcpreg.domain.pointer import to_pointer, tokens
 from mcpreg.domain.serverjson_models import ServerDetail
 from mcpreg.domain.serverjson_rules import Violation, registry_violations
 from mcpreg.errors import ValidationFailed
@@ -106,7 +107,7 @@ def _schema_violation(error: ErrorDetails, doc: object) -> Violation:
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         return _union_violation(path, _lookup(doc, path), ctx)
-    field = _pointer(path)
+    field = to_pointer(path)
     if kind == "missing":
         return Violation(field, "required", "is required")
     if kind == "null":
@@ -129,7 +130,7 @@ def _schema_violation(error: ErrorDetails, doc: object) -> Violation:
 
 def _union_violation(path: list[str | int], value: object, ctx: dict[str, Any]) -> Violation:
     """A tagged union failed on its ``type`` key: say what is wrong with that key."""
-    field = _pointer(path)
+    field = to_pointer(path)
     if not isinstance(value, dict):
         return Violation(field, "type", "must be an object")
     if "type" not in value:
@@ -170,8 +171,7 @@ def _position(doc: object, pointer: str) -> tuple[int, ...]:
     """Where ``pointer`` sits in document order (a missing key sorts after its siblings)."""
     position: list[int] = []
     node = doc
-    for token in pointer.split("/")[1:]:
-        key = token.replace("~1", "/").replace("~0", "~")
+    for key in tokens(pointer):
         if isinstance(node, dict):
             keys = list(node)
             position.append(keys.index(key) if key in node else len(keys))
@@ -183,8 +183,3 @@ def _position(doc: object, pointer: str) -> tuple[int, ...]:
             position.append(0)
             node = None
     return tuple(position)
-
-
-def _pointer(path: Sequence[str | int]) -> str:
-    """RFC 6901 JSON pointer of a path ("" is the whole document)."""
-    return "".join("/" + str(item).replace("~", "~0").replace("/", "~1") for item in path)

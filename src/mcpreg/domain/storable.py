@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mcpreg.domain.pointer import escape_token
 from mcpreg.errors import ValidationFailed
 
 MAX_ROW_ID = 2**63 - 1
@@ -66,10 +67,6 @@ def parse_time(raw: object, *, field: str) -> datetime:
     return storable_time(value, field=field)
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 def nul_pointer(value: Any) -> str | None:
     """The JSON pointer of the first string (key or value) in ``value`` holding a NUL, or None.
 
@@ -84,7 +81,7 @@ def nul_pointer(value: Any) -> str | None:
         elif isinstance(node, dict):
             children = []
             for key, item in node.items():
-                here = f"{pointer}/{_escape(key)}"
+                here = f"{pointer}/{escape_token(key)}"
                 if NUL in key:
                     return here
                 children.append((here, item))
@@ -104,7 +101,9 @@ def too_deep_pointer(value: Any, limit: int = MAX_DEPTH) -> str | None:
         if depth > limit:
             return pointer
         items = node.items() if isinstance(node, dict) else enumerate(node)
-        stack.extend(reversed([(f"{pointer}/{_escape(str(key))}", item, depth + 1) for key, item in items]))
+        stack.extend(
+            reversed([(f"{pointer}/{escape_token(str(key))}", item, depth + 1) for key, item in items])
+        )
     return None
 
 
