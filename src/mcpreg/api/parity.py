@@ -31,6 +31,7 @@ from starlette.responses import Response
 from mcpreg.domain.pointer import tokens
 from mcpreg.domain.serverjson import SCHEMA_RULES
 from mcpreg.domain.storable import storable_time
+from mcpreg.domain.timestamps import read_rfc3339
 from mcpreg.errors import BadRequest, RegistryError
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -78,12 +79,7 @@ def updated_since(raw: str | None) -> datetime | None:
     """The ``updated_since`` parameter as the official registry reads it (Go's RFC 3339)."""
     if not raw:
         return None
-    value = None
-    if _RFC3339.fullmatch(raw):
-        try:
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            value = None
+    value = read_rfc3339(raw) if _RFC3339.fullmatch(raw) else None
     if value is None:
         raise BadRequest(UPDATED_SINCE_FORMAT, field="updated_since", code="invalid_updated_since")
     return storable_time(value, field="updated_since")  # a 4xx, not a database error

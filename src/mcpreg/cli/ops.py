@@ -22,6 +22,7 @@ from mcpreg.cli.remote import (
     when,
 )
 from mcpreg.client import NoDeployment, NotFound, Registry
+from mcpreg.domain.timestamps import read_rfc3339, rfc3339
 
 Name = Annotated[str, typer.Argument(help="Server name.")]
 Env = Annotated[str, typer.Option("--env", "-e", help="The environment.")]
@@ -62,18 +63,19 @@ def scheduled_time(text: str | None) -> str | None:
 
     if not text:
         return None
+    hint = "give a time like 2030-01-31T18:00:00Z, 2030-01-31 18:00 (local) or +30m"
     try:
         if text.startswith("+"):
             moment = datetime.now(UTC) + timedelta(seconds=parse_duration(text[1:]))
         else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = read_rfc3339(text) or usage(hint, "--at")
             if moment.tzinfo is None:
                 moment = moment.astimezone()
     except (ValueError, ValidationFailed):
-        usage("give a time like 2030-01-31T18:00:00Z, 2030-01-31 18:00 (local) or +30m", "--at")
+        usage(hint, "--at")
     if moment < datetime.now(UTC) - CLOCK_SKEW:
         usage(f"{text} is in the past; give a future time, or leave --at out to deploy now", "--at")
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return rfc3339(moment.astimezone(UTC))
 
 
 def deployment_line(answer: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from mcpreg.cli.remote import AsJson, Url, cell, err, out, print_json, remote
+from mcpreg.domain.timestamps import read_rfc3339
 
 app = typer.Typer(help="Watch and steer a canary or staged rollout.", no_args_is_help=True)
 Name = Annotated[str, typer.Argument(help="Server name.")]
@@ -24,7 +25,9 @@ FINISHED_OK = ("completed", "stable")
 def _seconds_until(value: Any, now: datetime) -> float | None:
     if not isinstance(value, str) or not value:
         return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = read_rfc3339(value)
+    if moment is None:
+        return None
     return max(0.0, (moment - now).total_seconds())
 
 

@@ -11,13 +11,15 @@ records instead (see :class:`FittingTable`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
+
+from mcpreg.domain.timestamps import read_rfc3339
 
 FREE_TEXT = ("notes", "description", "value", "message")
 
@@ -26,9 +28,8 @@ def when(value: Any) -> str:
     """An RFC 3339 timestamp for a table: its UTC date and time, to the second."""
     if not isinstance(value, str) or not value:
         return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    moment = read_rfc3339(value)
+    if moment is None:
         return escape(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mcpreg.domain.pointer import escape_token
+from mcpreg.domain.timestamps import read_rfc3339
 from mcpreg.errors import ValidationFailed
 
 MAX_ROW_ID = 2**63 - 1
@@ -58,10 +59,9 @@ def parse_time(raw: object, *, field: str) -> datetime:
     """An RFC 3339 date-time with a time zone that the databases can store."""
     if not isinstance(raw, str):
         raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field)
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field) from None
+    value = read_rfc3339(raw)
+    if value is None:
+        raise ValidationFailed(f"{field} must be an RFC 3339 date-time", field=field)
     if value.tzinfo is None:
         raise ValidationFailed(f"{field} needs a time zone (e.g. Z)", field=field)
     return storable_time(value, field=field)
