@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 import mcpreg
 from mcpreg.db.engine import is_unavailable, unit_of_work
 from mcpreg.domain.storable import NUL, refuse_nul
-from mcpreg.errors import DatabaseUnavailable, RegistryError
+from mcpreg.errors import DatabaseUnavailable, RegistryError, ValidationFailed
 from mcpreg.services import discovery
 from mcpreg.services.views import server_response
 
@@ -63,9 +63,7 @@ def build_server(engine: sa.Engine) -> MCPServer:
 
         def work(session: Session) -> dict[str, Any]:
             if not 1 <= limit <= discovery.MAX_LIMIT:
-                raise RegistryError(
-                    f"limit must be from 1 to {discovery.MAX_LIMIT}", code="validation_failed"
-                )
+                raise ValidationFailed(f"limit must be from 1 to {discovery.MAX_LIMIT}")
             q = discovery.ListQuery(cursor=cursor, limit=limit, search=query or None, version=version or None)
             servers, next_cursor = discovery.list_servers(session, q)
             metadata: dict[str, Any] = {"count": len(servers)}

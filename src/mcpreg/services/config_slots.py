@@ -152,7 +152,7 @@ def get_row(session: Session, model: type[Row], slot: Slot, name: str) -> Row:
         raise NotFound(
             f"{slot.server_name} has no {kind} {name!r} at {slot.scope} scope",
             field="name",
-            code=f"{kind}_not_found",
+            code="variable_not_found" if model is Variable else "secret_not_found",
         )
     return row
 
@@ -194,7 +194,7 @@ def refuse_other_kind(session: Session, model: type[ConfigSlot], slot: Slot, nam
         raise Conflict(
             f"{name!r} is already a {kind} of {slot.server_name}; delete it first",
             field="name",
-            code=f"name_is_{kind}",
+            code="name_is_variable" if model is Variable else "name_is_secret",
         )
 
 
