@@ -17,7 +17,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.db.engine import is_unavailable
-from mcpreg.errors import DatabaseUnavailable, RegistryError, ServiceUnavailable, Unauthenticated
+from mcpreg.errors import (
+    DatabaseUnavailable,
+    HTTPError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    RegistryError,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("mcpreg.api")
@@ -42,12 +51,19 @@ async def registry_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals: no route (404), a method the route does not take (405, with ``Allow``)."""
     assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed"}
-    error = RegistryError(str(exc.detail), code=codes.get(exc.status_code, "http_error"))
-    error.status = exc.status_code
-    error.title = str(exc.detail)
-    return problem_response(error, request.url.path)
+    detail = str(exc.detail)
+    error: RegistryError
+    if exc.status_code == 404:
+        error = NotFound(detail)
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(detail)
+    else:
+        error = HTTPError(detail, status=exc.status_code)
+    response = problem_response(error, request.url.path)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def _unavailable(request: Request, exc: Exception) -> Response:
@@ -58,9 +74,7 @@ def _unavailable(request: Request, exc: Exception) -> Response:
 
 def _internal(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    error = RegistryError("the registry hit an unexpected error; nothing was changed", code="internal_error")
-    error.status = 500
-    error.title = "Internal error"
+    error = InternalError("the registry hit an unexpected error; nothing was changed")
     response = problem_response(error, request.url.path)
     response.headers["Connection"] = "close"
     return response
