@@ -15,7 +15,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from mcpreg.api import admin, changes, home, official, probes, registry
-from mcpreg.api.cache import Answer, CachedResponses, ResponseCache, watch_generation
+from mcpreg.api.background import running
+from mcpreg.api.cache import Answer, CachedResponses, ResponseCache
 from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.problems import HANDLERS
 from mcpreg.api.warming import Warmer
@@ -65,26 +66,20 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         if prepare:
             await asyncio.to_thread(prepare_database, engine, settings)
-        tasks = []
-        if background:
-            tasks.append(asyncio.create_task(watch_generation(engine, app.state.cache, 0.25)))
-            if app.state.warmer is not None:  # in the background: start-up does not wait for it
-                tasks.append(asyncio.create_task(app.state.warmer.run()))
+        loops: tuple[str, ...] = ("generation-watcher", "rollout-scheduler") if background else ()
+        if app.state.warmer is not None:  # built only with background work and a cache
+            loops += ("cache-warmer",)
         async with contextlib.AsyncExitStack() as stack:
+            # In the background: start-up does not wait for them. Stopped (cancelled, then
+            # awaited) on shutdown, after the hooks.
+            await stack.enter_async_context(running(app, loops))
             for hook in app.state.lifespan_hooks:
                 await stack.enter_async_context(hook(app))
             # Everything loaded so far (modules, schemas, the ORM's registry) lives as long as
             # the process: keep it out of the collector's full passes, whose pauses otherwise
             # show in p99 as the response cache fills.
             gc.freeze()
-            try:
-                yield
-            finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            yield
 
     cache = ResponseCache(settings.cache_bytes, cache_control=settings.cache_control)
     answers: list[Answer] = []  # feature modules add front-door answers (``api.cache``)

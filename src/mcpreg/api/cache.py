@@ -27,19 +27,13 @@ snapshot of a deployment target) live in ``Memo`` maps that the cache empties wi
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
-import sqlalchemy as sa
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from mcpreg.db.engine import unit_of_work
-from mcpreg.services.journal import current_generations
 
 log = logging.getLogger("mcpreg.cache")
 
@@ -443,22 +437,3 @@ class CachedResponses:
             return
         await send({"type": "http.response.start", "status": 200, "headers": self.cache.headers(entry)})
         await send({"type": "http.response.body", "body": entry.body})
-
-
-async def watch_generation(engine: sa.Engine, cache: ResponseCache, interval: float) -> None:
-    """Poll the generation forever; cancel the task to stop."""
-
-    def read() -> tuple[int, int]:
-        with unit_of_work(engine) as session:
-            return current_generations(session)
-
-    failing = False
-    while True:
-        try:
-            cache.observe(*await run_in_threadpool(read))
-            failing = False
-        except Exception:
-            if not failing:  # once per outage, not four times a second
-                log.exception("reading the change generation failed; the cache keeps what it has")
-            failing = True
-        await asyncio.sleep(interval)

@@ -1,23 +1,19 @@
 """Environments under ``/api/environments``, and the feature's installation.
 
-``install`` adds these routes, the deployment routes (``api.deployments``), the
-environment views of the official API (``api.env_views``), and the scheduler loop:
-on every replica with background work enabled, every ``scheduler_interval`` seconds,
-it takes due rollout steps and starts due scheduled deployments.
+``install`` adds these routes, the deployment routes (``api.deployments``) and the
+environment views of the official API (``api.env_views``). ``run_scheduler_once`` is one
+pass of the rollout scheduler, which ``api.background`` runs every ``scheduler_interval``
+seconds on every replica with background work enabled: it takes due rollout steps and
+starts due scheduled deployments.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -30,7 +26,6 @@ from mcpreg.services import deploy_history, environments, scheduler
 from mcpreg.services.deploy_state import state_view, states_in
 from mcpreg.services.tokens import require
 
-log = logging.getLogger("mcpreg.scheduler")
 ENV = "/api/environments/{env}"
 
 
@@ -133,38 +128,6 @@ def run_scheduler_once(engine: sa.Engine) -> scheduler.TickReport:
         return scheduler.tick(session)
 
 
-async def scheduler_loop(app: Starlette) -> None:
-    interval = app.state.settings.scheduler_interval
-    while True:
-        try:
-            report = await run_in_threadpool(run_scheduler_once, app.state.engine)
-            if report.changed:
-                app.state.cache.invalidate(catalogue=False)  # rollout steps and deployments
-                log.info(
-                    "scheduler: %d steps, %d deployments started, %d failed",
-                    report.steps,
-                    report.deployments,
-                    report.failed,
-                )
-        except Exception as exc:  # keep the clock running; the next pass retries
-            log.error("scheduler pass failed: %s: %s", type(exc).__name__, exc)
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def scheduler_hook(app: Starlette) -> AsyncIterator[None]:
-    if not app.state.background:
-        yield
-        return
-    task = asyncio.create_task(scheduler_loop(app))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def install(app: Starlette) -> None:
     # resolve is what every client of a deployed server calls: first in line, so it does not
     # try some seventy patterns before its own (no other route matches its paths).
@@ -173,4 +136,3 @@ def install(app: Starlette) -> None:
     app.state.targets = app.state.cache.memo(resolve.TARGETS)
     app.state.target_builds = resolve.target_builds(app)
     app.state.answers.append(resolve.from_memory)
-    app.state.lifespan_hooks.append(scheduler_hook)
