@@ -21,11 +21,12 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.config_inputs import Declaration, declared_inputs
 from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_release, get_server
 from mcpreg.services.tokens import require
-from mcpreg.services.views import document_of, iso
+from mcpreg.services.views import document_of
 
 MAX_VALUE_CHARS = 65536
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -168,9 +169,9 @@ def _base_view(row: ConfigSlot) -> dict[str, Any]:
         "version": row.version or None,
         "environment": row.environment or None,
         "revision": row.revision,
-        "createdAt": iso(row.created_at),
+        "createdAt": rfc3339(row.created_at),
         "createdBy": row.created_by,
-        "updatedAt": iso(row.updated_at),
+        "updatedAt": rfc3339(row.updated_at),
         "updatedBy": row.updated_by,
     }
 

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.deploy_state import Snapshot, number, status_of
-from mcpreg.services.views import iso
 from mcpreg.services.visibility import Visible, newest_visible
 
 ACTIONS = (
@@ -208,7 +208,7 @@ def event_view(event: DeploymentEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "seq": event.seq,
-        "at": iso(event.at),
+        "at": rfc3339(event.at),
         "actor": event.actor,
         "action": event.action,
         "server": event.server_name,

@@ -12,6 +12,7 @@ from typing import Any
 
 from mcpreg.domain.rollout import Step, canary_plan, parse_steps
 from mcpreg.domain.storable import parse_time
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import ScheduledInPast, ValidationFailed
 
 STRATEGIES = ("immediate", "canary", "staged")
@@ -111,9 +112,8 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
 def check_scheduled_at(at: datetime | None, now: datetime, field: str = "scheduled_at") -> None:
     """Refuse a time more than ``CLOCK_SKEW`` in the past: the moment it names is gone."""
     if at is not None and at < now - CLOCK_SKEW:
-        shown = at.isoformat().replace("+00:00", "Z")
         raise ScheduledInPast(
-            f"{field} {shown} is in the past; give a future time, or leave it out to deploy now",
+            f"{field} {rfc3339(at)} is in the past; give a future time, or leave it out to deploy now",
             field=field,
         )
 

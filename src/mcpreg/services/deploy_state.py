@@ -20,8 +20,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.tables import Release, Server
 from mcpreg.domain.rollout import ACTIVE, RolloutState, Step, parse_steps
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import NoDeployment
-from mcpreg.services.views import iso
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,11 @@ def state_view(state: DeploymentState | None, env: Environment, server_name: str
         "rollingOut": rolling,
         "step": state.rollout_index if steps else None,
         "steps": [s.to_dict() for s in steps],
-        "stepStartedAt": iso(state.step_started_at),
-        "nextStepAt": iso(state.next_step_at),
+        "stepStartedAt": rfc3339(state.step_started_at),
+        "nextStepAt": rfc3339(state.next_step_at),
         "pausedRemainingSeconds": state.paused_remaining,
         "lastKnownGood": state.last_known_good,
-        "deployedAt": iso(state.deployed_at),
+        "deployedAt": rfc3339(state.deployed_at),
         "deployedBy": state.deployed_by,
         "revision": state.version,
     }

@@ -25,6 +25,7 @@ from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NoDeployment, NotFound, PermissionDenied
 from mcpreg.services.deploy_history import record_event
 from mcpreg.services.deploy_requests import DeployRequest, check_scheduled_at
@@ -47,7 +48,6 @@ from mcpreg.services.environments import (
     require_deploy,
 )
 from mcpreg.services.releases import get_release, get_server
-from mcpreg.services.views import iso
 from mcpreg.services.visibility import Visible, newest_visible
 
 STATES = ("pending_approval", "scheduled", "applied", "cancelled", "failed")
@@ -77,11 +77,11 @@ def deployment_view(d: Deployment) -> dict[str, Any]:
         "forced": d.forced,
         "state": d.state,
         "requestedBy": d.requested_by,
-        "requestedAt": iso(d.requested_at),
+        "requestedAt": rfc3339(d.requested_at),
         "approvedBy": d.approved_by,
-        "approvedAt": iso(d.approved_at),
-        "scheduledAt": iso(d.scheduled_at),
-        "appliedAt": iso(d.applied_at),
+        "approvedAt": rfc3339(d.approved_at),
+        "scheduledAt": rfc3339(d.scheduled_at),
+        "appliedAt": rfc3339(d.applied_at),
         "rolloutId": d.rollout_id,
         "failure": d.failure,
     }
@@ -196,7 +196,7 @@ def _submit(
     else:
         action = "request" if deployment.state == "pending_approval" else "schedule"
         if deployment.scheduled_at is not None:
-            detail = {**(detail or {}), "scheduledAt": iso(deployment.scheduled_at)}
+            detail = {**(detail or {}), "scheduledAt": rfc3339(deployment.scheduled_at)}
         record_event(
             session,
             state,

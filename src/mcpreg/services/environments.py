@@ -17,11 +17,11 @@ from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
 from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import SYSTEM, Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.releases import DRAFT
 from mcpreg.services.tokens import require
-from mcpreg.services.views import iso
 
 _JSON_FLAGS = {
     "protected": "protected",
@@ -45,8 +45,8 @@ def environment_view(env: Environment) -> dict[str, Any]:
         "requiresApproval": env.requires_approval,
         "allowPrereleases": env.allow_prereleases,
         "description": env.description,
-        "createdAt": iso(env.created_at),
-        "updatedAt": iso(env.updated_at),
+        "createdAt": rfc3339(env.created_at),
+        "updatedAt": rfc3339(env.updated_at),
     }
 
 

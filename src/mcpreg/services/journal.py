@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from mcpreg.db.tables import JournalEntry, Meta
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.storable import id_cursor
+from mcpreg.domain.timestamps import rfc3339
 
 GENERATION_KEY = "generation"
 _META: sa.Table = Meta.__table__  # type: ignore[attr-defined]
@@ -128,7 +129,7 @@ class JournalPage:
 def entry_view(entry: JournalEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
-        "at": entry.at.isoformat().replace("+00:00", "Z"),
+        "at": rfc3339(entry.at),
         "actor": entry.actor,
         "action": entry.action,
         "server": entry.server_name,

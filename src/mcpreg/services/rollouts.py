@@ -16,6 +16,7 @@ from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import SYSTEM, Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotARollbackTarget
 from mcpreg.services.deploy_history import last_known_good, record_event, was_stable
 from mcpreg.services.deploy_state import (
@@ -77,7 +78,7 @@ def catch_up(
             now,
             version=canary,
             strategy=state.rollout_strategy,
-            detail={"step": current.index, "dueAt": due.isoformat().replace("+00:00", "Z")},
+            detail={"step": current.index, "dueAt": rfc3339(due)},
         )
         taken += 1
     return taken

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import SYSTEM
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import RegistryError
 from mcpreg.services.deploy_history import record_event
 from mcpreg.services.deploy_state import snapshot, try_lock_state
@@ -96,9 +97,10 @@ def _start(session: Session, deployment_id: int, now: datetime) -> str | None:
         return None  # another replica started it, or it was cancelled
     env = session.get(Environment, deployment.environment_id)
     assert env is not None
+    detail = {"scheduledAt": rfc3339(deployment.scheduled_at)}
     try:
         with session.begin_nested():
-            apply(session, deployment, env, state, SYSTEM, now, detail={"scheduledAt": _iso(deployment)})
+            apply(session, deployment, env, state, SYSTEM, now, detail=detail)
         return "applied"
     except RegistryError as exc:
         session.refresh(state)
@@ -118,8 +120,3 @@ def _start(session: Session, deployment_id: int, now: datetime) -> str | None:
             detail={"code": exc.code, "detail": exc.detail},
         )
         return "failed"
-
-
-def _iso(deployment: Deployment) -> str | None:
-    at = deployment.scheduled_at
-    return at.isoformat().replace("+00:00", "Z") if at else None

@@ -17,6 +17,7 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import ANONYMOUS, SCOPES, Principal
 from mcpreg.domain.rollout import parse_duration
 from mcpreg.domain.storable import parse_time
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import (
     Conflict,
     NotFound,
@@ -46,10 +47,6 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(p for p in value.split(",") if p)
 
 
-def _rfc3339(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def expiry(
     *, expires_at: str | None = None, expires_in: str | None = None, now: datetime | None = None
 ) -> datetime | None:
@@ -73,7 +70,7 @@ def expiry(
     value = parse_time(expires_at.strip().replace("z", "Z"), field="expiresAt")
     if value <= now:
         raise ValidationFailed(
-            f"expiresAt must be in the future (it is now {_rfc3339(now)})", field="expiresAt"
+            f"expiresAt must be in the future (it is now {rfc3339(now)})", field="expiresAt"
         )
     return value
 
@@ -85,10 +82,10 @@ def token_view(row: Token) -> dict[str, Any]:
         "scopes": list(_split(row.scopes)),
         "namespaces": list(_split(row.namespaces)),
         "environments": list(_split(row.environments)),
-        "createdAt": row.created_at.isoformat().replace("+00:00", "Z"),
+        "createdAt": rfc3339(row.created_at),
         "createdBy": row.created_by,
         "revoked": row.revoked_at is not None,
-        "expiresAt": _rfc3339(row.expires_at) if row.expires_at is not None else None,
+        "expiresAt": rfc3339(row.expires_at),
         "expired": row.expires_at is not None and row.expires_at <= utcnow(),
     }
 
@@ -177,7 +174,7 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
             "the token is unknown or revoked", field="Authorization", bearer_error="invalid_token"
         )
     if row.expires_at is not None and row.expires_at <= utcnow():
-        raise TokenExpired(f"the token expired at {_rfc3339(row.expires_at)}", field="Authorization")
+        raise TokenExpired(f"the token expired at {rfc3339(row.expires_at)}", field="Authorization")
     return Principal(
         name=row.name,
         scopes=frozenset(_split(row.scopes)),
@@ -191,7 +188,7 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 def check_active(principal: Principal) -> None:
     """Refuse a principal whose token expired since it was authenticated (and remembered)."""
     if principal.expires_at is not None and principal.expired():
-        raise TokenExpired(f"the token expired at {_rfc3339(principal.expires_at)}", field="Authorization")
+        raise TokenExpired(f"the token expired at {rfc3339(principal.expires_at)}", field="Authorization")
 
 
 def require(

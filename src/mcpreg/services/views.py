@@ -11,15 +11,10 @@ from typing import Any, Protocol
 import orjson
 
 from mcpreg.db.tables import Release
+from mcpreg.domain.timestamps import rfc3339
 
 OFFICIAL = "io.modelcontextprotocol.registry/official"
 MCPREG = "dev.mcpreg/release"
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
 
 
 class Published(Protocol):
@@ -42,9 +37,9 @@ def document_of(release: Published) -> dict[str, Any]:
 def official_meta(release: Published) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "status": release.status,
-        "statusChangedAt": iso(release.status_changed_at),
-        "publishedAt": iso(release.published_at or release.created_at),
-        "updatedAt": iso(release.updated_at),
+        "statusChangedAt": rfc3339(release.status_changed_at),
+        "publishedAt": rfc3339(release.published_at or release.created_at),
+        "updatedAt": rfc3339(release.updated_at),
         "isLatest": release.is_latest,
     }
     if release.status_message:
@@ -74,7 +69,7 @@ def release_view(release: Release, channels: list[str] | None = None) -> dict[st
         "state": release.status,
         "version": release.version,
         "prerelease": release.is_prerelease,
-        "createdAt": iso(release.created_at),
+        "createdAt": rfc3339(release.created_at),
         "createdBy": release.created_by,
         "channels": channels or [],
     }
