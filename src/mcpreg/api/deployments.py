@@ -168,10 +168,6 @@ async def rollback(request: Request) -> Response:
     return json_response(request, await run(request, work, write=True))
 
 
-def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
-    return {"events": page.events, "metadata": {"count": len(page.events), "nextCursor": page.next_cursor}}
-
-
 async def server_history(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
     limit = query_int(request, "limit", 100, 1, 500)
@@ -190,7 +186,7 @@ async def server_history(request: Request) -> Response:
             limit=limit,
             action=params.get("action"),
         )
-        return history_body(page)
+        return page.to_dict()
 
     return json_response(request, await run(request, work))
 

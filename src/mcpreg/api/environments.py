@@ -99,13 +99,9 @@ async def environment_history(request: Request) -> Response:
             action=params.get("action"),
             visible=principal.covers_server,
         )
-        return history_body(page)
+        return page.to_dict()
 
     return json_response(request, await run(request, work))
-
-
-def history_body(page: deploy_history.HistoryPage) -> dict[str, Any]:
-    return {"events": page.events, "metadata": {"count": len(page.events), "nextCursor": page.next_cursor}}
 
 
 def routes() -> list[BaseRoute]:

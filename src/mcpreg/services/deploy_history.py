@@ -234,6 +234,13 @@ class HistoryPage:
     events: list[dict[str, Any]]
     next_cursor: str | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape ``{"events", "metadata": {"count", "nextCursor"}}``."""
+        return {
+            "events": self.events,
+            "metadata": {"count": len(self.events), "nextCursor": self.next_cursor},
+        }
+
 
 def history(
     session: Session,
