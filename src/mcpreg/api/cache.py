@@ -39,9 +39,10 @@ log = logging.getLogger("mcpreg.cache")
 
 DEFAULT_MAX_BYTES = 128 * 1024 * 1024
 ENTRY_OVERHEAD = 400  # bytes per entry beyond body and key: the entry, its ETag, the dict slot
-VARY = "Authorization, X-Client-Id"
+VARY = "Authorization, X-Client-Id"  # a read's answer depends on who asks and the sticky-routing id
 VARY_HEADER = (b"vary", VARY.encode("latin-1"))
-JSON = b"application/json"
+JSON = "application/json"
+JSON_HEADER = (b"content-type", JSON.encode("latin-1"))
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -222,7 +223,7 @@ class ResponseCache:
             VARY_HEADER,
         ]
         if not not_modified:
-            headers += [(b"content-length", str(len(entry.body)).encode()), (b"content-type", JSON)]
+            headers += [(b"content-length", str(len(entry.body)).encode()), JSON_HEADER]
         return headers
 
     def put(
@@ -419,7 +420,7 @@ class CachedResponses:
         for answer in () if entry is not None else self.answers:
             answered = await answer(scope)
             if isinstance(answered, bytes):
-                headers = [(b"content-length", str(len(answered)).encode()), (b"content-type", JSON)]
+                headers = [(b"content-length", str(len(answered)).encode()), JSON_HEADER]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": answered})
                 return

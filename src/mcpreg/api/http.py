@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.api.cache import Memo, etag_for, matches
+from mcpreg.api.cache import JSON, VARY, Memo, etag_for, matches
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
 from mcpreg.domain.storable import (
@@ -37,7 +37,6 @@ from mcpreg.services.tokens import authenticate
 from mcpreg.settings import Settings
 
 T = TypeVar("T")
-JSON = "application/json"
 
 
 def settings_of(request: Request) -> Settings:
@@ -204,7 +203,7 @@ def bytes_response(
         tag = etag or etag_for(body)
         headers["ETag"] = tag
         headers["Cache-Control"] = _cache_control(request)
-        headers["Vary"] = "Authorization, X-Client-Id"
+        headers["Vary"] = VARY
         if matches(request.headers.get("if-none-match", ""), tag):
             return Response(status_code=304, headers=headers)
     return Response(body, status_code=status, media_type=JSON, headers=headers)
