@@ -35,9 +35,10 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcpreg.settings import DEFAULT_CACHE_BYTES
+
 log = logging.getLogger("mcpreg.cache")
 
-DEFAULT_MAX_BYTES = 128 * 1024 * 1024
 ENTRY_OVERHEAD = 400  # bytes per entry beyond body and key: the entry, its ETag, the dict slot
 VARY = "Authorization, X-Client-Id"  # a read's answer depends on who asks and the sticky-routing id
 VARY_HEADER = (b"vary", VARY.encode("latin-1"))
@@ -152,7 +153,7 @@ class Memo(Generic[K, V]):
 class ResponseCache:
     """Byte-bounded LRU of request key -> rendered JSON answer, and the memos dropped with it."""
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, *, cache_control: str = "no-cache") -> None:
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES, *, cache_control: str = "no-cache") -> None:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._pinned: OrderedDict[str, Entry] = OrderedDict()
         self._server_of: dict[str, str] = {}  # pinned key -> its server
