@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 import httpx
 import orjson
@@ -15,6 +16,8 @@ from mcpreg.client.errors import RegistryClientError, error_for, unreachable
 from mcpreg.client.models import Release
 
 T = TypeVar("T")
+TransportT = TypeVar("TransportT")
+Hook = Callable[[Any], Any]
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
@@ -25,7 +28,7 @@ class _Again:
 AGAIN = _Again()
 
 
-class RegistryBase:
+class RegistryBase(Generic[TransportT]):
     """Connection settings and the per-URL response cache (``cache_ttl`` seconds, 0 = revalidate)."""
 
     def __init__(
@@ -35,12 +38,31 @@ class RegistryBase:
         cache_ttl: float = 30,
         *,
         timeout: float = 10.0,
+        transport: TransportT | None = None,
+        event_hooks: Mapping[str, list[Hook]] | None = None,
+        watch: bool = False,
     ) -> None:
+        """``watch=True`` long-polls ``/api/changes`` (``Registry``: in a daemon thread;
+        ``AsyncRegistry``: in a task started on ``async with``) and makes every cached answer
+        stale as soon as anything in the registry changes (a rollback reaches this client in
+        about a second, whatever ``cache_ttl`` is)."""
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.cache = ResponseCache(cache_ttl)
         self._generation = -1
+        options = {
+            "base_url": self.url,
+            "headers": self._base_headers(),
+            "timeout": timeout,
+            "transport": transport,
+            "event_hooks": dict(event_hooks or {}),
+        }
+        self._connect(options, watch)
+
+    def _connect(self, options: dict[str, Any], watch: bool) -> None:
+        """Open the flavour's HTTP client with ``options`` (and, with ``watch``, its watcher)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, cache_ttl={self.cache.ttl!r})"
@@ -74,6 +96,9 @@ class RegistryBase:
         return headers
 
     # -- one exchange: before sending, and on the answer ---------------------------------------
+
+    def _exchange(self, call: Call[T]) -> Exchange[T]:
+        return Exchange(self, call)
 
     def _cached(self, call: Call[Any]) -> tuple[bytes | None, str | None]:
         """``(body, None)`` when a fresh answer is in memory, else ``(None, etag-or-None)``."""
@@ -145,3 +170,34 @@ class RegistryBase:
         if range_:
             return calls.resolve_range(name, range_, prerelease)
         return calls.get_release(name, version or channel or "latest")
+
+
+class Exchange(Generic[T]):
+    """One call through the cache, without I/O: the client sends each ``request()`` (``None``
+    once the answer is in) and hands back the response to ``receive``; then ``result()``."""
+
+    def __init__(self, registry: RegistryBase[Any], call: Call[T]) -> None:
+        self.registry = registry
+        self.call = call
+        self.body, self.etag = registry._cached(call)
+        self.sent = 0
+
+    def request(self) -> dict[str, Any] | None:
+        """The keyword arguments of the next ``request(method, path, ...)``, or None when done."""
+        if self.body is not None:
+            return None
+        if self.sent == 2:
+            raise AssertionError("unreachable: a request without If-None-Match never gets 304")
+        self.sent += 1
+        return self.registry._request_args(self.call, self.etag)
+
+    def receive(self, response: httpx.Response) -> None:
+        answer = self.registry._answer(self.call, self.etag, response)
+        if isinstance(answer, bytes):
+            self.body = answer
+        else:
+            self.etag = None  # AGAIN: ask once more, unconditionally
+
+    def result(self) -> T:
+        assert self.body is not None
+        return self.registry._parse(self.call, self.body)

@@ -39,6 +39,15 @@ class Call(Generic[T]):
         return f"{self.method} {self.path}?{query}#{client}"
 
 
+@dataclass(frozen=True)
+class Pages(Generic[T]):
+    """A listing that follows a cursor: ``page(cursor)`` is the call for one page (``None``:
+    the first), ``read`` its entries and the next cursor (``None`` after the last page)."""
+
+    page: Callable[[str | None], Call[JSON]]
+    read: Callable[[JSON], tuple[list[T], str | None]]
+
+
 def seg(value: str) -> str:
     """One path segment, with '/', '+' and friends escaped."""
     return quote(value, safe="")
@@ -117,6 +126,29 @@ def list_page(
     if include_deleted:
         params["include_deleted"] = "true"
     return _read("/v0.1/servers", _same, params)
+
+
+def _server_page(body: JSON) -> tuple[list[Release], str | None]:
+    releases = [Release.from_body(item) for item in body.get("servers", [])]
+    return releases, body.get("metadata", {}).get("nextCursor") or None
+
+
+def server_pages(
+    limit: int, search: str | None, updated_since: str | None, version: str | None, include_deleted: bool
+) -> Pages[Release]:
+    """Every matching release, ``limit`` a page."""
+
+    def page(cursor: str | None) -> Call[JSON]:
+        return list_page(
+            cursor,
+            limit=limit,
+            search=search,
+            updated_since=updated_since,
+            version=version,
+            include_deleted=include_deleted,
+        )
+
+    return Pages(page, _server_page)
 
 
 def versions(name: str, *, everything: bool) -> Call[list[Release]]:
@@ -239,12 +271,7 @@ def delete_secret(
 
 
 def config(
-    name: str,
-    environment: str,
-    *,
-    version: str | None = None,
-    reveal: bool = False,
-    reason: str | None = None,
+    name: str, environment: str, version: str | None, reveal: bool, reason: str | None
 ) -> Call[dict[str, Any]]:
     """Never cached: revealed values stay out of memory, and every reveal is journaled."""
     params = {"reveal": _flag(reveal)}

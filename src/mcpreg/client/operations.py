@@ -1,0 +1,356 @@
+"""Every public method of ``Registry`` and ``AsyncRegistry``, written once.
+
+A method here only says which ``Call`` it sends (``calls.py`` says what that call is);
+the client it is read from sends it: ``Registry`` blocks, ``AsyncRegistry`` returns a
+coroutine. One signature, one default and one docstring serve both clients, so they
+cannot drift apart. Type checkers see the right one: ``Operation.__get__`` is overloaded
+on the client, so ``Registry().versions(n)`` is a ``list[Release]`` and
+``AsyncRegistry().versions(n)`` an awaitable of one.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from mcpreg.client import calls
+from mcpreg.client.base import RegistryBase, TransportT
+from mcpreg.client.calls import Call, Pages
+from mcpreg.client.models import Release
+
+if TYPE_CHECKING:
+    from mcpreg.client.aio import AsyncRegistry
+    from mcpreg.client.sync import Registry
+
+P = ParamSpec("P")
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Described(Generic[P, T]):
+    """What a method is: its name, docstring and parameters, taken from the function describing it."""
+
+    def __init__(self, describe: Callable[Concatenate[Any, P], Any]) -> None:
+        self.describe = describe
+        self.__name__ = describe.__name__
+        self.__qualname__ = describe.__qualname__
+        self.__doc__ = describe.__doc__
+
+    @functools.cached_property
+    def signature(self) -> inspect.Signature:
+        """The parameters after ``self``; no return annotation (it depends on the client)."""
+        signature = inspect.signature(self.describe)
+        return signature.replace(
+            parameters=list(signature.parameters.values())[1:], return_annotation=inspect.Signature.empty
+        )
+
+    def present(self, method: F) -> F:
+        """``method`` (the client's wrapper) under this method's name, docstring and signature."""
+        functools.update_wrapper(method, self.describe)
+        method.__dict__["__signature__"] = self.signature
+        return method
+
+
+class Operation(_Described[P, T]):
+    """A method that sends one call: it blocks on ``Registry`` and is awaited on ``AsyncRegistry``."""
+
+    describe: Callable[Concatenate[Any, P], Call[T]]
+
+    @overload
+    def __get__(self, registry: None, owner: type[Any]) -> Operation[P, T]: ...
+    @overload
+    def __get__(self, registry: Registry, owner: type[Any]) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, registry: AsyncRegistry, owner: type[Any]) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, registry: Any, owner: type[Any]) -> Any:
+        return self if registry is None else registry._method(self)
+
+
+class Listing(_Described[P, T]):
+    """A method that follows a cursor over pages: an iterator on ``Registry``, an async one on
+    ``AsyncRegistry``."""
+
+    describe: Callable[Concatenate[Any, P], Pages[T]]
+
+    @overload
+    def __get__(self, registry: None, owner: type[Any]) -> Listing[P, T]: ...
+    @overload
+    def __get__(self, registry: Registry, owner: type[Any]) -> Callable[P, Iterator[T]]: ...
+    @overload
+    def __get__(self, registry: AsyncRegistry, owner: type[Any]) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, registry: Any, owner: type[Any]) -> Any:
+        return self if registry is None else registry._listing(self)
+
+
+def operation(describe: Callable[Concatenate[Any, P], Call[T]]) -> Operation[P, T]:
+    return Operation(describe)
+
+
+def listing(describe: Callable[Concatenate[Any, P], Pages[T]]) -> Listing[P, T]:
+    return Listing(describe)
+
+
+class Operations(RegistryBase[TransportT]):
+    """The registry's API as methods; ``Registry`` and ``AsyncRegistry`` say how a call is sent."""
+
+    # -- discovery -------------------------------------------------------------------------------
+
+    @operation
+    def get_server(
+        self,
+        name: str,
+        version: str | None = None,
+        channel: str | None = None,
+        range: str | None = None,
+        environment: str | None = None,
+        client_id: str | None = None,
+        *,
+        prerelease: bool = False,
+    ) -> Call[Release]:
+        """One release: ``latest`` by default, or an exact version, a channel or a range.
+
+        With ``environment``, what is deployed there: the release ``client_id`` is routed
+        to (stable or canary), or the stable one without it. Raises ``NoDeployment`` when
+        nothing of ``name`` is deployed in that environment.
+        """
+        return self._server_call(name, version, channel, range, environment, client_id, prerelease)
+
+    @listing
+    def list_servers(
+        self,
+        *,
+        search: str | None = None,
+        updated_since: str | None = None,
+        version: str | None = None,
+        include_deleted: bool = False,
+        page_size: int = 100,
+    ) -> Pages[Release]:
+        """Every matching release, following the cursor over every page."""
+        return calls.server_pages(page_size, search, updated_since, version, include_deleted)
+
+    @operation
+    def versions(self, name: str) -> Call[list[Release]]:
+        """Every version newest first; with a token, drafts and deleted releases too."""
+        return calls.versions(name, everything=bool(self.token))
+
+    @operation
+    def channels(self, name: str) -> Call[list[dict[str, Any]]]:
+        return calls.channels(name)
+
+    @operation
+    def diff(self, name: str, old: str, new: str) -> Call[dict[str, Any]]:
+        """``{"from", "to", "changes": [{op, path, old, new}]}`` between two versions or channels."""
+        return calls.diff(name, old, new)
+
+    @operation
+    def whoami(self) -> Call[dict[str, Any]]:
+        return calls.whoami()
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    @operation
+    def publish(self, document: dict[str, Any], *, draft: bool = False) -> Call[Release]:
+        """Publish a server.json, or store it as an editable, invisible draft."""
+        return calls.create_draft(document) if draft else calls.publish(document)
+
+    @operation
+    def update_draft(self, name: str, version: str, document: dict[str, Any]) -> Call[Release]:
+        return calls.update_draft(name, version, document)
+
+    @operation
+    def publish_draft(self, name: str, version: str) -> Call[Release]:
+        return calls.publish_draft(name, version)
+
+    @operation
+    def duplicate(self, name: str, version: str, new_version: str) -> Call[Release]:
+        """Copy a release into a new draft numbered ``new_version``."""
+        return calls.duplicate(name, version, new_version)
+
+    @operation
+    def set_status(
+        self, name: str, version: str, status: str, message: str | None = None, *, force: bool = False
+    ) -> Call[Release]:
+        """``active``, ``deprecated`` or ``deleted``, with an optional message.
+
+        Deleting a release that runs in some environment is refused (``Conflict``,
+        ``release_in_use``) unless ``force``.
+        """
+        return calls.set_status(name, version, status, message, force=force)
+
+    @operation
+    def set_channel(self, name: str, channel: str, version: str) -> Call[dict[str, Any]]:
+        return calls.set_channel(name, channel, version)
+
+    @operation
+    def delete_channel(self, name: str, channel: str) -> Call[None]:
+        return calls.delete_channel(name, channel)
+
+    # -- variables, secrets, configuration -------------------------------------------------------
+
+    @operation
+    def variables(
+        self, name: str, *, version: str | None = None, environment: str | None = None
+    ) -> Call[list[dict[str, Any]]]:
+        """Variables of every scope, or of the one release or environment given."""
+        return calls.variables(name, version, environment)
+
+    @operation
+    def set_variable(
+        self,
+        name: str,
+        variable: str,
+        value: str,
+        *,
+        version: str | None = None,
+        environment: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        return calls.set_variable(name, variable, value, version, environment)
+
+    @operation
+    def delete_variable(
+        self, name: str, variable: str, *, version: str | None = None, environment: str | None = None
+    ) -> Call[None]:
+        return calls.delete_variable(name, variable, version, environment)
+
+    @operation
+    def secrets(
+        self, name: str, *, version: str | None = None, environment: str | None = None
+    ) -> Call[list[dict[str, Any]]]:
+        """Secrets' metadata (name, scope, key id, who, when, revision), never their values."""
+        return calls.secrets(name, version, environment)
+
+    @operation
+    def set_secret(
+        self,
+        name: str,
+        secret: str,
+        value: str,
+        *,
+        version: str | None = None,
+        environment: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        return calls.set_secret(name, secret, value, version, environment)
+
+    @operation
+    def delete_secret(
+        self, name: str, secret: str, *, version: str | None = None, environment: str | None = None
+    ) -> Call[None]:
+        return calls.delete_secret(name, secret, version, environment)
+
+    @operation
+    def config(
+        self,
+        name: str,
+        environment: str,
+        *,
+        version: str | None = None,
+        reveal: bool = False,
+        reason: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        """The effective configuration in ``environment``; secrets in plaintext only with
+        ``reveal`` and a ``secrets:read`` token (each reveal is journaled with ``reason``)."""
+        return calls.config(name, environment, version, reveal, reason)
+
+    # -- environments and deployments ------------------------------------------------------------
+
+    @operation
+    def environments(self) -> Call[list[dict[str, Any]]]:
+        """Every environment in promotion order, with its flags."""
+        return calls.environments()
+
+    @operation
+    def create_environment(self, /, name: str, **fields: Any) -> Call[dict[str, Any]]:
+        """Fields: ``position``, ``protected``, ``requiresApproval``, ``allowPrereleases``,
+        ``description``."""
+        return calls.create_environment(name, fields)
+
+    @operation
+    def update_environment(self, /, name: str, **fields: Any) -> Call[dict[str, Any]]:
+        return calls.update_environment(name, fields)
+
+    @operation
+    def deploy(
+        self,
+        name: str,
+        version: str,
+        environment: str,
+        *,
+        strategy: str = "immediate",
+        weight: float | None = None,
+        steps: list[dict[str, Any]] | None = None,
+        scheduled_at: str | None = None,
+        notes: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        """Deploy a release: ``immediate``, ``canary`` with a ``weight``, or ``staged`` with ``steps``."""
+        plan = calls.deploy_request(strategy, weight, steps, scheduled_at, notes)
+        return calls.deploy(environment, name, version, plan)
+
+    @operation
+    def deployments(self, /, environment: str, **params: str) -> Call[list[dict[str, Any]]]:
+        return calls.deployments(environment, params)
+
+    @operation
+    def approve(self, environment: str, deployment_id: int) -> Call[dict[str, Any]]:
+        return calls.approve(environment, deployment_id)
+
+    @operation
+    def promote(
+        self,
+        name: str,
+        version: str,
+        source: str,
+        target: str | None = None,
+        *,
+        force: bool = False,
+        strategy: str = "immediate",
+        weight: float | None = None,
+        steps: list[dict[str, Any]] | None = None,
+        notes: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        """Deploy to ``target`` (default: the next environment) the ``version`` running in ``source``."""
+        plan = calls.deploy_request(strategy, weight, steps, None, notes)
+        return calls.promote(name, version, source, target, force, plan)
+
+    @operation
+    def rollout(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        """Stable and canary versions, weight, step, and when the next step is due."""
+        return calls.rollout(environment, name)
+
+    @operation
+    def rollout_promote(self, name: str, environment: str, *, full: bool = False) -> Call[dict[str, Any]]:
+        return calls.rollout_action(environment, name, "promote", {"full": True} if full else None)
+
+    @operation
+    def rollout_pause(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        return calls.rollout_action(environment, name, "pause")
+
+    @operation
+    def rollout_resume(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        return calls.rollout_action(environment, name, "resume")
+
+    @operation
+    def rollout_abort(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        return calls.rollout_action(environment, name, "abort")
+
+    @operation
+    def rollback(
+        self, name: str, environment: str, *, version: str | None = None, notes: str | None = None
+    ) -> Call[dict[str, Any]]:
+        """Back to the last known good version (or ``version``) at once."""
+        return calls.rollback(environment, name, version, notes)
+
+    @operation
+    def resolve(self, name: str, environment: str, client_id: str | None = None) -> Call[dict[str, Any]]:
+        """Which release ``client_id`` gets (``track``: stable or canary) and its configuration."""
+        return calls.resolve(environment, name, client_id)
+
+    @operation
+    def history(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        return calls.history(environment, name)
+
+    @operation
+    def where(self, name: str) -> Call[dict[str, Any]]:
+        """What runs of ``name`` in every environment."""
+        return calls.where(name)
