@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
+from mcpreg.api.registry import SERVER
 from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
@@ -29,8 +31,7 @@ from mcpreg.settings import Settings
 
 log = logging.getLogger("mcpreg")
 
-SERVER = "/api/servers/{namespace}/{server}"
-CONFIG = "/api/environments/{env}/servers/{namespace}/{server}/config"
+CONFIG = f"{TARGET}/config"
 NO_STORE = "no-store"
 
 

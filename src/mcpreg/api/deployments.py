@@ -25,6 +25,7 @@ from mcpreg.api.http import (
     run,
     server_name,
 )
+from mcpreg.api.registry import SERVER
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
@@ -33,9 +34,9 @@ from mcpreg.services.deploy_requests import parse_deploy, parse_notes, parse_pro
 from mcpreg.services.deploy_state import find_state, state_view, states_of
 from mcpreg.services.tokens import require
 
+# Here, not in api/environments.py: that module imports this one to install these routes.
 ENV = "/api/environments/{env}"
-TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"
-SERVER = "/api/servers/{namespace}/{server}"
+TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"  # a deployment target: one server in one environment
 
 
 def _current(session: Session, deployment: Deployment) -> dict[str, Any]:

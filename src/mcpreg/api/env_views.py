@@ -30,7 +30,6 @@ from mcpreg.services.deploy_state import find_state, is_rolling_out
 from mcpreg.services.routing import Resolution, route_state
 from mcpreg.services.views import OFFICIAL, server_response
 
-SERVER = "/servers/{namespace}/{server}"
 DEPLOYMENT = "dev.mcpreg/deployment"
 
 
@@ -159,8 +158,8 @@ def routes() -> list[BaseRoute]:
         prefix = f"/environments/{{env}}/{version}"
         result += [
             Route(f"{prefix}/servers", list_servers, methods=["GET"]),
-            Route(f"{prefix}{SERVER}/versions", list_versions, methods=["GET"]),
-            Route(f"{prefix}{SERVER}/versions/{{version}}", get_version, methods=["GET"]),
+            Route(f"{prefix}{official.SERVER}/versions", list_versions, methods=["GET"]),
+            Route(f"{prefix}{official.SERVER}/versions/{{version}}", get_version, methods=["GET"]),
             Route(f"{prefix}/health", health, methods=["GET"]),
         ]
     return result

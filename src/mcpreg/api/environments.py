@@ -19,14 +19,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mcpreg.api import deployments, env_views, resolve
+from mcpreg.api.deployments import ENV
 from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import Principal
 from mcpreg.services import deploy_history, environments, scheduler
 from mcpreg.services.deploy_state import state_view, states_in
 from mcpreg.services.tokens import require
-
-ENV = "/api/environments/{env}"
 
 
 async def list_environments(request: Request) -> Response:

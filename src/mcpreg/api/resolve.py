@@ -29,6 +29,7 @@ from starlette.types import Scope
 
 from mcpreg.api.batching import Coalescer
 from mcpreg.api.cache import Memo, header
+from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
@@ -39,7 +40,7 @@ from mcpreg.services import config, routing
 from mcpreg.services.tokens import require
 
 TARGETS = 20_000  # snapshots kept per replica until the next change
-PATH = "/api/environments/{env}/servers/{namespace}/{server}/resolve"
+PATH = f"{TARGET}/resolve"
 # PATH as Starlette matches it: each parameter is one path segment.
 _PATH = re.compile(r"/api/environments/([^/]+)/servers/([^/]+)/([^/]+)/resolve")
 
