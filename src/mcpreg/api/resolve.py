@@ -42,7 +42,7 @@ from mcpreg.services.tokens import require
 TARGETS = 20_000  # snapshots kept per replica until the next change
 PATH = f"{TARGET}/resolve"
 # PATH as Starlette matches it: each parameter is one path segment.
-_PATH = re.compile(r"/api/environments/([^/]+)/servers/([^/]+)/([^/]+)/resolve")
+_PATH = re.compile(re.sub(r"\{\w+\}", "([^/]+)", PATH))
 
 
 @dataclass(frozen=True, slots=True)
