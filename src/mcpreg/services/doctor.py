@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.crypto import KeyRing, SecretContext, unseal
 from mcpreg.crypto.codec import SecretScope
@@ -100,7 +100,7 @@ def database_checks(engine: sa.Engine) -> tuple[list[Check], bool]:
 
 def secret_checks(session: Session, keyring: KeyRing) -> Iterator[Check]:
     failed: list[str] = []
-    rows = session.exec(select(Secret).order_by(Secret.id)).all()  # type: ignore[arg-type]
+    rows = session.exec(select(Secret).order_by(col(Secret.id))).all()
     for row in rows:
         scope = cast(SecretScope, row.scope)  # the codec refuses any other value
         context = SecretContext(row.server_name, scope, row.version, row.environment, row.name)
@@ -121,7 +121,7 @@ def _running_releases(session: Session) -> list[Release]:
         ids.update(i for i in (state.stable_release_id, state.canary_release_id) if i is not None)
     if not ids:
         return []
-    return list(session.exec(select(Release).where(Release.id.in_(ids))).all())  # type: ignore[union-attr]
+    return list(session.exec(select(Release).where(col(Release.id).in_(ids))).all())
 
 
 def upstream_checks(session: Session, resolver: Resolver = resolves) -> Iterator[Check]:
