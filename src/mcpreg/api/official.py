@@ -66,8 +66,12 @@ async def cached_read(
         body = await lean() if lean is not None else None
         return body if body is not None else orjson.dumps(await run(request, render))
 
-    entry = await request.app.state.cache.cached(key, _render, catalogue_only=catalogue_only)
-    return bytes_response(request, entry.body, cacheable=True, etag=entry.etag)
+    cache: ResponseCache = request.app.state.cache
+    entry = await cache.cached(key, _render, catalogue_only=catalogue_only)
+    status, headers, body = cache.answer(entry, request.scope)
+    response = Response(body, status_code=status)
+    response.raw_headers = headers  # the front door's headers, from the same function
+    return response
 
 
 async def list_servers(request: Request) -> Response:
