@@ -4,7 +4,10 @@ Run as ``python -m bench.baseline --app starlette|raw --port P --bodies FILE [--
 [--http H]``; ``FILE`` is JSON mapping a scenario (``list``, ``detail``, ``resolve``,
 ``publish``) to ``{"status": int, "body_b64": str, "etag": str | null, "headers": [[k, v]]}``,
 captured from the real service so the sizes and headers match. A request carrying
-``If-None-Match`` gets ``304`` with the ETag, as mcpreg does.
+``If-None-Match`` gets ``304`` with the ETag, as mcpreg does. The list sample is captured
+as mcpreg sends it to the list scenario's ``Accept-Encoding: gzip``: the gzip bytes with
+their ``Content-Encoding``, ``Vary`` and ETag, replayed to every request (the scenario
+always asks for gzip), so both sides send the same bytes.
 
 ``starlette`` is a do-nothing Starlette app (routing, a ``Request`` and a ``Response`` per
 request): what a framework handler costs. ``raw`` is a plain ASGI callable that matches the

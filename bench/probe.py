@@ -12,8 +12,10 @@ from urllib.parse import quote
 import httpx
 
 LIST_PATH = "/v0.1/servers?limit=100"
+# What the list scenario sends, as real clients do (httpx and Go's net/http ask for gzip).
+LIST_HEADERS = (("Accept-Encoding", "gzip"),)
 # The response headers the baselines replay with the body (uvicorn adds date and the rest).
-REPLAYED = ("content-type", "etag", "cache-control", "vary")
+REPLAYED = ("content-type", "content-encoding", "etag", "cache-control", "vary")
 MAX_PATHS = 20_000
 
 
@@ -77,7 +79,19 @@ def walk_list(client: httpx.Client, probe: Probe, time_limit: float) -> None:
         probe.notes.append(f"cursor walk stopped after {len(pages)} pages (time or page bound)")
     sample = _typical(pages)
     if sample is not None:
-        probe.samples["list"] = sample
+        probe.samples["list"] = _as_sent(client, pages, sample, dict(LIST_HEADERS))
+
+
+def _as_sent(
+    client: httpx.Client, pages: list[httpx.Response], sample: Sample, headers: dict[str, str]
+) -> Sample:
+    """``sample`` again, with the bytes and headers the service sends for ``headers`` (httpx
+    decodes gzip on its own: the baselines must replay the compressed bytes, not the JSON)."""
+    url = next(r.request.url for r in pages if r.content == sample.body)
+    with client.stream("GET", url, headers=headers) as response:
+        body = b"".join(response.iter_raw())
+        replayed = tuple((k, response.headers[k]) for k in REPLAYED if k in response.headers)
+        return Sample(response.status_code, body, response.headers.get("etag"), sample.median_bytes, replayed)
 
 
 def sample_details(client: httpx.Client, probe: Probe, names: list[str], with_etags: int) -> None:

@@ -84,7 +84,7 @@ def _probe_service(
 def _workloads(found: probe.Probe, token: str | None) -> dict[str, Workload]:
     out: dict[str, Workload] = {}
     if found.list_paths:
-        out["list"] = Workload("list", tuple(found.list_paths))
+        out["list"] = Workload("list", tuple(found.list_paths), headers=probe.LIST_HEADERS)
     if "detail" in found.samples:
         out["detail"] = Workload("detail", tuple(found.detail_paths))
     if found.resolve_paths:
