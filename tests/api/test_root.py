@@ -20,8 +20,8 @@ def test_the_root_tells_an_api_client_the_name_version_and_where_the_api_and_doc
     links = body["links"]
     assert links["servers"] == "/v0.1/servers"
     assert links["mcp"] == "/mcp"
-    assert links["docs"].startswith("https://")
-    for key in ("servers", "environments", "health"):
+    assert links["docs"] == "/readme"
+    for key in ("servers", "environments", "health", "docs"):
         assert anon.get(links[key]).status_code == 200, f"{key} link {links[key]} answers"
 
 
@@ -46,3 +46,11 @@ def test_the_root_answers_head_and_refuses_other_methods(anon: httpx.Client) -> 
     assert anon.head("/").status_code == 200
     refused = anon.post("/", json={})
     assert refused.status_code == 405
+
+
+def test_the_docs_link_serves_the_readme_the_package_was_installed_with(anon: httpx.Client) -> None:
+    answer = anon.get("/readme")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/markdown")
+    assert answer.text.startswith("# mcpreg")
+    assert "make run" in answer.text and "## Deploying to production" in answer.text

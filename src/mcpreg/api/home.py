@@ -2,22 +2,25 @@
 
 API clients (``Accept: application/json``, or anything without ``text/html``, as curl
 sends) get JSON; browsers get a tiny HTML page with the same links. Nothing here reads
-the database.
+the database. ``GET /readme`` serves the README as installed with the package (its
+metadata carries it), so the docs link works on any install, offline.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
+from importlib import metadata
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import mcpreg
 from mcpreg.api.http import json_response
 
-DOCS = "https://mcpreg.dev/docs/"
-"""The README on the project page (the same host as the problem ``type`` URIs)."""
+DOCS = "/readme"
+"""The README, served from the installed package's metadata."""
 
 # What each link is, in the order the HTML page lists them.
 LINKS: dict[str, tuple[str, str]] = {
@@ -57,5 +60,22 @@ async def home(request: Request) -> Response:
     return json_response(request, {"name": "mcpreg", "version": mcpreg.__version__, "links": links})
 
 
+@cache
+def _readme() -> str | None:
+    try:
+        found = metadata.metadata("mcpreg")
+    except metadata.PackageNotFoundError:
+        return None
+    body = found.json.get("description")  # the long description (the README), header or body
+    return str(body) if body else None
+
+
+async def readme(request: Request) -> Response:
+    text = _readme()
+    if text is None:
+        return PlainTextResponse("this install of mcpreg carries no README\n", status_code=404)
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/", home, methods=["GET", "HEAD"])]
+    return [Route("/", home, methods=["GET", "HEAD"]), Route("/readme", readme, methods=["GET", "HEAD"])]
