@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import httpx
@@ -14,12 +13,7 @@ from mcpreg.db import migrate
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS
 from tests.support.live import LiveServer
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.served import free_port
 
 
 def _settings(database_url: str, tmp_path: Path) -> Settings:
@@ -50,7 +44,7 @@ def test_a_draining_replica_is_not_ready_but_still_alive(live: LiveServer, anon:
 
 
 def test_a_replica_whose_database_is_unreachable_is_not_ready(tmp_path: Path) -> None:
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
     settings = _settings(url, tmp_path)
     app = create_app(settings, prepare=False, background=False)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,23 +23,14 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_KEYS
+from tests.support.served import free_port
 
 pytestmark = pytest.mark.slow
 START_TIMEOUT = 60.0
 LOAD_THREADS = 6
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def mcpreg_serve(
-    database_url: str, tmp_path: Path, **extra: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = _free_port()
+def serve_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
     env.update(
         {
@@ -52,13 +42,25 @@ def mcpreg_serve(
             **extra,
         }
     )
-    process = subprocess.Popen(
+    return env
+
+
+def spawn_serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-m", "mcpreg", "serve", "--port", str(port), "--log-level", "info"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@contextmanager
+def mcpreg_serve(
+    database_url: str, tmp_path: Path, **extra: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    process = spawn_serve(serve_env(database_url, tmp_path, **extra), port)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -184,26 +186,11 @@ def test_a_second_sigterm_ends_the_drain_early(database_url: str, tmp_path: Path
 def test_a_replica_that_does_not_migrate_waits_for_mcpreg_migrate(database_url: str, tmp_path: Path) -> None:
     """The Kubernetes shape: serve with MCPREG_MIGRATE_ON_START=0 becomes ready only after
     ``mcpreg migrate`` (the init step) has run."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with _fresh_database(database_url, tmp_path) as fresh:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
-        env.update(
-            {
-                "MCPREG_DATABASE_URL": fresh,
-                "MCPREG_DATA_DIR": str(tmp_path / "data"),
-                "MCPREG_SECRET_KEYS": TEST_KEYS,
-                "MCPREG_SAMPLE_DATA": "0",
-                "MCPREG_MIGRATE_ON_START": "0",
-            }
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mcpreg", "serve", "--port", str(port), "--log-level", "info"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        env = serve_env(fresh, tmp_path, MCPREG_MIGRATE_ON_START="0")
+        process = spawn_serve(env, port)
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))  # type: ignore[union-attr]
         reader.start()

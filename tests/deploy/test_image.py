@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
+from tests.support.served import free_port
 
 DEPLOY = ROOT / "deploy"
 sys.path.insert(0, str(DEPLOY))
@@ -65,12 +65,6 @@ def test_the_dockerfile_installs_the_pins_only_and_runs_unprivileged_with_a_heal
     assert "HEALTHCHECK" in dockerfile and "/v0.1/health" in dockerfile
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_the_wheel_installed_outside_the_source_tree_serves_and_migrates(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
@@ -92,7 +86,7 @@ def test_the_wheel_installed_outside_the_source_tree_serves_and_migrates(tmp_pat
         )
         assert done.returncode == 0, done.stderr[-3000:]
 
-    port = _free_port()
+    port = free_port()
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MCPREG_", "PYTHON"))}
     env.update(

@@ -39,10 +39,6 @@ class Drain:
             log.info("draining: readiness is now false; in-flight requests finish")
 
 
-def _schema(engine: sa.Engine) -> str | None:
-    return migrate.current_revision(engine)
-
-
 def _answer(status: int, body: dict[str, str | None]) -> Response:
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -52,14 +48,14 @@ async def readyz(request: Request) -> Response:
         return _answer(503, {"status": "draining"})
     try:
         revision = await asyncio.wait_for(
-            run_in_threadpool(_schema, request.app.state.engine), timeout=CHECK_TIMEOUT
+            run_in_threadpool(migrate.current_revision, request.app.state.engine), timeout=CHECK_TIMEOUT
         )
     except TimeoutError:
         return _answer(503, {"status": "unavailable", "reason": "the database did not answer in time"})
     except sa.exc.SQLAlchemyError as exc:
         log.warning("readiness: the database is unavailable (%s)", type(exc).__name__)
         return _answer(503, {"status": "unavailable", "reason": "the database is unavailable"})
-    if revision is None or revision < migrate.HEAD:
+    if not migrate.serves(revision):
         return _answer(503, {"status": "migrating", "schema": revision, "needs": migrate.HEAD})
     return _answer(200, {"status": "ready", "schema": revision})
 

@@ -37,6 +37,13 @@ def current_revision(engine: sa.Engine) -> str | None:
         return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+def serves(revision: str | None) -> bool:
+    """Whether this build can serve a schema at ``revision``: at its head, or past it (a newer
+    replica migrated during a rolling update; revisions are zero-padded numbers, and
+    migrations only add)."""
+    return revision is not None and revision >= HEAD
+
+
 def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to head; safe to call from several processes at once."""
     if current_revision(engine) == HEAD:

@@ -44,9 +44,7 @@ def load_sample_catalogue(session: Session, folder: Path) -> ImportReport:
 def wait_for_schema(engine: sa.Engine, *, timeout: float = SCHEMA_WAIT, poll: float = SCHEMA_POLL) -> None:
     """Block until another process (``mcpreg migrate``) has brought the schema to head."""
     deadline = time.monotonic() + timeout
-    # Revisions are zero-padded numbers: a schema already past this build's head (a newer
-    # replica migrated during a rolling update) is fine, since migrations only add.
-    while (revision := migrate.current_revision(engine)) is None or revision < migrate.HEAD:
+    while not migrate.serves(revision := migrate.current_revision(engine)):
         if time.monotonic() >= deadline:
             raise ConfigurationError(
                 f"the database schema is at {revision or 'nothing'}, not {migrate.HEAD}, after waiting "

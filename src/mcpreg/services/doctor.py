@@ -85,7 +85,7 @@ def database_checks(engine: sa.Engine) -> tuple[list[Check], bool]:
         reason = str(exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc).splitlines()[0]
         return [Check("database", FAIL, f"{engine.url.render_as_string()}: {reason}")], False
     checks = [Check("database", OK, f"{engine.dialect.name} at {engine.url.render_as_string()} answers")]
-    if revision is None or revision < migrate.HEAD:
+    if not migrate.serves(revision):
         checks.append(
             Check(
                 "migrations",
