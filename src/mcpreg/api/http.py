@@ -47,6 +47,13 @@ def _principals(request: Request) -> Memo[str, Principal]:
     return request.app.state.principals  # type: ignore[no-any-return]
 
 
+def _remembered(request: Request, key: str) -> Principal | None:
+    """The principal remembered for this token, unless its token has expired since
+    (then it is authenticated again, which answers 401)."""
+    known = _principals(request).get(key)
+    return None if known is None or known.expired() else known
+
+
 def token_key(authorization: str) -> str:
     """What a principal is remembered under: never the token itself."""
     return hashlib.sha256(authorization.encode()).hexdigest()
@@ -62,9 +69,7 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     engine = request.app.state.engine
     authorization = request.headers.get("authorization")
     key = token_key(authorization) if authorization and not write else None
-    known = _principals(request).get(key) if key is not None else None
-    if known is not None and known.expired():
-        known = None  # remembered before it expired: authenticate again, which answers 401
+    known = _remembered(request, key) if key is not None else None
     epoch = request.app.state.cache.epoch
 
     def _call() -> tuple[T, Principal, tuple[int, int] | None, list[str | None]]:
@@ -104,8 +109,8 @@ async def principal_of(request: Request) -> Principal:
     if not authorization:
         return ANONYMOUS
     key = token_key(authorization)
-    known = _principals(request).get(key)
-    if known is not None and not known.expired():
+    known = _remembered(request, key)
+    if known is not None:
         return known
     epoch = request.app.state.cache.epoch
 
