@@ -3,5 +3,7 @@
 from mcpreg.db import (
     config_tables,  # noqa: F401
     deploy_tables,  # noqa: F401
+    lease_tables,  # noqa: F401
+    mirror_tables,  # noqa: F401
     tables,  # noqa: F401
 )
