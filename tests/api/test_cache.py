@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from mcpreg.api.cache import ENTRY_OVERHEAD, ResponseCache
+from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
 from mcpreg.services.journal import current_generations
 from tests.conftest import publish, server_doc
@@ -130,7 +131,7 @@ def test_a_publish_through_this_replica_is_served_at_once(api: httpx.Client, ano
 
 def _settle(live: LiveServer, cache: ResponseCache) -> None:
     """Wait (bounded) until this replica's generation watcher has seen every committed change."""
-    engine = live.app.state.engine
+    engine = runtime(live.app).engine
     deadline = time.monotonic() + 5
     while True:
         with unit_of_work(engine) as session:
@@ -149,7 +150,7 @@ def test_a_deployment_leaves_the_catalogue_cached_and_refreshes_the_environment_
     view = "/environments/production/v0.1/servers/io.github.acme/weather/versions/latest"
     deploy = "/api/environments/production/deployments"
     assert api.post(deploy, json={"server": "io.github.acme/weather", "version": "1.0.0"}).status_code == 201
-    cache: ResponseCache = live.app.state.cache
+    cache = runtime(live.app).cache
     _settle(live, cache)  # the watcher has seen the publishes, so it will not evict again
     assert anon.get(view).json()["server"]["version"] == "1.0.0"
     anon.get(DETAIL)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from mcpreg.api import warming
 from mcpreg.api.app import create_app
 from mcpreg.api.cache import ENTRY_OVERHEAD, Entry, ResponseCache
+from mcpreg.api.runtime import runtime
 from mcpreg.api.warming import Warmer, latest_key
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
@@ -43,11 +44,13 @@ def seed(engine: sa.Engine, name: str, version: str = "1.0.0") -> None:
 def settle(live: LiveServer) -> Warmer:
     """Wait (bounded) until the watcher has seen every committed change and the warmer is idle."""
     app = live.app
-    warmer: Warmer = app.state.warmer
-    cache: ResponseCache = app.state.cache
+    rt = runtime(app)
+    warmer = rt.warmer
+    assert warmer is not None
+    cache = rt.cache
     deadline = time.monotonic() + 10
     while True:
-        with unit_of_work(app.state.engine) as session:
+        with unit_of_work(rt.engine) as session:
             generations = current_generations(session)
         seen = (cache.generation, cache.catalogue_generation) == generations
         if seen and warmer.idle and warmer.rounds > 0:
@@ -73,7 +76,7 @@ def release_queries(engine: sa.Engine) -> Iterator[list[str]]:
 
 
 def pinned_entry(live: LiveServer, name: str) -> Entry | None:
-    return live.app.state.cache.get(latest_key(name))  # type: ignore[no-any-return]
+    return runtime(live.app).cache.get(latest_key(name))
 
 
 def test_after_start_every_latest_answer_is_served_from_the_cache_without_a_query(
@@ -148,7 +151,7 @@ def test_the_byte_budget_bounds_warming_most_recently_changed_first(
     small = dataclasses.replace(settings, cache_bytes=2 * one + one // 2)
     with LiveServer(create_app(small, engine)) as live:
         settle(live)
-        cache: ResponseCache = live.app.state.cache
+        cache = runtime(live.app).cache
         assert [cache.pinned(name) for name in NAMES] == [False, False, True, True]
         assert cache.bytes <= cache.max_bytes
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
+from mcpreg.api.runtime import runtime
 from mcpreg.domain.publish_rules import CURRENT_SCHEMA_URL
 from mcpreg.errors import ConfigurationError
 from mcpreg.settings import Settings
@@ -307,14 +308,14 @@ def test_development_mode_generates_a_key_and_says_so_loudly(
     with caplog.at_level(logging.WARNING, logger="mcpreg"):
         app = create_app(_settings(database_url, tmp_path, MCPREG_DEV="1"), prepare=False, background=False)
     assert (tmp_path / "secret-keys").is_file()
-    assert app.state.keyring.primary_id
+    assert runtime(app).keyring.primary_id
     assert any("NEVER use this outside development" in r.getMessage() for r in caplog.records)
 
 
 def test_the_response_cache_is_sized_in_bytes_from_the_environment(database_url: str, tmp_path: Path) -> None:
     assert _settings(database_url, tmp_path).cache_bytes == 128 * 1024 * 1024
     settings = _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="1048576", MCPREG_DEV="1")
-    assert create_app(settings, prepare=False, background=False).state.cache.max_bytes == 1048576
+    assert runtime(create_app(settings, prepare=False, background=False)).cache.max_bytes == 1048576
     with pytest.raises(ConfigurationError) as refused:
         _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="-1")
     assert refused.value.field == "MCPREG_CACHE_BYTES"

@@ -9,6 +9,7 @@ import httpx
 import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
+from mcpreg.api.runtime import runtime
 from mcpreg.db import migrate
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS
@@ -36,7 +37,7 @@ def test_a_replica_on_a_migrated_database_is_ready(anon: httpx.Client) -> None:
 
 
 def test_a_draining_replica_is_not_ready_but_still_alive(live: LiveServer, anon: httpx.Client) -> None:
-    live.app.state.drain.start()
+    runtime(live.app).drain.start()
     assert anon.get("/readyz").status_code == 503
     assert anon.get("/readyz").json()["status"] == "draining"
     assert anon.get("/v0.1/health").status_code == 200

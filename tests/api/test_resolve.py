@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
 from mcpreg.api.resolve import client_parameter
+from mcpreg.api.runtime import runtime
 from tests.api.test_bad_input import assert_problem
 from tests.conftest import make_token, publish, server_doc
 from tests.support.live import LiveServer
@@ -53,7 +54,7 @@ def test_every_client_gets_the_same_track_from_the_snapshot_as_from_the_database
     deploy(api, "1.0.0")
     deploy(api, "1.1.0", strategy="canary", weight=30)
     clients = [f"client-{i}" for i in range(60)]
-    targets = live.app.state.targets
+    targets = runtime(live.app).targets
     first = {}
     for client in clients:
         targets.clear()  # every answer below is worked out from the database

@@ -7,7 +7,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api.http import json_object, json_response, query_datetime, query_int, run
 from mcpreg.domain.principal import Principal
@@ -107,13 +106,3 @@ async def whoami(request: Request) -> Response:
         }
 
     return json_response(request, await run(request, work))
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route("/api/audit", audit, methods=["GET"]),
-        Route("/api/tokens", create_token, methods=["POST"]),
-        Route("/api/tokens", list_tokens, methods=["GET"]),
-        Route("/api/tokens/{name}", revoke_token, methods=["DELETE"]),
-        Route("/api/whoami", whoami, methods=["GET"]),
-    ]

@@ -1,26 +1,33 @@
-"""The Starlette application: routes, error handlers, lifespan, feature modules."""
+"""The Starlette application: its runtime, its route table, its middleware and lifespan.
+
+``create_app`` builds one ``Runtime`` (``api.runtime``: everything the handlers, the front
+door and the background loops use) and the routes (``api.routes``), and nothing else does.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
 
-from mcpreg.api import admin, changes, home, official, probes, registry
+from mcpreg.api import official, resolve
 from mcpreg.api.background import running
-from mcpreg.api.cache import Answer, CachedResponses, ResponseCache
+from mcpreg.api.cache import CachedResponses, ResponseCache
+from mcpreg.api.config import load_app_keyring
 from mcpreg.api.nul_guard import NulGuard
+from mcpreg.api.probes import Drain
 from mcpreg.api.problems import HANDLERS
+from mcpreg.api.routes import routes
+from mcpreg.api.runtime import Runtime
 from mcpreg.api.warming import Warmer
 from mcpreg.db.engine import make_engine
+from mcpreg.mcp.registry import build_server
 from mcpreg.services.bootstrap import prepare_database
 from mcpreg.settings import Settings
 
@@ -31,15 +38,29 @@ PRINCIPALS = 4096  # tokens remembered per replica until the next change
 # each time), and fewer threads contend for the GIL.
 WORKER_THREADS = 16
 
-LifespanHook = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
-# Feature modules; each exposes ``install(app: Starlette) -> None`` which may add
-# routes (``app.router.routes``), state, and lifespan hooks (``app.state.lifespan_hooks``).
-FEATURES = (
-    "mcpreg.api.config",
-    "mcpreg.api.environments",
-    "mcpreg.mcp.registry",
-)
+def build_runtime(settings: Settings, engine: sa.Engine, *, background: bool) -> Runtime:
+    """Every long-lived part of one replica. Outside development mode a missing or weak key
+    ring raises ``ConfigurationError`` here, so the app is never built without one."""
+    keyring = load_app_keyring(settings)
+    cache = ResponseCache(settings.cache_bytes, cache_control=settings.cache_control)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        keyring=keyring,
+        cache=cache,
+        principals=cache.memo(PRINCIPALS),
+        latest_releases=official.latest_loader(engine),
+        targets=cache.memo(resolve.TARGETS),
+        target_builds=resolve.target_builds(engine, keyring),
+        drain=Drain(),
+        mcp_server=build_server(engine),
+        background=background,
+        # Renders every server's ``latest`` ahead into the cache, at start and after changes.
+        warmer=Warmer(engine, cache) if background and settings.cache_bytes > 0 else None,
+        # The front door's answers, tried in order: ``latest`` bodies, then remembered routing.
+        answers=[official.latest_at_the_door, resolve.from_memory],
+    )
 
 
 def create_app(
@@ -51,15 +72,7 @@ def create_app(
 ) -> Starlette:
     """Build the app. ``prepare`` migrates and seeds on start; ``background`` runs pollers."""
     engine = engine or make_engine(settings.database_url, pool_size=WORKER_THREADS)
-    routes: list[BaseRoute] = [
-        *official.routes("/v0.1"),
-        *official.routes("/v0"),
-        *registry.routes(),
-        *admin.routes(),
-        *changes.routes(),
-        *probes.routes(),
-        *home.routes(),
-    ]
+    rt = build_runtime(settings, engine, background=background)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,47 +80,27 @@ def create_app(
         if prepare:
             await asyncio.to_thread(prepare_database, engine, settings)
         loops: tuple[str, ...] = ("generation-watcher", "rollout-scheduler") if background else ()
-        if app.state.warmer is not None:  # built only with background work and a cache
+        if rt.warmer is not None:
             loops += ("cache-warmer",)
-        async with contextlib.AsyncExitStack() as stack:
-            # In the background: start-up does not wait for them. Stopped (cancelled, then
-            # awaited) on shutdown, after the hooks.
-            await stack.enter_async_context(running(app, loops))
-            for hook in app.state.lifespan_hooks:
-                await stack.enter_async_context(hook(app))
+        # In the background: start-up does not wait for them. Stopped (cancelled, then
+        # awaited) on shutdown, after the MCP session manager.
+        async with running(app, loops), rt.mcp_server.session_manager.run():
             # Everything loaded so far (modules, schemas, the ORM's registry) lives as long as
             # the process: keep it out of the collector's full passes, whose pauses otherwise
             # show in p99 as the response cache fills.
             gc.freeze()
             yield
 
-    cache = ResponseCache(settings.cache_bytes, cache_control=settings.cache_control)
-    answers: list[Answer] = []  # feature modules add front-door answers (``api.cache``)
+    table = routes(rt)  # builds the MCP endpoint, and with it its session manager
     app = Starlette(
-        routes=routes,
+        routes=table,
         exception_handlers=HANDLERS,
         lifespan=lifespan,
         # NulGuard outermost: no cached answer or handler ever sees a NUL in the path or query.
-        middleware=[Middleware(NulGuard), Middleware(CachedResponses, cache=cache, answers=answers)],
+        middleware=[
+            Middleware(NulGuard),
+            Middleware(CachedResponses, cache=rt.cache, answers=rt.answers),
+        ],
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.cache = cache
-    app.state.answers = answers
-    app.state.principals = cache.memo(PRINCIPALS)
-    app.state.latest_releases = official.latest_loader(engine)
-    # Renders every server's ``latest`` ahead into the cache, at start and after changes.
-    app.state.warmer = Warmer(engine, cache) if background and settings.cache_bytes > 0 else None
-    answers.append(official.latest_at_the_door)
-    app.state.background = background
-    app.state.drain = probes.Drain()
-    app.state.lifespan_hooks = []
-    for module_name in FEATURES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.install(app)
+    app.state.runtime = rt  # the one thing on app.state; read it with ``runtime(app)``
     return app

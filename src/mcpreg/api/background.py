@@ -7,7 +7,7 @@ once the database is prepared, and stops them on shutdown (cancelled, then await
   hands them to the response cache (``ResponseCache.observe``), so a change made through
   another replica is served here within one poll;
 * ``rollout-scheduler``: every ``MCPREG_SCHEDULER_INTERVAL`` seconds, takes due rollout steps
-  and starts due scheduled deployments (``api.environments.run_scheduler_once``);
+  and starts due scheduled deployments (``run_scheduler_once``);
 * ``cache-warmer``: renders the ``latest`` answers ahead (``api.warming.Warmer.run``), woken
   by catalogue changes; only where there is a cache to warm.
 
@@ -31,9 +31,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from mcpreg.api.cache import ResponseCache
-from mcpreg.api.environments import run_scheduler_once
-from mcpreg.api.warming import Warmer
+from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
+from mcpreg.services import scheduler
 from mcpreg.services.journal import current_generations
 
 log = logging.getLogger("mcpreg.background")
@@ -137,16 +137,29 @@ async def schedule_rollouts(engine: sa.Engine, cache: ResponseCache, interval: f
     await every(interval, tick, outage)
 
 
+def run_scheduler_once(engine: sa.Engine) -> scheduler.TickReport:
+    """One pass: a cheap read first, so an idle replica never takes a write lock."""
+    with unit_of_work(engine) as session:
+        if not scheduler.due(session):
+            return scheduler.TickReport()
+    with unit_of_work(engine, write=True) as session:
+        return scheduler.tick(session)
+
+
 def _generation_watcher(app: Starlette) -> Coroutine[Any, Any, None]:
-    return watch_generation(app.state.engine, app.state.cache, WATCH_INTERVAL)
+    rt = runtime(app)
+    return watch_generation(rt.engine, rt.cache, WATCH_INTERVAL)
 
 
 def _rollout_scheduler(app: Starlette) -> Coroutine[Any, Any, None]:
-    return schedule_rollouts(app.state.engine, app.state.cache, app.state.settings.scheduler_interval)
+    rt = runtime(app)
+    return schedule_rollouts(rt.engine, rt.cache, rt.settings.scheduler_interval)
 
 
 def _cache_warmer(app: Starlette) -> Coroutine[Any, Any, None]:
-    warmer: Warmer = app.state.warmer  # built with the app where there is a cache to warm
+    warmer = runtime(app).warmer
+    if warmer is None:  # started only where the app built one (a cache and loops)
+        raise RuntimeError("cache-warmer started without a warmer")
     return warmer.run()
 
 

@@ -15,9 +15,9 @@ import time
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api.http import json_response, query_int
+from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
 from mcpreg.services.journal import current_generation
 
@@ -26,12 +26,13 @@ STEP = 0.05
 
 
 async def _generation(request: Request) -> int:
-    cache = request.app.state.cache
-    if request.app.state.background and cache.generation >= 0:
+    rt = runtime(request.app)
+    cache = rt.cache
+    if rt.background and cache.generation >= 0:
         return int(cache.generation)
 
     def read() -> int:
-        with unit_of_work(request.app.state.engine) as session:
+        with unit_of_work(rt.engine) as session:
             return current_generation(session)
 
     return await run_in_threadpool(read)
@@ -42,12 +43,9 @@ async def changes(request: Request) -> Response:
     wait = query_int(request, "wait", 25, 0, MAX_WAIT)
     deadline = time.monotonic() + wait
     generation = await _generation(request)
-    drain = request.app.state.drain  # a replica that is stopping answers at once
+    rt = runtime(request.app)
+    drain = rt.drain  # a replica that is stopping answers at once
     while generation == after and time.monotonic() < deadline and not drain.draining:
-        await asyncio.sleep(STEP if request.app.state.background else 0.25)
+        await asyncio.sleep(STEP if rt.background else 0.25)
         generation = await _generation(request)
     return json_response(request, {"generation": generation, "changed": generation != after})
-
-
-def routes() -> list[BaseRoute]:
-    return [Route("/api/changes", changes, methods=["GET"])]

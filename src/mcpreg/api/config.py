@@ -1,8 +1,8 @@
 """Variables, secrets and effective configuration over HTTP, and the app's key ring.
 
-``install`` loads the key ring once, when the app is created: outside development mode
-a missing or placeholder key raises ``ConfigurationError``, so ``mcpreg serve`` refuses
-to start. Secret values travel in request bodies only and leave the service only in
+``load_app_keyring`` loads the key ring once, when the app is created: outside
+development mode a missing or placeholder key raises ``ConfigurationError``, so
+``mcpreg serve`` refuses to start. Secret values travel in request bodies only and leave the service only in
 the effective configuration of a caller holding ``secrets:read``.
 """
 
@@ -12,14 +12,12 @@ import logging
 from typing import Any
 
 from sqlmodel import Session
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
-from mcpreg.api.registry import SERVER
+from mcpreg.api.runtime import runtime
 from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
@@ -36,7 +34,7 @@ NO_STORE = "no-store"
 
 
 def keyring_of(request: Request) -> KeyRing:
-    return request.app.state.keyring  # type: ignore[no-any-return]
+    return runtime(request.app).keyring
 
 
 def load_app_keyring(settings: Settings) -> KeyRing:
@@ -208,23 +206,3 @@ async def effective_config(request: Request) -> Response:
         return config.effective_config(session, keyring, name, release, environment, reveal=False)
 
     return _private(json_response(request, await run(request, work, write=reveal)))
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route(f"{SERVER}/variables", list_variables, methods=["GET"]),
-        Route(f"{SERVER}/variables/{{var}}", get_variable, methods=["GET"]),
-        Route(f"{SERVER}/variables/{{var}}", put_variable, methods=["PUT"]),
-        Route(f"{SERVER}/variables/{{var}}", delete_variable, methods=["DELETE"]),
-        Route(f"{SERVER}/secrets", list_secrets, methods=["GET"]),
-        Route(f"{SERVER}/secrets/{{secret}}", get_secret, methods=["GET"]),
-        Route(f"{SERVER}/secrets/{{secret}}", put_secret, methods=["PUT"]),
-        Route(f"{SERVER}/secrets/{{secret}}", delete_secret, methods=["DELETE"]),
-        Route(CONFIG, effective_config, methods=["GET"]),
-    ]
-
-
-def install(app: Starlette) -> None:
-    """Load the key ring once (refusing to start without one outside dev mode), add routes."""
-    app.state.keyring = load_app_keyring(app.state.settings)
-    app.router.routes.extend(routes())

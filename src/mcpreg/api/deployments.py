@@ -14,7 +14,6 @@ from typing import Any
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api.http import (
     json_object,
@@ -25,7 +24,6 @@ from mcpreg.api.http import (
     run,
     server_name,
 )
-from mcpreg.api.registry import SERVER
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
@@ -208,19 +206,3 @@ async def where(request: Request) -> Response:
         }
 
     return json_response(request, await run(request, work))
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route(f"{ENV}/deployments", deploy, methods=["POST"]),
-        Route(f"{ENV}/deployments", list_deployments, methods=["GET"]),
-        Route(f"{ENV}/deployments/{{id:int}}", get_deployment, methods=["GET"]),
-        Route(f"{ENV}/deployments/{{id:int}}/approve", decision(deployments.approve), methods=["POST"]),
-        Route(f"{ENV}/deployments/{{id:int}}/cancel", decision(deployments.cancel), methods=["POST"]),
-        Route(f"{TARGET}/rollout", get_rollout, methods=["GET"]),
-        *(Route(f"{TARGET}/rollout/{a}", rollout_action(a), methods=["POST"]) for a in rollouts.TRANSITIONS),
-        Route(f"{TARGET}/rollback", rollback, methods=["POST"]),
-        Route(f"{TARGET}/history", server_history, methods=["GET"]),
-        Route(f"{SERVER}/versions/{{version}}/promote", promote, methods=["POST"]),
-        Route(f"{SERVER}/deployments", where, methods=["GET"]),
-    ]

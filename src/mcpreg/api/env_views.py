@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api import official
 from mcpreg.api.http import json_response, query_int, run, server_name
@@ -150,16 +149,3 @@ async def health(request: Request) -> Response:
         return {"status": "ok", "environment": environments.get_environment(session, env_name).name}
 
     return json_response(request, await run(request, work))
-
-
-def routes() -> list[BaseRoute]:
-    result: list[BaseRoute] = []
-    for version in ("v0.1", "v0"):
-        prefix = f"/environments/{{env}}/{version}"
-        result += [
-            Route(f"{prefix}/servers", list_servers, methods=["GET"]),
-            Route(f"{prefix}{official.SERVER}/versions", list_versions, methods=["GET"]),
-            Route(f"{prefix}{official.SERVER}/versions/{{version}}", get_version, methods=["GET"]),
-            Route(f"{prefix}/health", health, methods=["GET"]),
-        ]
-    return result

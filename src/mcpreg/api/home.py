@@ -14,7 +14,6 @@ from importlib import metadata
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
 
 import mcpreg
 from mcpreg.api.http import json_response
@@ -75,7 +74,3 @@ async def readme(request: Request) -> Response:
     if text is None:
         return PlainTextResponse("this install of mcpreg carries no README\n", status_code=404)
     return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
-
-
-def routes() -> list[BaseRoute]:
-    return [Route("/", home, methods=["GET", "HEAD"]), Route("/readme", readme, methods=["GET", "HEAD"])]

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.cache import JSON, VARY, Memo, etag_for, matches
+from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
 from mcpreg.domain.storable import (
@@ -40,11 +41,11 @@ T = TypeVar("T")
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return runtime(request.app).settings
 
 
 def _principals(request: Request) -> Memo[str, Principal]:
-    return request.app.state.principals  # type: ignore[no-any-return]
+    return runtime(request.app).principals
 
 
 def _remembered(request: Request, key: str) -> Principal | None:
@@ -66,11 +67,12 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     principals are remembered until the change generation moves (revoking a token is a
     change). A write always checks its token in its own transaction.
     """
-    engine = request.app.state.engine
+    rt = runtime(request.app)
+    engine = rt.engine
     authorization = request.headers.get("authorization")
     key = token_key(authorization) if authorization and not write else None
     known = _remembered(request, key) if key is not None else None
-    epoch = request.app.state.cache.epoch
+    epoch = rt.cache.epoch
 
     def _call() -> tuple[T, Principal, tuple[int, int] | None, list[str | None]]:
         with unit_of_work(engine, write=write) as session:
@@ -82,7 +84,7 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
 
     result, principal, generations, servers = await run_in_threadpool(_call)
     if write:
-        request.app.state.cache.wrote(generations, servers)
+        rt.cache.wrote(generations, servers)
     elif key is not None and known is None:
         _principals(request).put(key, principal, epoch)
     return result
@@ -94,7 +96,7 @@ async def read(request: Request, work: Callable[[sa.Connection], T]) -> T:
     For the hottest public reads only: no ORM session, no token check (only ever called
     for a request without ``Authorization``), nothing written.
     """
-    engine = request.app.state.engine
+    engine = runtime(request.app).engine
 
     def _call() -> T:
         with single_read(engine) as connection:
@@ -112,10 +114,11 @@ async def principal_of(request: Request) -> Principal:
     known = _remembered(request, key)
     if known is not None:
         return known
-    epoch = request.app.state.cache.epoch
+    rt = runtime(request.app)
+    epoch = rt.cache.epoch
 
     def _call() -> Principal:
-        with unit_of_work(request.app.state.engine) as session:
+        with unit_of_work(rt.engine) as session:
             return authenticate(session, authorization)
 
     principal = await run_in_threadpool(_call)

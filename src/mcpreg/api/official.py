@@ -11,12 +11,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 import mcpreg
 from mcpreg.api.batching import Coalescer
-from mcpreg.api.cache import Entry, ResponseCache, request_key
+from mcpreg.api.cache import Entry, request_key
 from mcpreg.api.http import (
     bytes_response,
     json_object,
@@ -28,7 +27,8 @@ from mcpreg.api.http import (
     run,
     server_name,
 )
-from mcpreg.api.parity import official, updated_since, validation_result
+from mcpreg.api.parity import updated_since, validation_result
+from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import single_read
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
@@ -66,7 +66,7 @@ async def cached_read(
         body = await lean() if lean is not None else None
         return body if body is not None else orjson.dumps(await run(request, render))
 
-    cache: ResponseCache = request.app.state.cache
+    cache = runtime(request.app).cache
     entry = await cache.cached(key, _render, catalogue_only=catalogue_only)
     status, headers, body = cache.answer(entry, request.scope)
     response = Response(body, status_code=status)
@@ -142,10 +142,10 @@ async def latest_at_the_door(scope: Scope) -> Entry | None:
     key = request_key(scope) if match is not None else None
     if match is None or key is None:
         return None
-    state = scope["app"].state
-    cache: ResponseCache = state.cache
+    rt = runtime(scope["app"])
+    cache = rt.cache
     started = cache.mark()
-    body = await state.latest_releases.get(f"{match[1]}/{match[2]}")
+    body = await rt.latest_releases.get(f"{match[1]}/{match[2]}")
     if body is None:
         return None
     entry = cache.entry(body)
@@ -154,7 +154,7 @@ async def latest_at_the_door(scope: Scope) -> Entry | None:
 
 
 def latest_releases(request: Request) -> Coalescer[str, bytes]:
-    return request.app.state.latest_releases  # type: ignore[no-any-return]
+    return runtime(request.app).latest_releases
 
 
 def latest_loader(engine: sa.Engine) -> Coalescer[str, bytes]:
@@ -277,21 +277,3 @@ async def version(request: Request) -> Response:
     return json_response(
         request, {"version": mcpreg.__version__, "git_commit": "unknown", "build_time": "unknown"}
     )
-
-
-def routes(prefix: str) -> list[BaseRoute]:
-    """Every official route; the handlers that can refuse answer with the official texts."""
-    return [
-        Route(f"{prefix}/servers", official(list_servers), methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions", official(list_versions), methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", official(get_version), methods=["GET"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", official(edit_version), methods=["PUT"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}", official(delete_version), methods=["DELETE"]),
-        Route(f"{prefix}{SERVER}/versions/{{version}}/status", official(patch_status), methods=["PATCH"]),
-        Route(f"{prefix}{SERVER}/status", official(patch_status_all), methods=["PATCH"]),
-        Route(f"{prefix}/publish", official(publish), methods=["POST"]),
-        Route(f"{prefix}/validate", validate, methods=["POST"]),
-        Route(f"{prefix}/health", health, methods=["GET"]),
-        Route(f"{prefix}/ping", ping, methods=["GET"]),
-        Route(f"{prefix}/version", version, methods=["GET"]),
-    ]

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
+from mcpreg.api.runtime import runtime
 from mcpreg.db import migrate
 
 log = logging.getLogger("mcpreg")
@@ -44,11 +44,11 @@ def _answer(status: int, body: dict[str, str | None]) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    if request.app.state.drain.draining:
+    if runtime(request.app).drain.draining:
         return _answer(503, {"status": "draining"})
     try:
         revision = await asyncio.wait_for(
-            run_in_threadpool(migrate.current_revision, request.app.state.engine), timeout=CHECK_TIMEOUT
+            run_in_threadpool(migrate.current_revision, runtime(request.app).engine), timeout=CHECK_TIMEOUT
         )
     except TimeoutError:
         return _answer(503, {"status": "unavailable", "reason": "the database did not answer in time"})
@@ -58,7 +58,3 @@ async def readyz(request: Request) -> Response:
     if not migrate.serves(revision):
         return _answer(503, {"status": "migrating", "schema": revision, "needs": migrate.HEAD})
     return _answer(200, {"status": "ready", "schema": revision})
-
-
-def routes() -> list[BaseRoute]:
-    return [Route("/readyz", readyz, methods=["GET"])]

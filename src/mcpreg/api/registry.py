@@ -8,7 +8,6 @@ import orjson
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.domain.diff import diff_documents
@@ -169,20 +168,3 @@ async def list_all_versions(request: Request) -> Response:
         return {"versions": [_view(session, r) for r in rows]}
 
     return json_response(request, await run(request, work))
-
-
-def routes() -> list[BaseRoute]:
-    return [
-        Route(f"{SERVER}/drafts", create_draft, methods=["POST"]),
-        Route(f"{SERVER}/versions", list_all_versions, methods=["GET"]),
-        Route(f"{SERVER}/versions/{{version}}", get_release, methods=["GET"]),
-        Route(f"{SERVER}/versions/{{version}}", edit_draft, methods=["PUT"]),
-        Route(f"{SERVER}/versions/{{version}}/publish", publish_draft, methods=["POST"]),
-        Route(f"{SERVER}/versions/{{version}}/duplicate", duplicate, methods=["POST"]),
-        Route(f"{SERVER}/channels", list_channels, methods=["GET"]),
-        Route(f"{SERVER}/channels/{{channel}}", get_channel, methods=["GET"]),
-        Route(f"{SERVER}/channels/{{channel}}", put_channel, methods=["PUT"]),
-        Route(f"{SERVER}/channels/{{channel}}", delete_channel, methods=["DELETE"]),
-        Route(f"{SERVER}/resolve", resolve, methods=["GET"]),
-        Route(f"{SERVER}/diff", diff, methods=["GET"]),
-    ]

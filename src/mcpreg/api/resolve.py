@@ -18,23 +18,22 @@ import re
 from dataclasses import dataclass
 
 import orjson
+import sqlalchemy as sa
 from sqlmodel import Session
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Scope
 
 from mcpreg.api.batching import Coalescer
 from mcpreg.api.cache import Memo, header
 from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
+from mcpreg.api.runtime import runtime
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.bucketing import route
-from mcpreg.domain.principal import Principal
 from mcpreg.errors import RegistryError
 from mcpreg.services import config, routing
 from mcpreg.services.tokens import require
@@ -86,7 +85,7 @@ def routed_target(session: Session, keyring: KeyRing, server: str, environment: 
 
 
 def targets_of(request: Request) -> Memo[tuple[str, str], RoutedTarget]:
-    return request.app.state.targets  # type: ignore[no-any-return]
+    return runtime(request.app).targets
 
 
 async def resolve(request: Request) -> Response:
@@ -98,39 +97,38 @@ async def resolve(request: Request) -> Response:
     targets = targets_of(request)
     target = targets.get((env, name))
     if target is None:
-        epoch = request.app.state.cache.epoch
+        rt = runtime(request.app)
+        epoch = rt.cache.epoch
         # Clients of a target that just changed all miss at once: they share one build.
-        target = await request.app.state.target_builds.get((env, name))
+        target = await rt.target_builds.get((env, name))
         if target is None:  # nothing to route to: worked out again here, to raise its error
-            target = await run_in_threadpool(build_target, request.app, env, name)
+            target = await run_in_threadpool(build_target, rt.engine, rt.keyring, env, name)
         targets.put((env, name), target, epoch)
     return bytes_response(request, target.body_for(client))
 
 
-def build_target(app: Starlette, env: str, name: str) -> RoutedTarget:
-    with unit_of_work(app.state.engine) as session:
-        return routed_target(session, app.state.keyring, name, env)
+def build_target(engine: sa.Engine, keyring: KeyRing, env: str, name: str) -> RoutedTarget:
+    with unit_of_work(engine) as session:
+        return routed_target(session, keyring, name, env)
 
 
-def build_targets(app: Starlette, keys: list[tuple[str, str]]) -> dict[tuple[str, str], RoutedTarget]:
+def build_targets(
+    engine: sa.Engine, keyring: KeyRing, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], RoutedTarget]:
     """The routed targets of ``keys`` in one unit of work, leaving out any that cannot be routed."""
     built: dict[tuple[str, str], RoutedTarget] = {}
-    with unit_of_work(app.state.engine) as session:
+    with unit_of_work(engine) as session:
         for env, name in keys:
             try:
-                built[(env, name)] = routed_target(session, app.state.keyring, name, env)
+                built[(env, name)] = routed_target(session, keyring, name, env)
             except RegistryError:
                 continue
     return built
 
 
-def target_builds(app: Starlette) -> Coalescer[tuple[str, str], RoutedTarget]:
+def target_builds(engine: sa.Engine, keyring: KeyRing) -> Coalescer[tuple[str, str], RoutedTarget]:
     """Concurrent snapshot builds, gathered into one unit of work."""
-    return Coalescer(lambda keys: build_targets(app, keys))
-
-
-def resolve_route() -> Route:
-    return Route(PATH, resolve, methods=["GET"])
+    return Coalescer(lambda keys: build_targets(engine, keyring, keys))
 
 
 async def from_memory(scope: Scope) -> bytes | None:
@@ -144,10 +142,10 @@ async def from_memory(scope: Scope) -> bytes | None:
     authorization = header(scope, b"authorization") if match is not None else None
     if match is None or not authorization:
         return None
-    state = scope["app"].state
-    principal: Principal | None = state.principals.get(token_key(authorization))
+    rt = runtime(scope["app"])
+    principal = rt.principals.get(token_key(authorization))
     env, name = match[1], f"{match[2]}/{match[3]}"
-    target: RoutedTarget | None = state.targets.get((env, name))
+    target = rt.targets.get((env, name))
     if principal is None or target is None:
         return None
     try:

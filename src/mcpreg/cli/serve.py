@@ -8,6 +8,7 @@ import logging
 import typer
 
 from mcpreg.api.app import create_app
+from mcpreg.api.runtime import runtime
 from mcpreg.api.shutdown import GracefulServer
 from mcpreg.cli.local import fail
 from mcpreg.errors import RegistryError
@@ -31,7 +32,7 @@ def serve(
     if settings.dev:
         logging.getLogger("mcpreg").warning("development mode (MCPREG_DEV): not for production")
     config = uvicorn_config(app, settings, host=host, port=port, log_level=log_level)
-    server = GracefulServer(config, app.state.drain, settings.shutdown_drain)
+    server = GracefulServer(config, runtime(app).drain, settings.shutdown_drain)
     with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does: Ctrl-C is a normal stop
         server.run()
     if not server.started:

@@ -5,8 +5,7 @@ Its tools return exactly what the REST API returns for the same question.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -14,8 +13,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from sqlmodel import Session
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
 
 import mcpreg
 from mcpreg.db.engine import is_unavailable, unit_of_work
@@ -95,9 +94,8 @@ def build_server(engine: sa.Engine) -> MCPServer:
     return server
 
 
-def install(app: Starlette) -> None:
-    """Mount ``/mcp`` on the app and run the MCP session manager in its lifespan."""
-    server = build_server(app.state.engine)
+def routes(server: MCPServer) -> list[BaseRoute]:
+    """The ``/mcp`` endpoint of ``server``; its session manager runs in the app's lifespan."""
     mcp_app = server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=True,
@@ -105,12 +103,4 @@ def install(app: Starlette) -> None:
         # A public, read-only discovery surface served behind any host name.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    app.router.routes.extend(mcp_app.routes)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with server.session_manager.run():
-            yield
-
-    app.state.lifespan_hooks.append(lifespan)
-    app.state.mcp_server = server
+    return list(mcp_app.routes)

@@ -1,0 +1,154 @@
+"""Every route of the service, in the order Starlette tries them.
+
+Starlette walks this list top to bottom and takes the first full match (path and method);
+a path that matches with another method answers 405. No two entries here match the same
+path and method, so the order changes no answer, only how many patterns a request tries
+first. Where the order matters it is said beside the entry.
+
+Before any route: the front door (``api.cache.CachedResponses``) answers repeated public
+reads and remembered ``/resolve`` calls from memory, and hands everything else (every
+error included) to this table.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from mcpreg.api import (
+    admin,
+    changes,
+    config,
+    deployments,
+    env_views,
+    environments,
+    home,
+    official,
+    parity,
+    probes,
+    registry,
+    resolve,
+)
+from mcpreg.api.config import CONFIG
+from mcpreg.api.deployments import ENV, TARGET
+from mcpreg.api.registry import SERVER
+from mcpreg.api.runtime import Runtime
+from mcpreg.mcp import registry as mcp_registry
+from mcpreg.services import rollouts
+from mcpreg.services.deployments import approve, cancel
+
+OFFICIAL_SERVER = official.SERVER  # /servers/{namespace}/{server}, under each API version
+
+
+def _official(prefix: str) -> list[BaseRoute]:
+    """The official MCP Registry API under ``prefix`` (``/v0.1`` and its alias ``/v0``); the
+    handlers that can refuse answer with the official texts (``parity.official``)."""
+    server = f"{prefix}{OFFICIAL_SERVER}"
+    o = parity.official
+    return [
+        Route(f"{prefix}/servers", o(official.list_servers), methods=["GET"]),
+        Route(f"{server}/versions", o(official.list_versions), methods=["GET"]),
+        Route(f"{server}/versions/{{version}}", o(official.get_version), methods=["GET"]),
+        Route(f"{server}/versions/{{version}}", o(official.edit_version), methods=["PUT"]),
+        Route(f"{server}/versions/{{version}}", o(official.delete_version), methods=["DELETE"]),
+        Route(f"{server}/versions/{{version}}/status", o(official.patch_status), methods=["PATCH"]),
+        Route(f"{server}/status", o(official.patch_status_all), methods=["PATCH"]),
+        Route(f"{prefix}/publish", o(official.publish), methods=["POST"]),
+        Route(f"{prefix}/validate", official.validate, methods=["POST"]),
+        Route(f"{prefix}/health", official.health, methods=["GET"]),
+        Route(f"{prefix}/ping", official.ping, methods=["GET"]),
+        Route(f"{prefix}/version", official.version, methods=["GET"]),
+    ]
+
+
+def _environment_views(version: str) -> list[BaseRoute]:
+    """The official read API as one environment serves it (``api.env_views``)."""
+    prefix = f"/environments/{{env}}/{version}"
+    return [
+        Route(f"{prefix}/servers", env_views.list_servers, methods=["GET"]),
+        Route(f"{prefix}{OFFICIAL_SERVER}/versions", env_views.list_versions, methods=["GET"]),
+        Route(f"{prefix}{OFFICIAL_SERVER}/versions/{{version}}", env_views.get_version, methods=["GET"]),
+        Route(f"{prefix}/health", env_views.health, methods=["GET"]),
+    ]
+
+
+def routes(rt: Runtime) -> list[BaseRoute]:
+    """The route table of the app whose runtime is ``rt``."""
+    return [
+        # First: what every client of a deployed server calls. Not for correctness (no other
+        # pattern matches its path) but so it does not try some seventy patterns before its own.
+        Route(resolve.PATH, resolve.resolve, methods=["GET"]),
+        # The official MCP Registry API.
+        *_official("/v0.1"),
+        *_official("/v0"),
+        # Releases, drafts and channels (``/api/servers/...``).
+        Route(f"{SERVER}/drafts", registry.create_draft, methods=["POST"]),
+        Route(f"{SERVER}/versions", registry.list_all_versions, methods=["GET"]),
+        Route(f"{SERVER}/versions/{{version}}", registry.get_release, methods=["GET"]),
+        Route(f"{SERVER}/versions/{{version}}", registry.edit_draft, methods=["PUT"]),
+        Route(f"{SERVER}/versions/{{version}}/publish", registry.publish_draft, methods=["POST"]),
+        Route(f"{SERVER}/versions/{{version}}/duplicate", registry.duplicate, methods=["POST"]),
+        Route(f"{SERVER}/channels", registry.list_channels, methods=["GET"]),
+        Route(f"{SERVER}/channels/{{channel}}", registry.get_channel, methods=["GET"]),
+        Route(f"{SERVER}/channels/{{channel}}", registry.put_channel, methods=["PUT"]),
+        Route(f"{SERVER}/channels/{{channel}}", registry.delete_channel, methods=["DELETE"]),
+        Route(f"{SERVER}/resolve", registry.resolve, methods=["GET"]),
+        Route(f"{SERVER}/diff", registry.diff, methods=["GET"]),
+        # Tokens and the audit journal.
+        Route("/api/audit", admin.audit, methods=["GET"]),
+        Route("/api/tokens", admin.create_token, methods=["POST"]),
+        Route("/api/tokens", admin.list_tokens, methods=["GET"]),
+        Route("/api/tokens/{name}", admin.revoke_token, methods=["DELETE"]),
+        Route("/api/whoami", admin.whoami, methods=["GET"]),
+        # The change feed (long poll) and the readiness probe.
+        Route("/api/changes", changes.changes, methods=["GET"]),
+        Route("/readyz", probes.readyz, methods=["GET"]),
+        # The front page and the README.
+        Route("/", home.home, methods=["GET", "HEAD"]),
+        Route("/readme", home.readme, methods=["GET", "HEAD"]),
+        # Configuration: variables, secrets, and a target's effective configuration.
+        Route(f"{SERVER}/variables", config.list_variables, methods=["GET"]),
+        Route(f"{SERVER}/variables/{{var}}", config.get_variable, methods=["GET"]),
+        Route(f"{SERVER}/variables/{{var}}", config.put_variable, methods=["PUT"]),
+        Route(f"{SERVER}/variables/{{var}}", config.delete_variable, methods=["DELETE"]),
+        Route(f"{SERVER}/secrets", config.list_secrets, methods=["GET"]),
+        Route(f"{SERVER}/secrets/{{secret}}", config.get_secret, methods=["GET"]),
+        Route(f"{SERVER}/secrets/{{secret}}", config.put_secret, methods=["PUT"]),
+        Route(f"{SERVER}/secrets/{{secret}}", config.delete_secret, methods=["DELETE"]),
+        Route(CONFIG, config.effective_config, methods=["GET"]),
+        # Environments.
+        Route("/api/environments", environments.list_environments, methods=["GET"]),
+        Route("/api/environments", environments.create_environment, methods=["POST"]),
+        Route(ENV, environments.get_environment, methods=["GET"]),
+        Route(ENV, environments.update_environment, methods=["PATCH"]),
+        Route(f"{ENV}/servers", environments.deployed_servers, methods=["GET"]),
+        Route(f"{ENV}/history", environments.environment_history, methods=["GET"]),
+        # Deployments, rollouts, rollback, promotion, and where a server runs.
+        Route(f"{ENV}/deployments", deployments.deploy, methods=["POST"]),
+        Route(f"{ENV}/deployments", deployments.list_deployments, methods=["GET"]),
+        Route(f"{ENV}/deployments/{{id:int}}", deployments.get_deployment, methods=["GET"]),
+        Route(
+            f"{ENV}/deployments/{{id:int}}/approve",
+            deployments.decision(approve),
+            methods=["POST"],
+        ),
+        Route(
+            f"{ENV}/deployments/{{id:int}}/cancel",
+            deployments.decision(cancel),
+            methods=["POST"],
+        ),
+        Route(f"{TARGET}/rollout", deployments.get_rollout, methods=["GET"]),
+        *(
+            Route(f"{TARGET}/rollout/{action}", deployments.rollout_action(action), methods=["POST"])
+            for action in rollouts.TRANSITIONS
+        ),
+        Route(f"{TARGET}/rollback", deployments.rollback, methods=["POST"]),
+        Route(f"{TARGET}/history", deployments.server_history, methods=["GET"]),
+        Route(f"{SERVER}/versions/{{version}}/promote", deployments.promote, methods=["POST"]),
+        Route(f"{SERVER}/deployments", deployments.where, methods=["GET"]),
+        # The official read API per environment.
+        *_environment_views("v0.1"),
+        *_environment_views("v0"),
+        # The registry's MCP tools (streamable HTTP at ``/mcp``); its session manager runs in
+        # the app's lifespan.
+        *mcp_registry.routes(rt.mcp_server),
+    ]

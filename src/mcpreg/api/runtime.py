@@ -1,0 +1,55 @@
+"""The app's dependencies, typed, built once in ``create_app`` (``api.app``).
+
+Everything a handler, an answer at the front door or a background loop needs beyond its
+request is a field here: there is no other ``app.state``. Read it with ``runtime(app)``
+(``runtime(request.app)`` in a handler, ``runtime(scope["app"])`` in an ASGI answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+
+from mcpreg.crypto.keyring import KeyRing
+from mcpreg.settings import Settings
+
+if TYPE_CHECKING:  # the types only: these modules import this one
+    from mcp.server.mcpserver import MCPServer
+
+    from mcpreg.api.batching import Coalescer
+    from mcpreg.api.cache import Answer, Memo, ResponseCache
+    from mcpreg.api.probes import Drain
+    from mcpreg.api.resolve import RoutedTarget
+    from mcpreg.api.warming import Warmer
+    from mcpreg.domain.principal import Principal
+
+TargetKey = tuple[str, str]  # (environment, server name)
+
+
+@dataclass(eq=False)
+class Runtime:
+    """One replica's long-lived parts."""
+
+    settings: Settings
+    engine: sa.Engine
+    keyring: KeyRing  # seals and opens secrets (``MCPREG_SECRET_KEYS``)
+    cache: ResponseCache  # public answers, by request; emptied by change generations
+    principals: Memo[str, Principal]  # tokens seen since the last change, by token hash
+    latest_releases: Coalescer[str, bytes]  # ``latest`` bodies; concurrent misses share a read
+    targets: Memo[TargetKey, RoutedTarget]  # routing snapshots ``/resolve`` answers from
+    target_builds: Coalescer[TargetKey, RoutedTarget]  # concurrent snapshot builds, batched
+    drain: Drain  # set on SIGTERM: readiness fails, long polls answer at once
+    mcp_server: MCPServer  # the registry's MCP tools at ``/mcp``
+    background: bool  # whether the lifespan runs the background loops
+    warmer: Warmer | None = None  # renders ``latest`` ahead; only with a cache and loops
+    # Tried in order by the front door before routing (``api.cache.CachedResponses``).
+    answers: list[Answer] = field(default_factory=list)
+
+
+def runtime(app: Starlette) -> Runtime:
+    """The app's runtime (set once by ``create_app``)."""
+    built: Runtime = app.state.runtime
+    return built
