@@ -10,12 +10,37 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 OUTCOMES = ("ok", "jsonrpc_error", "tool_error", "upstream_5xx", "timeout", "refused")
 """How a proxied request ended; only ``ok`` is a success (a tool result with ``isError`` is not)."""
 
 TRACKS = ("stable", "canary")
+
+MCP_METHODS = frozenset(
+    {
+        "initialize",
+        "ping",
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/read",
+        "resources/templates/list",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "logging/setLevel",
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+    }
+)
+"""The MCP methods counted by name; any other is counted as ``other`` (a client picks the
+method string, and each distinct label is a series kept for ever)."""
 
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.001,
@@ -43,6 +68,11 @@ MAX_WINDOW_SECONDS = 24 * 3600
 _WINDOW = re.compile(r"(?P<amount>[1-9][0-9]{0,5})(?P<unit>[smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 WINDOW_RULE = "a whole number followed by s, m, h or d (e.g. 30s, 5m, 1h), at least 1s and at most 24h"
+
+
+def method_label(method: str) -> str:
+    """The method as counted: itself when MCP defines it, ``""`` when unknown, else ``other``."""
+    return method if method in MCP_METHODS or method == "" else "other"
 
 
 def bucket_index(seconds: float) -> int:
@@ -93,6 +123,46 @@ def quantile(buckets: Sequence[int], q: float) -> float | None:
 
 
 @dataclass(frozen=True)
+class TrafficKey:
+    """What one aggregate row is about."""
+
+    server: str
+    environment: str
+    version: str
+    track: str
+    method: str
+    outcome: str
+
+
+@dataclass
+class Tally:
+    """The requests of one ``TrafficKey`` in one interval on one replica."""
+
+    requests: int = 0
+    seconds_sum: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * BUCKET_COUNT)
+
+    def add(self, seconds: float) -> None:
+        self.requests += 1
+        self.seconds_sum += seconds
+        self.buckets[bucket_index(seconds)] += 1
+
+    def merge(self, other: Tally) -> None:
+        self.requests += other.requests
+        self.seconds_sum += other.seconds_sum
+        self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What ``drain`` hands the flusher: the tallies from ``start`` (the previous drain) to ``end``."""
+
+    start: datetime
+    end: datetime
+    tallies: dict[TrafficKey, Tally]
+
+
+@dataclass(frozen=True)
 class VersionTraffic:
     """One version's traffic over a window, summed over every replica."""
 
@@ -102,7 +172,6 @@ class VersionTraffic:
     outcomes: dict[str, int]
     seconds_sum: float
     buckets: list[int]
-    sessions: int
     window_seconds: int
 
     @property

@@ -11,12 +11,18 @@ sums every replica's rows.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from mcpreg.domain.traffic import BUCKET_COUNT, LATENCY_BUCKETS, OUTCOMES, bucket_index
+from mcpreg.db.types import utcnow
+from mcpreg.domain.traffic import LATENCY_BUCKETS, OUTCOMES, Interval, Tally, TrafficKey, method_label
 
 LABELS = ("server", "environment", "version", "track", "method", "outcome")
 LATENCY_LABELS = ("server", "environment", "version", "track", "method")
@@ -33,50 +39,29 @@ class Observation:
     method: str  # MCP method, e.g. "tools/call"; "" when unknown
     outcome: str  # one of domain.traffic.OUTCOMES
     seconds: float
-    session: str | None = None  # opaque legacy-session id (to count sessions), else None
+    # An opaque legacy-session id, else None. Accepted as agreed with the gateway; the
+    # aggregates do not count sessions (a session may move between replicas every request).
+    session: str | None = None
 
 
-@dataclass(frozen=True)
-class TrafficKey:
-    """What one aggregate row is about."""
-
-    server: str
-    environment: str
-    version: str
-    track: str
-    method: str
-    outcome: str
-
-
-@dataclass
-class Tally:
-    """The requests of one ``TrafficKey`` in one interval on one replica."""
-
-    requests: int = 0
-    seconds_sum: float = 0.0
-    buckets: list[int] = field(default_factory=lambda: [0] * BUCKET_COUNT)
-    sessions: set[str] = field(default_factory=set)
-
-    def add(self, seconds: float, session: str | None) -> None:
-        self.requests += 1
-        self.seconds_sum += seconds
-        self.buckets[bucket_index(seconds)] += 1
-        if session is not None:
-            self.sessions.add(session)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """What ``drain`` hands the flusher: the tallies since the previous drain."""
-
-    tallies: dict[TrafficKey, Tally]
+def replica_id() -> str:
+    """A name for this process among the replicas: host, pid and a random part (pids repeat)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class GatewayMetrics:
     """This replica's gateway counters: Prometheus series and the open traffic interval."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        replica: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.replica = replica or replica_id()
+        self._clock = clock
         self._requests = Counter(
             "mcpreg_gateway_requests",
             "Requests proxied by the gateway by server, environment, version, track, method, outcome.",
@@ -92,6 +77,7 @@ class GatewayMetrics:
         )
         self._lock = threading.Lock()
         self._open: dict[TrafficKey, Tally] = {}
+        self._opened = clock()
 
     def observe(self, observation: Observation) -> None:
         """Count and time one proxied request (no I/O; safe from the event loop and threads)."""
@@ -100,30 +86,31 @@ class GatewayMetrics:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown gateway outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
         seconds = o.seconds if o.seconds >= 0 else 0.0
-        self._requests.labels(o.server, o.environment, o.version, o.track, o.method, outcome).inc()
-        self._latency.labels(o.server, o.environment, o.version, o.track, o.method).observe(seconds)
-        key = TrafficKey(o.server, o.environment, o.version, o.track, o.method, outcome)
+        method = method_label(o.method)
+        self._requests.labels(o.server, o.environment, o.version, o.track, method, outcome).inc()
+        self._latency.labels(o.server, o.environment, o.version, o.track, method).observe(seconds)
+        key = TrafficKey(o.server, o.environment, o.version, o.track, method, outcome)
         with self._lock:
             tally = self._open.get(key)
             if tally is None:
                 tally = self._open[key] = Tally()
-            tally.add(seconds, o.session)
+            tally.add(seconds)
 
     def drain(self) -> Interval:
         """The open interval's tallies, leaving a new, empty interval open."""
+        now = self._clock()
         with self._lock:
             tallies, self._open = self._open, {}
-        return Interval(tallies)
+            start, self._opened = self._opened, now
+        return Interval(start, now, tallies)
 
     def restore(self, interval: Interval) -> None:
         """Put back an interval whose write failed, so the next flush writes it with its own."""
         with self._lock:
+            self._opened = min(self._opened, interval.start)
             for key, old in interval.tallies.items():
                 tally = self._open.get(key)
                 if tally is None:
                     self._open[key] = old
-                    continue
-                tally.requests += old.requests
-                tally.seconds_sum += old.seconds_sum
-                tally.buckets = [a + b for a, b in zip(tally.buckets, old.buckets, strict=True)]
-                tally.sessions |= old.sessions
+                else:
+                    tally.merge(old)

@@ -1,0 +1,173 @@
+"""Gateway traffic over the database: each replica's intervals written, every replica's read.
+
+``record`` writes one drained interval of this replica (``gateway.metrics``) as one
+``traffic_aggregate`` row per key; ``prune`` deletes what no window can reach any more;
+``version_traffic`` sums, per version, the rows of every replica whose interval ended in
+the window. Writing traffic is not a change: it moves no change generation and is not
+journalled (it would otherwise empty every replica's cache every few seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from mcpreg.db.traffic_tables import TrafficAggregate
+from mcpreg.domain.timestamps import rfc3339
+from mcpreg.domain.traffic import (
+    BUCKET_COUNT,
+    MAX_WINDOW_SECONDS,
+    Interval,
+    VersionTraffic,
+    add_buckets,
+    rounded,
+)
+from mcpreg.services import environments, releases
+
+QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+
+
+def record(session: Session, replica: str, interval: Interval) -> int:
+    """Write ``interval``'s tallies as this replica's rows; returns how many rows."""
+    rows = [
+        TrafficAggregate(
+            replica=replica,
+            interval_start=interval.start,
+            interval_end=interval.end,
+            server_name=key.server,
+            environment=key.environment,
+            version=key.version,
+            track=key.track,
+            method=key.method,
+            outcome=key.outcome,
+            requests=tally.requests,
+            seconds_sum=tally.seconds_sum,
+            buckets=",".join(str(count) for count in tally.buckets),
+        )
+        for key, tally in interval.tallies.items()
+        if tally.requests
+    ]
+    session.add_all(rows)
+    return len(rows)
+
+
+def _cutoff(now: datetime) -> datetime:
+    return now - timedelta(seconds=MAX_WINDOW_SECONDS)
+
+
+def expired(session: Session, now: datetime) -> bool:
+    """Whether any row ended before the longest window (what ``prune`` would delete)."""
+    query = select(TrafficAggregate.id).where(col(TrafficAggregate.interval_end) < _cutoff(now)).limit(1)
+    return session.exec(query).first() is not None
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete the rows that ended before the longest window; returns how many."""
+    cutoff = _cutoff(now)
+    result = session.execute(sa.delete(TrafficAggregate).where(col(TrafficAggregate.interval_end) < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _buckets(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part]
+    return counts if len(counts) == BUCKET_COUNT else add_buckets(counts, [0] * BUCKET_COUNT)
+
+
+@dataclass(frozen=True)
+class TrafficReport:
+    """One server's traffic in one environment over a window, per version."""
+
+    server: str
+    environment: str
+    window: str
+    window_seconds: int
+    since: datetime
+    until: datetime
+    replicas: int
+    versions: list[VersionTraffic]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "server": self.server,
+            "environment": self.environment,
+            "window": self.window,
+            "windowSeconds": self.window_seconds,
+            "since": rfc3339(self.since),
+            "until": rfc3339(self.until),
+            "replicas": self.replicas,
+            "versions": [version_view(v) for v in self.versions],
+        }
+
+
+def version_view(traffic: VersionTraffic) -> dict[str, object]:
+    return {
+        "version": traffic.version,
+        "track": traffic.track,
+        "requests": traffic.requests,
+        "errors": traffic.errors,
+        "requestRate": rounded(traffic.request_rate),
+        "errorRate": rounded(traffic.error_rate),
+        "latencySeconds": {name: rounded(traffic.latency(q)) for name, q in QUANTILES}
+        | {"mean": rounded(traffic.mean_seconds)},
+        "outcomes": dict(sorted(traffic.outcomes.items())),
+    }
+
+
+def version_traffic(
+    session: Session, environment: str, server: str, window: str, window_seconds: int, *, now: datetime
+) -> TrafficReport:
+    """Per version, what every replica's gateway proxied of ``server`` in ``environment`` in
+    the ``window_seconds`` before ``now`` (an interval counts when it ended in the window).
+
+    Versions come stable first, then by most requests; a version seen on both tracks in the
+    window (a promoted canary) is reported under the track it had last.
+    """
+    env = environments.get_environment(session, environment)
+    found = releases.get_server(session, server)
+    since = now - timedelta(seconds=window_seconds)
+    rows = session.exec(
+        select(TrafficAggregate)
+        .where(
+            TrafficAggregate.environment == env.name,
+            TrafficAggregate.server_name == found.name,
+            col(TrafficAggregate.interval_end) > since,
+            col(TrafficAggregate.interval_end) <= now,
+        )
+        .order_by(col(TrafficAggregate.interval_end))
+    ).all()
+    totals: dict[str, _Sum] = {}
+    replicas: set[str] = set()
+    for row in rows:
+        replicas.add(row.replica)
+        total = totals.setdefault(row.version, _Sum())
+        total.track = row.track  # ordered by interval end: the last one wins
+        total.requests += row.requests
+        total.seconds_sum += row.seconds_sum
+        total.outcomes[row.outcome] = total.outcomes.get(row.outcome, 0) + row.requests
+        total.buckets = add_buckets(total.buckets, _buckets(row.buckets))
+    versions = [
+        VersionTraffic(
+            version=version,
+            track=total.track,
+            requests=total.requests,
+            outcomes=total.outcomes,
+            seconds_sum=total.seconds_sum,
+            buckets=total.buckets,
+            window_seconds=window_seconds,
+        )
+        for version, total in totals.items()
+    ]
+    versions.sort(key=lambda v: (v.track != "stable", -v.requests, v.version))
+    return TrafficReport(found.name, env.name, window, window_seconds, since, now, len(replicas), versions)
+
+
+@dataclass
+class _Sum:
+    track: str = "stable"
+    requests: int = 0
+    seconds_sum: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    buckets: list[int] = field(default_factory=lambda: [0] * BUCKET_COUNT)
