@@ -1,0 +1,169 @@
+"""One sync of one upstream: under its lease, page by page, each page one transaction.
+
+* **Lease.** ``mirror:<upstream>`` (``services.leases``) is taken before anything else and
+  renewed with every page; a second sync of the same upstream (another replica, another
+  request) is refused with ``sync_in_progress``. It is released when the sync ends, however.
+* **Incremental.** A completed sync leaves the highest upstream ``updatedAt`` it applied as
+  the checkpoint's ``watermark``; the next asks ``updated_since`` = watermark - ``overlap``.
+  The official ``updated_since`` is exclusive and an upstream's clock and commit order need
+  not agree, so the window before the watermark is read again; entries already stored as
+  they are count as unchanged, so nothing at the boundary is lost and nothing is doubled.
+  With no watermark (or ``full``) the sync reads everything, deleted entries included.
+* **Resume.** The page's transaction also writes the cursor of the next page; a sync that
+  was interrupted (an upstream error, a crash, a stop) resumes at that page with the same
+  ``updated_since``, so no page is applied twice and none is skipped.
+* **Record.** Every run is a ``sync_run`` row, counted page by page and closed with its
+  time and error (a run left ``running`` by a dead replica is closed as interrupted).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from mcpreg.crypto import KeyRing
+from mcpreg.db.engine import unit_of_work
+from mcpreg.db.mirror_tables import SyncCheckpoint, SyncRun
+from mcpreg.db.types import utcnow
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import Conflict, RegistryError
+from mcpreg.services import leases
+from mcpreg.services.curation import policy as curation_policy
+from mcpreg.services.mirror import runs, upstreams
+from mcpreg.services.mirror.apply import PageApplier
+from mcpreg.services.mirror.pages import PAGE_LIMIT, PageReader
+from mcpreg.services.tokens import require
+
+Progress = Callable[[SyncRun], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    holder: str  # who takes the lease: this replica (and request)
+    overlap: timedelta = timedelta(seconds=60)
+    lease_ttl: timedelta = timedelta(seconds=120)
+    page_limit: int = PAGE_LIMIT
+    full: bool = False  # read everything again, not only what changed since the watermark
+
+
+def lease_name(upstream_name: str) -> str:
+    return f"mirror:{upstream_name}"
+
+
+def _refuse_busy(name: str) -> Conflict:
+    return Conflict(
+        f"upstream {name!r} is being synced now; try again when that ends", code="sync_in_progress"
+    )
+
+
+def sync(
+    engine: sa.Engine,
+    keyring: KeyRing,
+    client: httpx.Client,
+    principal: Principal,
+    name: str,
+    options: SyncOptions,
+    *,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Sync ``name`` now and return the run's view; an upstream failure is recorded on the
+    run, then raised (``upstream_failed``)."""
+    require(principal, "admin")
+    lease = lease_name(name)
+    with unit_of_work(engine, write=True) as session:
+        upstreams.get(session, name)
+        if not leases.try_acquire(session, lease, options.holder, options.lease_ttl):
+            raise _refuse_busy(name)
+    try:
+        return _run(engine, keyring, client, principal, name, options, progress)
+    finally:
+        with unit_of_work(engine, write=True) as session:
+            leases.release(session, lease, options.holder)
+
+
+def _run(
+    engine: sa.Engine,
+    keyring: KeyRing,
+    client: httpx.Client,
+    principal: Principal,
+    name: str,
+    options: SyncOptions,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    began = time.monotonic()
+    with unit_of_work(engine, write=True) as session:
+        upstream = upstreams.get(session, name)
+        checkpoint = session.get(SyncCheckpoint, upstream.id)
+        if checkpoint is None:
+            assert upstream.id is not None
+            checkpoint = SyncCheckpoint(upstream_id=upstream.id)
+        resumed = checkpoint.cursor is not None and not options.full
+        if resumed:
+            since, cursor, high = checkpoint.since, checkpoint.cursor, checkpoint.high
+        else:
+            watermark = None if options.full else checkpoint.watermark
+            since, cursor, high = (watermark - options.overlap if watermark else None), None, None
+        run = runs.start(
+            session,
+            upstream,
+            kind="full" if since is None else "incremental",
+            resumed=resumed,
+            since=since,
+            actor=principal.name,
+        )
+        checkpoint.run_id, checkpoint.since, checkpoint.cursor, checkpoint.high = run.id, since, cursor, high
+        checkpoint.updated_at = utcnow()
+        session.add(checkpoint)
+        token = upstreams.token_of(keyring, upstream)
+        applier = PageApplier(
+            upstream,
+            upstreams.coverage(upstream),
+            curation_policy(session, upstream.name),
+            run_id=run.id or 0,
+            actor=f"mirror:{name}",
+        )
+        reader = PageReader(client, upstream.base_url, token=token, limit=options.page_limit)
+    try:
+        while True:
+            page = reader.read(cursor, since)
+            with unit_of_work(engine, write=True) as session:
+                if not leases.renew(session, lease_name(name), options.holder, options.lease_ttl):
+                    raise _refuse_busy(name)
+                result = applier.apply(session, page.entries)
+                checkpoint = session.get(SyncCheckpoint, applier.upstream_id)
+                assert checkpoint is not None
+                if result.high is not None and (high is None or result.high > high):
+                    high = result.high
+                cursor = page.next_cursor
+                checkpoint.cursor, checkpoint.high, checkpoint.updated_at = cursor, high, utcnow()
+                live = session.get(SyncRun, run.id)
+                assert live is not None
+                runs.count(live, result, time.monotonic() - began)
+                if cursor is None:
+                    if high is not None and (checkpoint.watermark is None or high > checkpoint.watermark):
+                        checkpoint.watermark = high
+                    runs.finish(live, time.monotonic() - began)
+                session.add_all([checkpoint, live])
+            run = live
+            if progress is not None:
+                progress(run)
+            if cursor is None:
+                return runs.view(run)
+    except BaseException as error:
+        reason = (
+            f"{error.code}: {error.detail}"
+            if isinstance(error, RegistryError)
+            else f"interrupted: {type(error).__name__}"
+        )
+        with unit_of_work(engine, write=True) as session:
+            live = session.get(SyncRun, run.id)
+            if live is not None:
+                runs.finish(live, time.monotonic() - began, reason)
+                session.add(live)
+        raise

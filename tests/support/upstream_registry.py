@@ -1,0 +1,106 @@
+"""A fake upstream registry serving official-shaped ``/v0.1/servers`` pages in process.
+
+It holds entries as the official registry would serve them (any server object, so invalid
+ones too, and any version string), pages them with an opaque cursor, filters by the
+exclusive ``updated_since`` (which, as upstream, brings deleted entries along) and by
+``include_deleted``. ``transport`` is an ``httpx.MockTransport`` for a sync client, so no
+socket is involved. ``fail_pages`` makes the nth page request (1-based, counting every
+request) answer 500 once; ``on_request`` runs before each answer (to hold a sync mid-way).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from mcpreg.domain.timestamps import rfc3339
+
+OFFICIAL = "io.modelcontextprotocol.registry/official"
+BASE = "https://upstream.test/v0.1"
+
+
+@dataclass
+class Served:
+    server: dict[str, Any]
+    status: str
+    published_at: datetime
+    updated_at: datetime
+    status_message: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return str(self.server.get("name")), str(self.server.get("version"))
+
+
+@dataclass
+class FakeUpstream:
+    entries: list[Served] = field(default_factory=list)
+    clock: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    fail_pages: set[int] = field(default_factory=set)
+    on_request: Callable[[httpx.Request], None] | None = None
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def tick(self) -> datetime:
+        self.clock += timedelta(seconds=1)
+        return self.clock
+
+    def add(self, server: dict[str, Any], *, status: str = "active", at: datetime | None = None) -> Served:
+        moment = at or self.tick()
+        served = Served(server, status, moment, moment)
+        self.entries = [e for e in self.entries if e.key != served.key] + [served]
+        return served
+
+    def set_status(self, name: str, version: str, status: str, message: str | None = None) -> None:
+        for entry in self.entries:
+            if entry.key == (name, version):
+                entry.status, entry.status_message, entry.updated_at = status, message, self.tick()
+                return
+        raise KeyError((name, version))
+
+    def response(self, entry: Served) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "status": entry.status,
+            "publishedAt": rfc3339(entry.published_at),
+            "updatedAt": rfc3339(entry.updated_at),
+            "statusChangedAt": rfc3339(entry.updated_at),
+            "isLatest": False,
+        }
+        if entry.status_message:
+            meta["statusMessage"] = entry.status_message
+        return {"server": entry.server, "_meta": {OFFICIAL: meta}}
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
+        if len(self.requests) in self.fail_pages:
+            self.fail_pages.discard(len(self.requests))
+            return httpx.Response(500, json={"title": "boom"})
+        if request.url.path != "/v0.1/servers":
+            return httpx.Response(404, json={"title": "not found"})
+        params = request.url.params
+        since = params.get("updated_since")
+        shown = sorted(self.entries, key=lambda e: e.key)
+        if since:
+            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            shown = [e for e in shown if e.updated_at > moment]
+        elif params.get("include_deleted") != "true":
+            shown = [e for e in shown if e.status != "deleted"]
+        start = int(base64.b64decode(params["cursor"])) if params.get("cursor") else 0
+        limit = int(params.get("limit", "30"))
+        page = shown[start : start + limit]
+        more = start + limit < len(shown)
+        metadata: dict[str, Any] = {"count": len(page)}
+        if more:
+            metadata["nextCursor"] = base64.b64encode(str(start + limit).encode()).decode()
+        body = {"servers": [self.response(e) for e in page], "metadata": metadata}
+        return httpx.Response(200, content=orjson.dumps(body), headers={"Content-Type": "application/json"})
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self._answer), timeout=10)
