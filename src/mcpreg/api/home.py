@@ -23,6 +23,7 @@ DOCS = "/readme"
 
 # What each link is, in the order the HTML page lists them.
 LINKS: dict[str, tuple[str, str]] = {
+    "console": ("/console/", "the web console: catalogue, version history, compare, history, configuration"),
     "servers": ("/v0.1/servers", "the official MCP Registry API (also under /v0)"),
     "environments": ("/api/environments", "environments in promotion order (the /api management API)"),
     "mcp": ("/mcp", "the registry as MCP tools (streamable HTTP)"),

@@ -32,6 +32,7 @@ from mcpreg.api.config import CONFIG
 from mcpreg.api.deployments import ENV, TARGET
 from mcpreg.api.registry import SERVER
 from mcpreg.api.runtime import Runtime
+from mcpreg.console.routes import routes as console_routes
 from mcpreg.mcp import registry as mcp_registry
 from mcpreg.services import rollouts
 from mcpreg.services.deployments import approve, cancel
@@ -151,4 +152,6 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         # The registry's MCP tools (streamable HTTP at ``/mcp``); its session manager runs in
         # the app's lifespan.
         *mcp_registry.routes(rt.mcp_server),
+        # The web console (server-rendered pages and their static files) under ``/console``.
+        *console_routes(),
     ]

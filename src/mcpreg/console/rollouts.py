@@ -1,0 +1,314 @@
+"""The rollout panel: one server in one environment, its step timeline and its six buttons.
+
+``GET .../rollout`` shows stable, canary and weight, the plan's steps (reached, current,
+to come, with when and by whom each was reached), the requests still waiting, the recent
+history, and the buttons: promote one step, promote fully, pause, resume, abort, roll back.
+Whether a button applies is asked of the same rules the API obeys: the domain's state
+machine (``domain.rollout``) on the rollout as it stands now, and ``require_deploy`` for
+the visitor; a button that does not apply is disabled with that rule's words.
+
+Each button opens a confirmation naming the version and environment: a ``<dialog>`` with
+JavaScript (``static/live.js``), ``GET .../rollout/{action}`` without. The confirmation
+posts to the same path, which calls ``rollouts.transition`` or ``rollouts.rollback`` as the
+API handlers do. Promoting in a protected environment needs its box ticked.
+
+The analysis per interval (error rate and p95 latency of canary and stable) waits for
+health data (issue 12): the panel keeps a marked place for it and shows no numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mcpreg.console.templating import render, time_tag, utc_text
+from mcpreg.console.visits import Visitor, back_to, page, submit, visit
+from mcpreg.db.deploy_tables import DeploymentState, Environment
+from mcpreg.db.types import utcnow
+from mcpreg.domain import rollout as machine
+from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import read_rfc3339, rfc3339
+from mcpreg.errors import NotFound, RegistryError, ValidationFailed
+from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
+from mcpreg.services.deploy_state import find_state, is_rolling_out, number, plan_of, rollout_of, state_view
+from mcpreg.services.journal import current_generation
+from mcpreg.services.tokens import require
+
+ACTIONS: dict[str, str] = {
+    "promote": "Promote one step",
+    "promote-full": "Promote fully",
+    "pause": "Pause",
+    "resume": "Resume",
+    "abort": "Abort",
+    "rollback": "Roll back",
+}
+ACKNOWLEDGE = "acknowledge"
+"""The confirmation box a promotion in a protected environment needs ticked."""
+RECENT = 10
+
+
+def target_path(env: str, server: str) -> str:
+    return f"/console/environments/{env}/servers/{server}"
+
+
+def when(moment: datetime | str | None) -> Markup:
+    """A ``<time>`` (relative, UTC and local on hover) for a datetime or an RFC 3339 text."""
+    return time_tag(read_rfc3339(moment) if isinstance(moment, str) else moment)
+
+
+def iso(moment: datetime | None) -> str:
+    """The instant as RFC 3339 in UTC, for links and scripts."""
+    return rfc3339(moment.astimezone(UTC)) if moment is not None else ""
+
+
+def utc(moment: datetime | str | None) -> str:
+    """The instant in UTC words (``2026-12-01 10:40:00 UTC``)."""
+    found = read_rfc3339(moment) if isinstance(moment, str) else moment
+    return utc_text(found) if found is not None else ""
+
+
+def pct(weight: float) -> str:
+    return f"{number(weight)}%"
+
+
+SHOW: dict[str, Any] = {"when": when, "iso": iso, "utc": utc, "pct": pct}
+"""Helpers the operations templates call (functions, not filters: the filters are console-core's)."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One button: what it does in words, or why it does not apply."""
+
+    action: str
+    label: str
+    says: str
+    reason: str | None
+    acknowledge: bool
+
+    @property
+    def enabled(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of the plan: ``done``, ``current`` or ``waiting``; when and by whom it was reached."""
+
+    number: int
+    weight: float
+    pause: str
+    state: str
+    reached_at: datetime | None
+    reached_by: str | None
+    next_at: datetime | None
+
+
+def _machine_offer(
+    action: str, current: machine.RolloutState, state: DeploymentState, env: Environment, now: datetime
+) -> tuple[str, str | None]:
+    canary, stable, here = state.canary_version, state.stable_version, env.name
+    try:
+        if action in ("promote", "promote-full"):
+            moved = machine.promote(current, now, full=action == "promote-full")
+            if moved.status == "completed":
+                return (
+                    f"Promote {canary} to 100% in {here}: it becomes the stable version, replacing {stable}.",
+                    None,
+                )
+            return f"Promote {canary} in {here} from {pct(current.weight)} to {pct(moved.weight)}.", None
+        if action == "pause":
+            paused = machine.pause(current, now)
+            left = machine.format_duration(int(paused.paused_remaining or 0))
+            return f"Pause the rollout of {canary} in {here} at {pct(current.weight)} ({left} left).", None
+        if action == "resume":
+            machine.resume(current, now)
+            left = machine.format_duration(int(current.paused_remaining or 0))
+            return f"Resume the rollout of {canary} in {here}: the next step comes {left} later.", None
+        machine.abort(current, now)
+        return f"Abort the rollout of {canary} in {here}: every client goes to {stable}.", None
+    except RegistryError as refused:
+        return "", refused.detail
+
+
+def _rollback_offer(state: DeploymentState | None, env: Environment, server: str) -> tuple[str, str | None]:
+    """The rule of ``rollouts.rollback`` without a version: drop a canary, else the last known good."""
+    if state is None or state.stable_version is None:
+        return "", f"nothing of {server} is deployed in {env.name}"
+    if is_rolling_out(state) and state.canary_version is not None:
+        return (
+            f"Roll back {server} in {env.name}: drop the canary {state.canary_version}; "
+            f"{state.stable_version} serves every client.",
+            None,
+        )
+    if state.last_known_good is not None:
+        return (
+            f"Roll back {server} in {env.name} from {state.stable_version} to {state.last_known_good}.",
+            None,
+        )
+    return "", f"{server} has no earlier good version in {env.name}"
+
+
+def offers(
+    state: DeploymentState | None, env: Environment, server: str, principal: Principal, now: datetime
+) -> list[Offer]:
+    """The six buttons for this target as it stands at ``now``, for this principal."""
+    try:
+        environments.require_deploy(principal, env, server)
+        denied = None
+    except RegistryError as refused:
+        denied = refused.detail
+    current = rollout_of(state) if state is not None else None
+    found = []
+    for action, label in ACTIONS.items():
+        if action == "rollback":
+            says, reason = _rollback_offer(state, env, server)
+        elif current is None or state is None:
+            says, reason = "", f"{server} has no rollout in {env.name}"
+        else:
+            says, reason = _machine_offer(action, machine.tick(current, now), state, env, now)
+        acknowledge = env.protected and action in ("promote", "promote-full")
+        found.append(Offer(action, label, says, denied or reason, acknowledge))
+    return found
+
+
+def timeline(state: DeploymentState | None, events: list[dict[str, Any]]) -> list[StepView]:
+    """The rollout's steps, each with when and by whom it was reached (from its history events)."""
+    if state is None or state.rollout_id is None:
+        return []
+    steps = plan_of(state.rollout_plan)
+    reached: dict[int, tuple[datetime | None, str]] = {}
+    for event in reversed(events):  # oldest first: the first time a step was reached
+        if event["rolloutId"] != state.rollout_id:
+            continue
+        detail = event["detail"] or {}
+        if event["action"] in ("deploy", "promote") and "step" not in detail:
+            index = 0
+        elif event["action"] in ("step", "complete", "promote") and isinstance(detail.get("step"), int):
+            index = detail["step"]
+        else:
+            continue
+        reached.setdefault(index, (read_rfc3339(event["at"]), event["actor"]))
+    views = []
+    for index, step in enumerate(steps):
+        if index < state.rollout_index or state.rollout_status == "completed":
+            status = "done"
+        elif index == state.rollout_index:
+            status = "aborted" if state.rollout_status == "aborted" else "current"
+        else:
+            status = "waiting"
+        pause = step.to_dict().get("pause", "")
+        at, by = reached.get(index, (None, None))
+        next_at = state.next_step_at if status == "current" else None
+        views.append(StepView(index + 1, step.weight, pause, status, at, by, next_at))
+    return views
+
+
+def _panel(session: Session, visitor: Visitor, env_name: str, name: str) -> dict[str, Any]:
+    principal = visitor.principal
+    require(principal, "read", server=name, environment=env_name)
+    env = environments.get_environment(session, env_name)
+    server = releases.get_server(session, name)
+    state = find_state(session, server, env)
+    now = utcnow()
+    events = deploy_history.history(session, env, server_id=server.id, limit=100).events
+    waiting = [
+        deployments.deployment_view(d)
+        for d in deployments.list_deployments(session, env.name, server=server.name, limit=20)
+        if d.state in ("pending_approval", "scheduled")
+    ]
+    return {
+        **SHOW,
+        "visitor": visitor,
+        "env": env,
+        "server": server.name,
+        "view": state_view(state, env, server.name),
+        "steps": timeline(state, events),
+        "offers": offers(state, env, server.name, principal, now),
+        "recent": events[:RECENT],
+        "waiting": waiting,
+        "generation": current_generation(session),
+        "path": target_path(env.name, server.name),
+        "now": now,
+    }
+
+
+def _names(request: Request) -> tuple[str, str]:
+    params = request.path_params
+    return params["env"], f"{params['namespace']}/{params['server']}"
+
+
+@page
+async def panel(request: Request) -> Response:
+    env, name = _names(request)
+    context = await visit(request, lambda session, visitor: _panel(session, visitor, env, name))
+    fragment = request.query_params.get("fragment") == "1"
+    template = "rollout_live.html" if fragment else "rollout.html"
+    return render(request, template, {**context, "title": f"{name} in {env}"})
+
+
+def _action(request: Request) -> str:
+    action = str(request.path_params["action"])
+    if action not in ACTIONS:
+        raise NotFound(f"no rollout action {action!r}", field="action", code="not_found")
+    return action
+
+
+def _offer(context: dict[str, Any], action: str) -> Offer:
+    found: list[Offer] = context["offers"]
+    return next(o for o in found if o.action == action)
+
+
+@page
+async def confirm(request: Request) -> Response:
+    """The confirmation page, for browsers without JavaScript (the same form as the dialog)."""
+    env, name = _names(request)
+    action = _action(request)
+    context = await visit(request, lambda session, visitor: _panel(session, visitor, env, name))
+    offer = _offer(context, action)
+    extra = {"offer": offer, "title": offer.label, "refused": None}
+    return render(request, "rollout_confirm.html", {**context, **extra})
+
+
+def _act(session: Session, visitor: Visitor, form: FormData, env_name: str, name: str, action: str) -> str:
+    env = environments.get_environment(session, env_name)
+    acknowledged = form.get(ACKNOWLEDGE) == "yes"
+    if env.protected and action in ("promote", "promote-full") and not acknowledged:
+        raise ValidationFailed(
+            f"{env.name} is protected: tick the box to confirm the promotion", field=ACKNOWLEDGE
+        )
+    notes = form.get("notes")
+    notes = notes.strip() or None if isinstance(notes, str) else None
+    principal = visitor.principal
+    if action == "rollback":
+        state = rollouts.rollback(session, principal, name, env.name, notes=notes)
+    else:
+        verb = "promote" if action == "promote-full" else action
+        full = action == "promote-full"
+        state = rollouts.transition(session, principal, name, env.name, verb, full=full, notes=notes)
+    events = deploy_history.history(session, env, server_id=state.server_id, limit=1).events
+    return str(events[0]["summary"]) if events else ACTIONS[action]
+
+
+@page
+async def act(request: Request) -> Response:
+    env, name = _names(request)
+    action = _action(request)
+    try:
+        said = await submit(
+            request, lambda session, visitor, form: _act(session, visitor, form, env, name, action)
+        )
+    except RegistryError as refused:
+        if refused.code in ("cross_origin", "csrf_failed", "unauthenticated", "token_expired"):
+            raise
+        context = await visit(request, lambda session, visitor: _panel(session, visitor, env, name))
+        offer = _offer(context, action)
+        extra = {"offer": offer, "title": offer.label, "refused": refused}
+        return render(request, "rollout_confirm.html", {**context, **extra}, status=refused.status)
+    return back_to(target_path(env, name) + "/rollout", f"Done: {said}.")

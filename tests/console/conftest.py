@@ -1,0 +1,168 @@
+"""Fixtures of the console tests: an in-process client per backend, a signed-in session,
+and for the browser walkthroughs a real server per backend driven by Debian's chromium.
+
+Browser fixtures: ``browser`` (one chromium per test session and worker,
+``executable_path=/usr/bin/chromium``; the tests skip without it unless
+MCPREG_REQUIRE_BROWSER=1, as CI sets), ``page`` (a fresh context at 1280x800 on the live
+server), ``shoot`` (a screenshot of the current page at 1280x800 and 390x844 into
+``$MCPREG_ARTEFACTS/screenshots`` or ``.artefacts/screenshots``; never committed) and
+``accessible`` (axe-core, from the axe-playwright-python package, over the current page:
+WCAG 2 A and AA rules, labels, contrast and headings included; any violation fails).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mcpreg.api.app import create_app
+from mcpreg.settings import Settings
+from tests.conftest import ROOT, make_token
+from tests.support.live import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+ORIGIN = "http://testserver"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    found = CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def console_app(settings: Settings, engine: sa.Engine) -> Starlette:
+    return create_app(settings, engine, prepare=False, background=False)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: sa.Engine) -> Starlette:
+    return console_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: Starlette) -> Iterator[TestClient]:
+    """The console in process (``http://testserver``), anonymous until ``sign_in``."""
+    with TestClient(app, base_url=ORIGIN, follow_redirects=False) as client:
+        yield client
+
+
+def sign_in(client: TestClient | httpx.Client, token: str, origin: str = ORIGIN) -> httpx.Response:
+    """Sign in through the form, as a browser does: the session cookie lands in the client."""
+    form = client.get("/console/signin")
+    assert form.status_code == 200, form.text
+    response = client.post(
+        "/console/signin",
+        data={"token": token, "csrf": csrf_of(form.text), "next": "/console/"},
+        headers={"Origin": origin},
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
+def post(client: TestClient, path: str, data: dict[str, str], page: str) -> httpx.Response:
+    """A console form post from ``page`` (its CSRF token), same origin."""
+    token = csrf_of(client.get(page).text)
+    return client.post(path, data={"csrf": token, **data}, headers={"Origin": ORIGIN})
+
+
+@pytest.fixture
+def admin_client(client: TestClient, engine: sa.Engine) -> TestClient:
+    sign_in(client, make_token(engine, "console-admin", ["admin"]))
+    return client
+
+
+# ----------------------------------------------------------------------------------------
+# The browser
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("MCPREG_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required here (MCPREG_REQUIRE_BROWSER=1) but is not installed")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_console(settings: Settings, engine: sa.Engine) -> Iterator[LiveServer]:
+    """The real app (no background loops but the ones it always runs) on a real uvicorn server."""
+    with LiveServer(create_app(settings, engine)) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser: Any, live_console: LiveServer) -> Iterator[Any]:
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_console.url, locale="en-GB", timezone_id="Europe/Paris"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _artefacts() -> Path:
+    base = os.environ.get("MCPREG_ARTEFACTS")
+    return (Path(base) if base else ROOT / ".artefacts") / "screenshots"
+
+
+@pytest.fixture
+def shoot(database_url: str) -> Callable[[Any, str], None]:
+    """Save the current page at 1280x800 and 390x844 as ``<name>-<backend>-<size>.png``."""
+    backend = database_url.split(":", 1)[0]
+    folder = _artefacts()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            page.screenshot(
+                path=str(folder / f"{name}-{backend}-{size['width']}x{size['height']}.png"), full_page=True
+            )
+        page.set_viewport_size(DESKTOP)
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def accessible(axe: Any) -> Callable[[Any], None]:
+    """Fail on any axe-core violation of WCAG 2 A/AA (and best-practice heading rules) on the page."""
+
+    def check(page: Any) -> None:
+        options = {
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+            }
+        }
+        results = axe.run(page, options=options)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check

@@ -1,0 +1,89 @@
+"""Signing in to the console: a server-side session behind an HttpOnly, SameSite=Strict cookie."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mcpreg.db.console_tables import ConsoleSession
+from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.principal import SYSTEM
+from mcpreg.services import tokens
+from tests.conftest import make_token
+from tests.console.conftest import ORIGIN, csrf_of, sign_in
+
+
+def _set_cookie(response: object, name: str) -> str:
+    headers = response.headers.get_list("set-cookie")  # type: ignore[attr-defined]
+    (found,) = [h for h in headers if h.startswith(f"{name}=")]
+    return str(found)
+
+
+def test_signing_in_sets_a_strict_http_only_cookie_holding_no_token(
+    client: TestClient, engine: sa.Engine
+) -> None:
+    token = make_token(engine, "alice", ["publish"])
+    response = sign_in(client, token)
+    cookie = _set_cookie(response, "mcpreg_console")
+    attributes = [part.strip().lower() for part in cookie.split(";")]
+    assert "httponly" in attributes
+    assert "samesite=strict" in attributes
+    assert "path=/console" in attributes
+    assert any(a.startswith("max-age=") and 0 < int(a.split("=")[1]) <= 8 * 3600 for a in attributes)
+    assert "secure" not in attributes  # plain HTTP here
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert token not in cookie and value != token
+    with Session(engine) as session:
+        (row,) = session.exec(select(ConsoleSession)).all()
+    assert row.id_hash == hashlib.sha256(value.encode()).hexdigest()  # only the hash is kept
+    home = client.get("/console/")
+    assert "Signed in as <strong>alice</strong>" in home.text
+    assert token not in home.text
+
+
+def test_behind_tls_the_cookie_is_marked_secure(app: Starlette, engine: sa.Engine) -> None:
+    token = make_token(engine, "alice", ["read"])
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as tls:
+        response = sign_in(tls, token, origin="https://testserver")
+    assert "secure" in [p.strip().lower() for p in _set_cookie(response, "mcpreg_console").split(";")]
+
+
+def test_an_unknown_token_is_refused_in_words_and_opens_no_session(
+    client: TestClient, engine: sa.Engine
+) -> None:
+    form = client.get("/console/signin")
+    response = client.post(
+        "/console/signin",
+        data={"token": "mcpreg_nope", "csrf": csrf_of(form.text)},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 401
+    assert "unauthenticated" in response.text
+    assert "mcpreg_console=" not in " ".join(response.headers.get_list("set-cookie"))
+    with Session(engine) as session:
+        assert session.exec(select(ConsoleSession)).all() == []
+
+
+def test_signing_out_ends_the_session_on_the_server(client: TestClient, engine: sa.Engine) -> None:
+    sign_in(client, make_token(engine, "alice", ["read"]))
+    stolen = client.cookies.get("mcpreg_console")
+    page = client.get("/console/")
+    out = client.post("/console/signout", data={"csrf": csrf_of(page.text)}, headers={"Origin": ORIGIN})
+    assert out.status_code == 303
+    with Session(engine) as session:
+        assert session.exec(select(ConsoleSession)).all() == []
+    client.cookies.set("mcpreg_console", stolen or "", path="/console")  # replaying the old cookie
+    assert "Sign in</a>" in client.get("/console/").text
+
+
+def test_revoking_the_token_ends_its_console_sessions(client: TestClient, engine: sa.Engine) -> None:
+    sign_in(client, make_token(engine, "alice", ["read"]))
+    assert "Signed in as" in client.get("/console/").text
+    with unit_of_work(engine, write=True) as session:
+        tokens.revoke_token(session, SYSTEM, "alice")
+    assert "Signed in as" not in client.get("/console/").text
+    assert client.get("/console/history").status_code == 401
