@@ -25,6 +25,8 @@ STATIC = Path(__file__).parent / "static"
 NAV: list[tuple[str, str]] = [
     ("/console/", "Catalogue"),
     ("/console/history", "History"),
+    ("/console/board", "Environments"),
+    ("/console/point-in-time", "Point in time"),
 ]
 """The console's top navigation, in order (each screen that stands on its own adds its entry)."""
 
