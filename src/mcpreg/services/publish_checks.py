@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from mcpreg.db.tables import Release, RemoteUrl
 from mcpreg.domain.publish_rules import publish_violations
 from mcpreg.errors import BadRequest, Conflict
+from mcpreg.services import ownership
 
 DRAFT = "draft"
 
@@ -41,6 +42,12 @@ def check_publishable_document(doc: dict[str, Any]) -> None:
             code=_CODES[first.rule],
             extra={"errors": [v.as_dict() for v in violations]},
         )
+
+
+def check_local_name(session: Session, name: str) -> None:
+    """409 ``namespace_mirrored`` for a name an upstream owns, ``name_clash`` for a server it
+    mirrored: neither is published locally (``services.ownership``)."""
+    ownership.check_local_publish(session, name)
 
 
 def remote_urls(doc: dict[str, Any]) -> list[str]:

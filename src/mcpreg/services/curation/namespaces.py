@@ -1,0 +1,67 @@
+"""Local namespaces: an admin's word that a namespace belongs to this registry.
+
+Publishing into a local namespace is allowed even where an upstream's patterns cover it
+(``services.ownership``), and no sync brings entries into it: the sync reports them as
+name clashes (``CurationPolicy.refusal``). Journaled as ``curation.local`` and
+``curation.local.remove``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mcpreg.db.curation_tables import LocalNamespace
+from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
+from mcpreg.errors import BadRequest, NotFound, ValidationFailed
+from mcpreg.services import journal
+from mcpreg.services.curation.rules import check_rule_pattern
+from mcpreg.services.tokens import require
+
+
+def _check_namespace(namespace: object) -> str:
+    checked = check_rule_pattern(namespace, "namespace")
+    if "/" in checked:
+        raise ValidationFailed(
+            "a namespace is what comes before the '/' of a server name, e.g. io.github.acme",
+            field="namespace",
+            code="invalid_curation",
+        )
+    return checked
+
+
+def namespace_view(row: LocalNamespace) -> dict[str, Any]:
+    return {"namespace": row.namespace, "createdAt": rfc3339(row.created_at), "createdBy": row.created_by}
+
+
+def mark_local(session: Session, principal: Principal, namespace: object) -> dict[str, Any]:
+    require(principal, "admin")
+    checked = _check_namespace(namespace)
+    if session.get(LocalNamespace, checked) is not None:
+        raise BadRequest(f"namespace {checked} is already local", field="namespace", code="no_changes")
+    row = LocalNamespace(namespace=checked, created_by=principal.name)
+    session.add(row)
+    session.flush()
+    view = namespace_view(row)
+    journal.record(session, principal, "curation.local", after=view)
+    return view
+
+
+def unmark_local(session: Session, principal: Principal, namespace: object) -> dict[str, Any]:
+    require(principal, "admin")
+    checked = _check_namespace(namespace)
+    row = session.get(LocalNamespace, checked)
+    if row is None:
+        detail = f"namespace {checked} is not marked local"
+        raise NotFound(detail, field="namespace", code="curation_not_found")
+    view = namespace_view(row)
+    session.delete(row)
+    journal.record(session, principal, "curation.local.remove", before=view)
+    return {**view, "removed": True}
+
+
+def list_local(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(select(LocalNamespace).order_by(col(LocalNamespace.namespace)))
+    return [namespace_view(r) for r in rows]

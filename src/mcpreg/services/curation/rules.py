@@ -1,0 +1,242 @@
+"""Allow and deny rules: set, change, remove; applied at once to what is mirrored already.
+
+A rule change that stops admitting a mirrored server withholds it: each of its mirrored
+releases is marked deleted ("withheld by curation"), so listings drop it and downstream
+mirrors, which see deletions through ``updated_since``, learn of it. A change that admits
+one again restores each release to its local status (``status_override``) or else to the
+upstream's last known status. Withholding a release that runs in an environment is refused
+(``release_in_use``) unless forced. Every act is journaled (``curation.allow``,
+``curation.deny``, ``curation.rule.remove``, and ``curation.withhold`` / ``curation.restore``
+per server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mcpreg.db.curation_tables import GLOBAL, CurationRule, StatusOverride
+from mcpreg.db.mirror_tables import MirroredRelease, Upstream
+from mcpreg.db.tables import Release, Server
+from mcpreg.db.types import utcnow
+from mcpreg.domain.curation import EFFECTS, Rule, admitted
+from mcpreg.domain.mirror import check_pattern
+from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
+from mcpreg.errors import BadRequest, NotFound, ValidationFailed
+from mcpreg.services import journal, running
+from mcpreg.services.curation.policy import rules_of
+from mcpreg.services.mirror import upstreams
+from mcpreg.services.releases import recompute_latest
+from mcpreg.services.tokens import require
+
+WITHHELD = "withheld by curation"
+
+
+def check_rule_pattern(pattern: object, field: str = "pattern") -> str:
+    reason = check_pattern(pattern) if isinstance(pattern, str) else "a pattern is a string"
+    if reason is not None:
+        raise ValidationFailed(reason, field=field, code="invalid_curation")
+    assert isinstance(pattern, str)
+    return pattern
+
+
+def _check_effect(effect: object) -> str:
+    if effect not in EFFECTS:
+        raise ValidationFailed("effect is allow or deny", field="effect", code="invalid_curation")
+    return str(effect)
+
+
+def _scope(session: Session, upstream: object) -> str:
+    """The ``curation_rule.upstream`` of a rule: an existing upstream's name, or '' for all."""
+    if upstream is None or upstream == GLOBAL:
+        return GLOBAL
+    if not isinstance(upstream, str):
+        raise ValidationFailed("upstream is an upstream's name", field="upstream", code="invalid_curation")
+    if upstreams.find(session, upstream) is None:
+        raise NotFound(f"no upstream named {upstream!r}", field="upstream", code="upstream_not_found")
+    return upstream
+
+
+def rule_view(row: CurationRule) -> dict[str, Any]:
+    return {
+        "pattern": row.pattern,
+        "effect": row.effect,
+        "upstream": row.upstream or None,
+        "createdAt": rfc3339(row.created_at),
+        "createdBy": row.created_by,
+    }
+
+
+def _find(session: Session, scope: str, pattern: str) -> CurationRule | None:
+    return session.exec(
+        select(CurationRule).where(CurationRule.upstream == scope, CurationRule.pattern == pattern)
+    ).first()
+
+
+@dataclass
+class Applied:
+    """What a rule change did to the mirrored servers."""
+
+    withheld: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"withheld": self.withheld, "restored": self.restored}
+
+
+def set_rule(
+    session: Session,
+    principal: Principal,
+    pattern: object,
+    effect: object,
+    upstream: object = None,
+    *,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Allow or deny ``pattern`` (for one upstream, or every one); a rule of the same pattern
+    and scope changes its effect. Applied at once to the servers mirrored already."""
+    require(principal, "admin")
+    checked, wanted = check_rule_pattern(pattern), _check_effect(effect)
+    scope = _scope(session, upstream)
+    before = rules_of(session)
+    row = _find(session, scope, checked)
+    previous = row.effect if row is not None else None
+    if previous == wanted:
+        raise BadRequest(f"{checked} is already {wanted}ed", field="effect", code="no_changes")
+    row = row or CurationRule(upstream=scope, pattern=checked, effect=wanted, created_by=principal.name)
+    row.effect, row.created_at, row.created_by = wanted, utcnow(), principal.name
+    session.add(row)
+    session.flush()
+    applied = reapply(session, principal, before, rules_of(session), force=force)
+    view = rule_view(row)
+    journal.record(
+        session,
+        principal,
+        f"curation.{wanted}",
+        before={"effect": previous},
+        after={**view, **applied.as_dict()},
+    )
+    return {**view, **applied.as_dict()}
+
+
+def remove_rule(
+    session: Session, principal: Principal, pattern: object, upstream: object = None, *, force: bool = False
+) -> dict[str, Any]:
+    require(principal, "admin")
+    checked = check_rule_pattern(pattern)
+    scope = _scope(session, upstream)
+    row = _find(session, scope, checked)
+    if row is None:
+        where = f" for upstream {scope}" if scope else ""
+        detail = f"no allow or deny rule {checked!r}{where}"
+        raise NotFound(detail, field="pattern", code="curation_not_found")
+    before = rules_of(session)
+    view = rule_view(row)
+    session.delete(row)
+    session.flush()
+    applied = reapply(session, principal, before, rules_of(session), force=force)
+    journal.record(session, principal, "curation.rule.remove", before=view, after=applied.as_dict())
+    return {**view, "removed": True, **applied.as_dict()}
+
+
+def list_rules(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(select(CurationRule).order_by(col(CurationRule.upstream), col(CurationRule.pattern)))
+    return [rule_view(r) for r in rows]
+
+
+def reapply(
+    session: Session,
+    principal: Principal,
+    before: tuple[Rule, ...],
+    after: tuple[Rule, ...],
+    *,
+    force: bool = False,
+) -> Applied:
+    """Withhold the mirrored servers ``after`` no longer admits, restore those it admits again."""
+    mirrored = session.execute(
+        select(MirroredRelease.server_name, Upstream.name)
+        .join(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
+        .distinct()
+        .order_by(col(MirroredRelease.server_name))
+    ).all()
+    applied = Applied()
+    for name, upstream in mirrored:
+        was, now = admitted(before, upstream, name), admitted(after, upstream, name)
+        if was and not now:
+            _withhold(session, principal, name, force=force)
+            applied.withheld.append(name)
+        elif now and not was:
+            _restore(session, principal, name)
+            applied.restored.append(name)
+    return applied
+
+
+def _mirrored_releases(session: Session, name: str) -> list[tuple[Release, MirroredRelease]]:
+    rows = session.exec(
+        select(Release, MirroredRelease)
+        .join(MirroredRelease, col(MirroredRelease.release_id) == col(Release.id))
+        .where(MirroredRelease.server_name == name)
+        .order_by(col(Release.version_key).desc())
+    ).all()
+    return [(release, mirrored) for release, mirrored in rows]
+
+
+def _set(release: Release, status: str, message: str | None) -> bool:
+    if (release.status, release.status_message) == (status, message):
+        return False
+    now = utcnow()
+    release.status, release.status_message = status, message
+    release.status_changed_at = release.updated_at = now
+    return True
+
+
+def _finish(session: Session, principal: Principal, name: str, action: str, changed: list[Release]) -> None:
+    server = session.exec(select(Server).where(Server.name == name).with_for_update()).one()
+    for release in changed:
+        session.add(release)
+    session.flush()
+    latest = recompute_latest(session, server)
+    server.updated_at = utcnow()
+    session.add(server)
+    journal.record(
+        session,
+        principal,
+        action,
+        server_name=name,
+        after={"versions": [r.version for r in changed], "latest": latest.version if latest else None},
+    )
+
+
+def _withhold(session: Session, principal: Principal, name: str, *, force: bool) -> None:
+    pairs = _mirrored_releases(session, name)
+    live = [release for release, _m in pairs if release.status != "deleted"]
+    server = session.exec(select(Server).where(Server.name == name)).one()
+    where = running.placements(session, server, {r.version for r in live})
+    if where and not force:
+        running.refuse_deleting_running(server, where)
+    changed = [r for r in live if _set(r, "deleted", WITHHELD)]
+    _finish(session, principal, name, "curation.withhold", changed)
+
+
+def _restore(session: Session, principal: Principal, name: str) -> None:
+    pairs = _mirrored_releases(session, name)
+    local = {
+        o.release_id: o
+        for o in session.exec(
+            select(StatusOverride).where(col(StatusOverride.release_id).in_([r.id for r, _m in pairs]))
+        )
+    }
+    changed = []
+    for release, mirrored in pairs:
+        override = local.get(release.id or 0)
+        status, message = (
+            (override.status, override.status_message)
+            if override is not None
+            else (mirrored.upstream_status, mirrored.upstream_status_message)
+        )
+        if _set(release, status, message):
+            changed.append(release)
+    _finish(session, principal, name, "curation.restore", changed)
