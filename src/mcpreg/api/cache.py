@@ -138,6 +138,28 @@ class Entry(NamedTuple):
         return len(self.body) + ENTRY_OVERHEAD
 
 
+def answer(entry: Entry, scope: Scope, cache_control: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, raw headers and body of the answer to ``scope`` from ``entry``.
+
+    The one place a cacheable read's headers are made: for the front door, for answers
+    from the cache, and for the handlers that render one (``api.http.bytes_response``).
+    Gzip to a request that accepts it (for a gzipped entry), else the JSON; a 304 when
+    ``If-None-Match`` names the ETag of the representation it would get.
+    """
+    gzipped = entry.gzipped and accepts_gzip(header(scope, b"accept-encoding"))
+    etag = gzip_etag(entry.etag) if gzipped else entry.etag
+    vary = GZIP_VARY_HEADER if entry.gzipped else VARY_HEADER
+    headers = [(b"etag", etag.encode("latin-1")), (b"cache-control", cache_control), vary]
+    if_none_match = header(scope, b"if-none-match")
+    if if_none_match is not None and matches(if_none_match, etag):
+        return 304, headers, b""
+    body = entry.body if gzipped or not entry.gzipped else gunzip(entry.body)
+    headers += [(b"content-length", str(len(body)).encode()), JSON_HEADER]
+    if gzipped:
+        headers.append(GZIP_HEADER)
+    return 200, headers, body
+
+
 class Memo(Generic[K, V]):
     """A small map of values derived from the database, emptied with the cache that owns it.
 
@@ -235,24 +257,8 @@ class ResponseCache:
         return Entry(compact(body), etag_for(body), tied)
 
     def answer(self, entry: Entry, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Status, raw headers and body of the answer to ``scope`` from ``entry``.
-
-        The one place a cached answer's headers are made, for the front door and for the
-        handlers alike: gzip to a request that accepts it (for a gzipped entry), else the
-        JSON; a 304 when ``If-None-Match`` names the ETag of the representation it would get.
-        """
-        gzipped = entry.gzipped and accepts_gzip(header(scope, b"accept-encoding"))
-        etag = gzip_etag(entry.etag) if gzipped else entry.etag
-        vary = GZIP_VARY_HEADER if entry.gzipped else VARY_HEADER
-        headers = [(b"etag", etag.encode("latin-1")), (b"cache-control", self._cache_control), vary]
-        if_none_match = header(scope, b"if-none-match")
-        if if_none_match is not None and matches(if_none_match, etag):
-            return 304, headers, b""
-        body = entry.body if gzipped or not entry.gzipped else gunzip(entry.body)
-        headers += [(b"content-length", str(len(body)).encode()), JSON_HEADER]
-        if gzipped:
-            headers.append(GZIP_HEADER)
-        return 200, headers, body
+        """Status, raw headers and body of the answer to ``scope`` from ``entry`` (``answer``)."""
+        return answer(entry, scope, self._cache_control)
 
     def put(
         self,
@@ -445,8 +451,12 @@ class CachedResponses:
             return
         key = request_key(scope)
         entry = self.cache.get(key) if key is not None else None
-        for answer in () if entry is not None else self.answers:
-            answered = await answer(scope)
+        for from_memory in () if entry is not None else self.answers:
+            try:
+                answered = await from_memory(scope)
+            except Exception:  # a bug in a fast answer: the router answers it, errors included
+                log.exception("front-door answer %s failed; routing the request", from_memory.__name__)
+                break
             if isinstance(answered, bytes):
                 headers = [(b"content-length", str(len(answered)).encode()), JSON_HEADER]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})

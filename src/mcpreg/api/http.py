@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.api.cache import JSON, VARY, Memo, etag_for, matches
+from mcpreg.api.cache import JSON, Entry, Memo, answer, etag_for
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
@@ -187,10 +187,6 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
     return body
 
 
-def _cache_control(request: Request) -> str:
-    return settings_of(request).cache_control
-
-
 def json_response(
     request: Request | None, data: Any, *, status: int = 200, cacheable: bool = False
 ) -> Response:
@@ -206,15 +202,17 @@ def bytes_response(
     cacheable: bool = False,
     etag: str | None = None,
 ) -> Response:
-    headers: dict[str, str] = {}
-    if cacheable and request is not None and status == 200:
-        tag = etag or etag_for(body)
-        headers["ETag"] = tag
-        headers["Cache-Control"] = _cache_control(request)
-        headers["Vary"] = VARY
-        if matches(request.headers.get("if-none-match", ""), tag):
-            return Response(status_code=304, headers=headers)
-    return Response(body, status_code=status, media_type=JSON, headers=headers)
+    if not (cacheable and request is not None and status == 200):
+        return Response(body, status_code=status, media_type=JSON)
+    # A cacheable read: its headers (ETag, Cache-Control, Vary; 304) come from the function
+    # that makes the cache's and the front door's, so the three cannot differ.
+    cache_control = settings_of(request).cache_control.encode("latin-1")
+    answered, headers, content = answer(
+        Entry(body, etag or etag_for(body), None), request.scope, cache_control
+    )
+    response = Response(content, status_code=answered)
+    response.raw_headers = headers
+    return response
 
 
 def query_param(request: Request, name: str) -> str | None:
