@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from mcpreg.db.tables import JournalEntry
+from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import deployments, environments, releases, routing, scheduler
-from mcpreg.services.deploy_requests import parse_deploy, parse_promote
 from mcpreg.services.deploy_state import find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from mcpreg.domain.deploy_requests import parse_promote
 from mcpreg.services import deployments
-from mcpreg.services.deploy_requests import parse_promote
 from tests.support.deploys import ALICE, T0, actions, ok, prepare, refused, request
 
 

@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import Session, select
 
 from mcpreg.db.deploy_tables import DeploymentEvent
+from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import RegistryError
 from mcpreg.services import releases
-from mcpreg.services.deploy_requests import parse_deploy
 from mcpreg.services.environments import ensure_default_environments
 
 T = TypeVar("T")

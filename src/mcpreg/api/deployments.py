@@ -25,10 +25,10 @@ from mcpreg.api.http import (
     server_name,
 )
 from mcpreg.db.deploy_tables import Deployment
+from mcpreg.domain.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
-from mcpreg.services.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.services.deploy_state import find_state, state_view, states_of
 from mcpreg.services.tokens import require
 

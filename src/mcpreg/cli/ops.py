@@ -57,9 +57,9 @@ def strategy_of(canary: float | None, steps: str | None) -> dict[str, Any]:
 
 def scheduled_time(text: str | None) -> str | None:
     """``--at``: an RFC 3339 time (local time when it has no zone) or ``+DURATION`` from now."""
+    from mcpreg.domain.deploy_requests import CLOCK_SKEW
     from mcpreg.domain.rollout import parse_duration
     from mcpreg.errors import ValidationFailed
-    from mcpreg.services.deploy_requests import CLOCK_SKEW
 
     if not text:
         return None

@@ -14,7 +14,7 @@ does); the event shows ``strategy: immediate`` and the requested one in its deta
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,11 @@ from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
+from mcpreg.domain.deploy_requests import DeployRequest, Plan, PromoteRequest, check_scheduled_at
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NoDeployment, NotFound, PermissionDenied
 from mcpreg.services.deploy_history import record_event
-from mcpreg.services.deploy_requests import DeployRequest, check_scheduled_at
 from mcpreg.services.deploy_state import (
     cancel_rollout,
     find_state,
@@ -96,8 +96,8 @@ def deploy(
     now: datetime | None = None,
 ) -> Deployment:
     """Deploy ``request.version`` of ``request.server`` to an environment."""
-    assert request.server is not None and request.version is not None
-    return _submit(session, principal, get_environment(session, env_name), request, None, now or utcnow())
+    env = get_environment(session, env_name)
+    return _submit(session, principal, env, request, request.server, request.version, None, now or utcnow())
 
 
 def promote(
@@ -105,12 +105,11 @@ def promote(
     principal: Principal,
     server_name: str,
     version: str,
-    request: DeployRequest,
+    request: PromoteRequest,
     *,
     now: datetime | None = None,
 ) -> Deployment:
-    """Deploy to ``request.to`` (default: the next environment) what runs in ``request.source``."""
-    assert request.source is not None
+    """Deploy to ``request.target`` (default: the next environment) what runs in ``request.source``."""
     source = get_environment(session, request.source, field="from")
     if request.target is None:
         target = next_environment(session, source)
@@ -144,23 +143,26 @@ def promote(
             field="version",
             code="version_not_deployed",
         )
-    named = replace(request, server=server.name, version=release.version)
-    return _submit(session, principal, target, named, Promotion(source, skipped), now or utcnow())
+    promotion = Promotion(source, skipped)
+    return _submit(
+        session, principal, target, request, server.name, release.version, promotion, now or utcnow()
+    )
 
 
 def _submit(
     session: Session,
     principal: Principal,
     env: Environment,
-    request: DeployRequest,
+    request: Plan,
+    server_name: str,
+    version: str,
     promotion: Promotion | None,
     now: datetime,
 ) -> Deployment:
-    assert request.server is not None and request.version is not None
     check_scheduled_at(request.scheduled_at, now, request.scheduled_field)
-    server = get_server(session, request.server)
+    server = get_server(session, server_name)
     require_deploy(principal, env, server.name)
-    release = get_release(session, server, request.version)
+    release = get_release(session, server, version)
     check_deployable(release, env)
     state = lock_state(session, server, env)
     deployment = Deployment(

@@ -1,4 +1,4 @@
-"""Reading deploy and promote request bodies into a checked ``DeployRequest``.
+"""Reading deploy and promote request bodies into a checked ``DeployRequest`` or ``PromoteRequest``.
 
 Every refusal names its field: ``strategy``, ``weight``, ``steps[1].pause``,
 ``scheduled_at``, and so on.
@@ -24,27 +24,37 @@ CLOCK_SKEW = timedelta(seconds=5)
 """How far in the past a ``scheduled_at`` may lie (clock skew): it then deploys at once."""
 
 
-@dataclass(frozen=True)
-class DeployRequest:
-    """A checked request. ``steps`` is the full plan (a canary is ``[weight:manual, 100]``)."""
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """How a deployment is applied. ``steps`` is the full plan (a canary is ``[weight:manual, 100]``)."""
 
     strategy: str = "immediate"
     steps: tuple[Step, ...] = ()
     notes: str | None = None
     scheduled_at: datetime | None = None
-    server: str | None = None
-    version: str | None = None
-    source: str | None = None
-    target: str | None = None
-    force: bool = False
     scheduled_field: str = "scheduled_at"
     """The body key the time came in (``scheduled_at`` or ``scheduledAt``): refusals name it."""
 
 
-def _string(body: dict[str, Any], key: str, *, required: bool) -> str | None:
+@dataclass(frozen=True, kw_only=True)
+class DeployRequest(Plan):
+    """Deploy ``version`` of ``server`` to an environment."""
+
+    server: str
+    version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromoteRequest(Plan):
+    """Deploy to ``target`` (None: the next environment) what runs in ``source``."""
+
+    source: str
+    target: str | None = None
+    force: bool = False
+
+
+def _string(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(f"{key} is required: a non-empty string", field=key)
     return value.strip()
@@ -121,20 +131,18 @@ def check_scheduled_at(at: datetime | None, now: datetime, field: str = "schedul
 def parse_deploy(body: dict[str, Any]) -> DeployRequest:
     """``{server, version, strategy, weight | steps, notes, scheduled_at}``."""
     _refuse_unknown(body, DEPLOY_FIELDS)
-    server = _string(body, "server", required=True)
-    version = _string(body, "version", required=True)
-    return DeployRequest(server=server, version=version, **_common(body))
+    return DeployRequest(server=_string(body, "server"), version=_string(body, "version"), **_common(body))
 
 
-def parse_promote(body: dict[str, Any]) -> DeployRequest:
+def parse_promote(body: dict[str, Any]) -> PromoteRequest:
     """``{from, to, force, strategy, weight | steps, notes, scheduled_at}``."""
     _refuse_unknown(body, PROMOTE_FIELDS)
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise ValidationFailed("force must be true or false", field="force")
-    return DeployRequest(
-        source=_string(body, "from", required=True),
-        target=_string(body, "to", required=False),
+    return PromoteRequest(
+        source=_string(body, "from"),
+        target=None if body.get("to") is None else _string(body, "to"),
         force=force,
         **_common(body),
     )
