@@ -26,9 +26,9 @@ from mcpreg.console.rollouts import SHOW, target_path
 from mcpreg.console.templating import render, utc_text
 from mcpreg.console.visits import Visitor, back_to, page, submit, visit
 from mcpreg.db.deploy_tables import Deployment, Environment
+from mcpreg.domain.deploy_requests import STRATEGIES, parse_deploy, parse_promote
 from mcpreg.errors import RegistryError, ValidationFailed
 from mcpreg.services import deploy_history, deployments, environments, releases
-from mcpreg.domain.deploy_requests import STRATEGIES, parse_deploy, parse_promote
 from mcpreg.services.deploy_state import find_state
 from mcpreg.services.tokens import require
 
