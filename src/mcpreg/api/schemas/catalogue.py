@@ -1,0 +1,26 @@
+"""Every described ``/api`` operation, gathered from the concept modules.
+
+A new ``/api`` route is described by an ``Operation`` in the ``OPERATIONS`` of its concept's
+module here (or of a new module, added to ``CONCEPTS``); ``tests/api/test_openapi.py`` fails
+for a route of the table that no operation describes, and for an operation with no route.
+"""
+
+from __future__ import annotations
+
+from mcpreg.api.schemas import (
+    changes,
+    configuration,
+    deployments,
+    document,
+    environments,
+    history,
+    releases,
+    tokens,
+)
+from mcpreg.api.schemas.operations import Operation
+
+CONCEPTS = (releases, configuration, environments, deployments, history, tokens, changes, document)
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    operation.key: operation for concept in CONCEPTS for operation in concept.OPERATIONS
+}

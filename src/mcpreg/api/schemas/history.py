@@ -1,0 +1,94 @@
+"""Deployment history: every deploy, promotion, step, approval, abort and rollback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from mcpreg.api.schemas.base import Answer, Omitted, Query
+from mcpreg.api.schemas.deployments import ENV, ENV_CODES, TARGET, TARGET_CODES, Strategy, Weight
+from mcpreg.api.schemas.operations import Operation
+
+HistoryAction = Literal[
+    "deploy",
+    "promote",
+    "request",
+    "schedule",
+    "approve",
+    "cancel",
+    "fail",
+    "step",
+    "complete",
+    "pause",
+    "resume",
+    "abort",
+    "rollback",
+]
+
+
+class HistoryEvent(Answer):
+    id: int
+    seq: int
+    at: datetime
+    actor: str
+    action: HistoryAction
+    server: str
+    environment: str
+    version: str | None
+    replaced: str | None
+    stable: str | None
+    canary: str | None
+    weight: Weight
+    strategy: Strategy | None
+    rollout_id: str | None
+    deployment_id: int | None
+    from_environment: str | None
+    forced: bool
+    notes: str | None
+    detail: dict[str, Any] | None
+    summary: str = Field(description="one line saying what happened")
+    sessions_moved: int | Omitted = Field(
+        default=None, ge=0, description="gateway sessions this change moved off their version"
+    )
+
+
+class HistoryMetadata(Answer):
+    count: int
+    next_cursor: str | None
+
+
+class History(Answer):
+    events: list[HistoryEvent] = Field(description="newest first")
+    metadata: HistoryMetadata
+
+
+class HistoryQuery(Query):
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = None
+    action: HistoryAction | None = None
+
+
+OPERATIONS = (
+    Operation(
+        "GET",
+        f"{TARGET}/history",
+        "Every deploy, promotion, step, approval, abort and rollback of one server here",
+        "history",
+        answer=History,
+        query=HistoryQuery,
+        auth="required",
+        codes=(*TARGET_CODES, "validation_failed", "invalid_cursor"),
+    ),
+    Operation(
+        "GET",
+        f"{ENV}/history",
+        "Every deployment event of an environment (of the servers the token covers)",
+        "history",
+        answer=History,
+        query=HistoryQuery,
+        auth="required",
+        codes=(*ENV_CODES, "validation_failed", "invalid_cursor"),
+    ),
+)
