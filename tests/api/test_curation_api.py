@@ -33,7 +33,7 @@ def test_an_admin_pins_denies_and_marks_local_through_the_api_and_the_listing_sh
 ) -> None:
     mirror(engine)
     assert app_anon.get(f"{PATH}/versions/latest").json()["server"]["version"] == "1.1.0"
-    pinned = app_api.put("/api/curation/pins/io.github.acme/tool", json={"version": "1.0.0"})
+    pinned = app_api.put("/api/servers/io.github.acme/tool/pin", json={"version": "1.0.0"})
     assert pinned.status_code == 200, pinned.text
     assert app_anon.get(f"{PATH}/versions/latest").json()["server"]["version"] == "1.0.0"
     denied = app_api.post("/api/curation/rules", json={"pattern": "io.github.acme/other", "effect": "deny"})
@@ -49,7 +49,7 @@ def test_an_admin_pins_denies_and_marks_local_through_the_api_and_the_listing_sh
     assert [n["namespace"] for n in shown["localNamespaces"]] == ["io.github.beta"]
     assert [(p["server"], p["version"]) for p in shown["pins"]] == [(TOOL, "1.0.0")]
     assert shown["owners"] == [{"upstream": "public", "namespaces": ["io.github.*"], "exclude": []}]
-    assert app_api.delete("/api/curation/pins/io.github.acme/tool").json()["latest"] == "1.1.0"
+    assert app_api.delete("/api/servers/io.github.acme/tool/pin").json()["latest"] == "1.1.0"
     removed = app_api.delete("/api/curation/rules", params={"pattern": "io.github.acme/other"})
     assert removed.json()["restored"] == ["io.github.acme/other"]
     assert app_api.delete("/api/curation/local/io.github.beta").status_code == 200
@@ -134,14 +134,14 @@ def test_bad_curation_input_is_a_problem_naming_the_field_and_changes_nothing(
             "curation_not_found",
             "pattern",
         ),
-        (app_api.put("/api/curation/pins/io.github.acme/tool", json={}), 422, "validation_failed", "version"),
+        (app_api.put("/api/servers/io.github.acme/tool/pin", json={}), 422, "validation_failed", "version"),
         (
-            app_api.put("/api/curation/pins/io.github.acme/tool", json={"version": "7.0.0"}),
+            app_api.put("/api/servers/io.github.acme/tool/pin", json={"version": "7.0.0"}),
             404,
             "version_not_found",
             "version",
         ),
-        (app_api.delete("/api/curation/pins/io.github.acme/tool"), 404, "curation_not_found", "server"),
+        (app_api.delete("/api/servers/io.github.acme/tool/pin"), 404, "curation_not_found", "server"),
         (app_api.put("/api/curation/local/io.github.*x["), 422, "invalid_curation", "namespace"),
         (app_anon.get("/api/curation"), 401, "unauthenticated", None),
     ]

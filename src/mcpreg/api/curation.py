@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_bool, query_param, run, server_name
+from mcpreg.api.registry import SERVER
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services.curation import listing, namespaces, pins, rules
@@ -23,7 +24,7 @@ from mcpreg.services.curation import listing, namespaces, pins, rules
 CURATION = "/api/curation"
 RULES = f"{CURATION}/rules"
 LOCAL = f"{CURATION}/local/{{namespace}}"
-PIN = f"{CURATION}/pins/{{namespace}}/{{server}}"
+PIN = f"{SERVER}/pin"  # a server's pin sits with its channels
 _RULE_FIELDS = frozenset({"pattern", "effect", "upstream", "force"})
 
 
