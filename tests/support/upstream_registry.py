@@ -11,15 +11,21 @@ request) answer 500 once; ``on_request`` runs before each answer (to hold a sync
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from mcpreg.api.app import create_app
+from mcpreg.db.engine import make_engine
 from mcpreg.domain.timestamps import rfc3339
+from mcpreg.settings import Settings
+from tests.support.live import LiveServer
 
 OFFICIAL = "io.modelcontextprotocol.registry/official"
 BASE = "https://upstream.test/v0.1"
@@ -104,3 +110,50 @@ class FakeUpstream:
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self._answer), timeout=10)
+
+
+class RealUpstream:
+    """A second real mcpreg (its own SQLite database, the sample catalogue loaded at start)
+    on a real uvicorn server: what a mirror syncs from in the end-to-end tests."""
+
+    def __init__(self, template: Path, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "upstream.db"
+        shutil.copyfile(template, path)
+        self.settings = Settings.from_env(
+            {
+                "MCPREG_DATABASE_URL": f"sqlite:///{path}",
+                "MCPREG_DATA_DIR": str(folder / "data"),
+                "MCPREG_SAMPLE_DATA": "1",
+                "MCPREG_DEV": "1",
+                "MCPREG_MIRROR_SYNC": "0",
+            }
+        )
+        self.engine = make_engine(self.settings.database_url, pool_size=4)
+        self._server = LiveServer(create_app(self.settings, self.engine, background=False))
+        self.url = f"{self._server.url}/v0.1"
+
+    def __enter__(self) -> RealUpstream:
+        self._server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.__exit__()
+        self.engine.dispose()
+
+    def listing(self, client: httpx.Client | None = None) -> list[dict[str, Any]]:
+        """Every entry it serves, deleted ones included, through its own official API."""
+        with httpx.Client(timeout=30) as own:
+            return every_entry(client or own, self.url)
+
+
+def every_entry(client: httpx.Client, base: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "100", "include_deleted": "true", **({"cursor": cursor} if cursor else {})}
+        body = client.get(f"{base}/servers", params=params).raise_for_status().json()
+        entries.extend(body["servers"])
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            return entries

@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from mcpreg.db.mirror_tables import MirroredRelease, Upstream
 from mcpreg.db.tables import Channel, Release, Server
 from mcpreg.domain.storable import NUL
 from mcpreg.domain.versions import LATEST, max_satisfying, parse_version, try_parse_version
@@ -68,7 +69,7 @@ def _visible(query: Any, include_deleted: bool) -> Any:
 
 
 # The columns a ServerResponse is made of (plus the cursor's): no ORM objects for a page.
-_LISTED = (
+_LISTED: tuple[Any, ...] = (
     col(Release.server_name),
     col(Release.version_key),
     col(Release.version),
@@ -80,20 +81,34 @@ _LISTED = (
     col(Release.created_at),
     col(Release.updated_at),
     col(Release.is_latest),
+    # Provenance of a mirrored release (all None for a local one): ``views.source_meta``.
+    col(Upstream.name).label("mirror_upstream"),
+    col(MirroredRelease.source_url).label("mirror_url"),
+    col(MirroredRelease.synced_at).label("mirror_synced_at"),
 )
+
+
+def _listed() -> sa.Select[Any]:
+    """``_LISTED`` from releases, each joined to its provenance when it has one."""
+    return (
+        sa.select(*_LISTED)
+        .select_from(Release)
+        .outerjoin(MirroredRelease, col(MirroredRelease.release_id) == col(Release.id))
+        .outerjoin(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
+    )
 
 
 # Built once: a statement object reused with new parameters skips both building and
 # adapting the cached compiled form to a new set of column objects.
-_LATEST = sa.select(*_LISTED).where(
+_LATEST = _listed().where(
     col(Release.is_latest) == sa.true(), col(Release.server_name) == sa.bindparam("name")
 )
-_EXACT = sa.select(*_LISTED).where(
+_EXACT = _listed().where(
     col(Release.server_name) == sa.bindparam("name"), col(Release.version_key) == sa.bindparam("key")
 )
 
 
-_LATEST_OF = sa.select(*_LISTED).where(
+_LATEST_OF = _listed().where(
     col(Release.is_latest) == sa.true(),
     col(Release.server_name).in_(sa.bindparam("names", expanding=True)),
 )
@@ -108,7 +123,7 @@ def latest_rows(reader: Reader, names: list[str]) -> dict[str, Published]:
 def page_query(q: ListQuery) -> sa.Select[Any]:
     """The statement of one list page: ``limit + 1`` rows in list order from the cursor on."""
     include_deleted = q.include_deleted or q.updated_since is not None
-    query = _visible(sa.select(*_LISTED), include_deleted)
+    query = _visible(_listed(), include_deleted)
     if q.version == LATEST:
         query = query.where(col(Release.is_latest) == sa.true())
     elif q.version:
@@ -226,7 +241,11 @@ def lookup(
         if release is None and include_deleted:
             release = _latest_of_the_rest(session, name)
     elif parsed is None:
-        release = channel_release(session, get_server(session, name), ref)
+        server = get_server(session, name)
+        # A version that is not SemVer is one an upstream served (``services.mirror``).
+        release = session.exec(
+            select(Release).where(Release.server_id == server.id, Release.version == ref)
+        ).first() or channel_release(session, server, ref)
     else:
         release = session.exec(
             select(Release).where(Release.server_name == name, Release.version_key == parsed.key)
@@ -254,7 +273,8 @@ def resolve_range(session: Session, name: str, range_text: str, *, prerelease: b
     rows = list(
         session.exec(select(Release).where(Release.server_id == server.id, Release.status == "active"))
     )
-    by_version = {parse_version(r.version): r for r in rows}
+    # A mirrored non-SemVer version is in no range.
+    by_version = {v: r for r in rows if (v := try_parse_version(r.version)) is not None}
     best = max_satisfying(by_version, range_text, prerelease=prerelease)
     if best is None:
         raise NotFound(

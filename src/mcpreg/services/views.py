@@ -47,15 +47,38 @@ def official_meta(release: Published) -> dict[str, Any]:
     return meta
 
 
+def source_meta(release: object) -> dict[str, Any] | None:
+    """Where a mirrored release came from (``{"upstream", "url", "syncedAt"}``), from the
+    provenance columns a listing row carries (``discovery._LISTED``); None for a local one
+    or an object without them."""
+    upstream = getattr(release, "mirror_upstream", None)
+    if upstream is None:
+        return None
+    return {
+        "upstream": upstream,
+        "url": getattr(release, "mirror_url", None),
+        "syncedAt": rfc3339(getattr(release, "mirror_synced_at", None)),
+    }
+
+
+def _meta(release: Published) -> dict[str, Any]:
+    meta: dict[str, Any] = {OFFICIAL: official_meta(release)}
+    source = source_meta(release)
+    if source is not None:
+        meta[MCPREG] = {"source": source}
+    return meta
+
+
 def server_response(release: Published) -> dict[str, Any]:
-    """The spec's ``ServerResponse`` for a published release."""
-    return {"server": document_of(release), "_meta": {OFFICIAL: official_meta(release)}}
+    """The spec's ``ServerResponse`` for a published release (a mirrored one names its source
+    under ``_meta["dev.mcpreg/release"]``)."""
+    return {"server": document_of(release), "_meta": _meta(release)}
 
 
 def embedded_response(release: Published) -> dict[str, Any]:
     """``server_response`` for a body that orjson serialises next: the stored server.json text
     goes in as it is (``orjson.Fragment``), never parsed and dumped again."""
-    return {"server": orjson.Fragment(release.document), "_meta": {OFFICIAL: official_meta(release)}}
+    return {"server": orjson.Fragment(release.document), "_meta": _meta(release)}
 
 
 def release_view(release: Release, channels: list[str] | None = None) -> dict[str, Any]:
@@ -65,12 +88,14 @@ def release_view(release: Release, channels: list[str] | None = None) -> dict[st
         if release.status != "draft"
         else {"server": document_of(release), "_meta": {}}
     )
-    body["_meta"][MCPREG] = {
-        "state": release.status,
-        "version": release.version,
-        "prerelease": release.is_prerelease,
-        "createdAt": rfc3339(release.created_at),
-        "createdBy": release.created_by,
-        "channels": channels or [],
-    }
+    body["_meta"].setdefault(MCPREG, {}).update(
+        {
+            "state": release.status,
+            "version": release.version,
+            "prerelease": release.is_prerelease,
+            "createdAt": rfc3339(release.created_at),
+            "createdBy": release.created_by,
+            "channels": channels or [],
+        }
+    )
     return body

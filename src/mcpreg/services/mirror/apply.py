@@ -139,7 +139,6 @@ class PageApplier:
         added: list[tuple[Entry, Any]] = []
         release_updates: list[dict[str, Any]] = []
         mirror_updates: list[dict[str, Any]] = []
-        seen: list[int] = []
         touched: set[int] = set()
         journal_rows: list[dict[str, Any]] = []
         for entry in entries:
@@ -169,7 +168,6 @@ class PageApplier:
                     )
                 )
                 continue
-            seen.append(row.release_id)
             doc_changed = row.document != entry.text
             status_changed = (row.upstream_status, row.upstream_message) != (
                 entry.status,
@@ -210,7 +208,7 @@ class PageApplier:
         if added:
             touched |= self._insert(session, added, now, journal_rows)
             result.added = len(added)
-        self._update(session, release_updates, mirror_updates, seen, now)
+        self._update(session, release_updates, mirror_updates)
         if result.refusals:
             session.execute(sa.insert(_REFUSED), [self._refused(r, now) for r in result.refusals])
             result.refused = len(result.refusals)
@@ -312,8 +310,6 @@ class PageApplier:
         session: Session,
         release_updates: list[dict[str, Any]],
         mirror_updates: list[dict[str, Any]],
-        seen: list[int],
-        now: datetime,
     ) -> None:
         connection = session.connection()
         # executemany needs one set of columns per statement: group the updates by theirs.
@@ -334,10 +330,4 @@ class PageApplier:
             )
             connection.execute(
                 statement, [{"rid": v["rid"], **{f"new_{c}": v[c] for c in columns}} for v in group]
-            )
-        for start in range(0, len(seen), _CHUNK):  # unchanged entries: seen at this sync
-            connection.execute(
-                sa.update(_MIRRORED)
-                .where(_MIRRORED.c.release_id.in_(seen[start : start + _CHUNK]))
-                .values(synced_at=now)
             )

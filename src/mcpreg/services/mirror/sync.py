@@ -18,20 +18,24 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
-from mcpreg.db.mirror_tables import SyncCheckpoint, SyncRun
+from mcpreg.db.mirror_tables import SyncCheckpoint, SyncRun, Upstream
 from mcpreg.db.types import utcnow
-from mcpreg.domain.principal import Principal
+from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import Conflict, RegistryError
 from mcpreg.services import leases
 from mcpreg.services.curation import policy as curation_policy
@@ -50,6 +54,7 @@ class SyncOptions:
     lease_ttl: timedelta = timedelta(seconds=120)
     page_limit: int = PAGE_LIMIT
     full: bool = False  # read everything again, not only what changed since the watermark
+    stopping: Callable[[], bool] | None = None  # asked before each page: end the sync now?
 
 
 def lease_name(upstream_name: str) -> str:
@@ -131,6 +136,8 @@ def _run(
         reader = PageReader(client, upstream.base_url, token=token, limit=options.page_limit)
     try:
         while True:
+            if options.stopping is not None and options.stopping():
+                raise Stopped("the replica is stopping")
             page = reader.read(cursor, since)
             with unit_of_work(engine, write=True) as session:
                 if not leases.renew(session, lease_name(name), options.holder, options.lease_ttl):
@@ -156,14 +163,85 @@ def _run(
             if cursor is None:
                 return runs.view(run)
     except BaseException as error:
-        reason = (
-            f"{error.code}: {error.detail}"
-            if isinstance(error, RegistryError)
-            else f"interrupted: {type(error).__name__}"
-        )
+        if isinstance(error, RegistryError):
+            reason = f"{error.code}: {error.detail}"
+        elif isinstance(error, Stopped):
+            reason = "interrupted: the replica stopped; the next sync resumes at the next page"
+        else:
+            reason = f"interrupted: {type(error).__name__}"
         with unit_of_work(engine, write=True) as session:
             live = session.get(SyncRun, run.id)
             if live is not None:
                 runs.finish(live, time.monotonic() - began, reason)
                 session.add(live)
         raise
+
+
+class Stopped(Exception):
+    """The replica is stopping: the sync ends after the page it applied last."""
+
+
+def holder(role: str) -> str:
+    """A lease holder unique to one sync attempt on this replica."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}:{uuid.uuid4().hex[:8]}"
+
+
+def upstream_client() -> httpx.Client:
+    """The HTTP client of one sync: one connection pool for its pages, closed when it ends."""
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=False)
+
+
+def due(session: Session, now: datetime | None = None) -> list[str]:
+    """The upstreams whose interval has passed since their last run began (or never ran)."""
+    now = now or utcnow()
+    last = (
+        sa.select(col(SyncRun.upstream_id), sa.func.max(SyncRun.started_at).label("at"))
+        .group_by(col(SyncRun.upstream_id))
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(col(Upstream.name), col(Upstream.interval_seconds), last.c.at)
+        .outerjoin(last, last.c.upstream_id == col(Upstream.id))
+        .order_by(col(Upstream.name))
+    ).all()
+    return [
+        name for name, interval, at in rows if at is None or _aware(at) + timedelta(seconds=interval) <= now
+    ]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def sync_due(
+    engine: sa.Engine,
+    keyring: KeyRing,
+    *,
+    overlap: timedelta,
+    stopping: Callable[[], bool],
+    on_failure: Callable[[str, RegistryError], None],
+) -> int:
+    """One background pass: sync each due upstream this replica can take the lease of.
+
+    An upstream another replica is syncing is left to it; one that fails is recorded on
+    its run and reported to ``on_failure``, and the pass goes on to the next. Returns how
+    many syncs ran to the end.
+    """
+    with unit_of_work(engine) as session:
+        names = due(session)
+    finished = 0
+    for name in names:
+        if stopping():
+            break
+        options = SyncOptions(holder=holder("background"), overlap=overlap, stopping=stopping)
+        try:
+            with upstream_client() as client:
+                sync(engine, keyring, client, SYSTEM, name, options)
+        except Stopped:
+            break
+        except RegistryError as error:
+            if error.code != "sync_in_progress":
+                on_failure(name, error)
+            continue
+        finished += 1
+    return finished
