@@ -10,6 +10,7 @@ from __future__ import annotations
 from mcpreg.api.schemas import (
     changes,
     configuration,
+    curation,
     deployments,
     document,
     environments,
@@ -19,7 +20,7 @@ from mcpreg.api.schemas import (
 )
 from mcpreg.api.schemas.operations import Operation
 
-CONCEPTS = (releases, configuration, environments, deployments, history, tokens, changes, document)
+CONCEPTS = (releases, configuration, environments, deployments, history, tokens, changes, document, curation)
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     operation.key: operation for concept in CONCEPTS for operation in concept.OPERATIONS
