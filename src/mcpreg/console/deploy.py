@@ -196,20 +196,19 @@ async def _post(request: Request, env_name: str, server: str | None) -> Response
         values.update(_values(form))
         env = environments.get_environment(session, env_name)
         if server is None:
-            request_ = parse_deploy(body_of(values))
+            asked = parse_deploy(body_of(values))
             _check_acknowledged(env, values, "deploy")
-            done = deployments.deploy(session, visitor.principal, env.name, request_)
+            done = deployments.deploy(session, visitor.principal, env.name, asked)
         else:
-            request_ = parse_promote(body_of(values, source=env.name))
-            if request_.target is None:
+            promotion = parse_promote(body_of(values, source=env.name))
+            if promotion.target is None:
                 target = environments.next_environment(session, env)
             else:
-                target = environments.get_environment(session, request_.target, field="to")
+                target = environments.get_environment(session, promotion.target, field="to")
             if target is not None:  # none after the last environment: the service says so
                 _check_acknowledged(target, values, "promotion")
-            done = deployments.promote(
-                session, visitor.principal, server, values.get("version", ""), request_
-            )
+            version = values.get("version", "")
+            done = deployments.promote(session, visitor.principal, server, version, promotion)
         landed.append((done.environment, done.server_name))
         return outcome(session, done)
 
