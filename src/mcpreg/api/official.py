@@ -172,9 +172,10 @@ def latest_loader(engine: sa.Engine) -> Coalescer[str, bytes]:
 async def edit_version(request: Request) -> Response:
     name, version = server_name(request), request.path_params["version"]
     body = await json_object(request)
+    private = runtime(request.app).settings.allow_private_remotes
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        release = releases.update_draft(session, principal, name, version, body)
+        release = releases.update_draft(session, principal, name, version, body, private_remotes=private)
         return {"server": orjson.loads(release.document), "_meta": {}}
 
     return json_response(request, await run(request, work, write=True))
@@ -239,9 +240,13 @@ async def patch_status_all(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     body = await json_object(request)
+    private = runtime(request.app).settings.allow_private_remotes
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return server_response(releases.create_release(session, principal, body, official_rules=True))
+        release = releases.create_release(
+            session, principal, body, official_rules=True, private_remotes=private
+        )
+        return server_response(release)
 
     return json_response(request, await run(request, work, write=True))
 
@@ -253,7 +258,7 @@ async def validate(request: Request) -> Response:
     reference}]}``.
     """
     body = await json_object(request)
-    errors = validation_errors(body)
+    errors = validation_errors(body, private_remotes=runtime(request.app).settings.allow_private_remotes)
     seen = {(e["field"], e["rule"]) for e in errors}
     errors += [v.as_dict() for v in publish_violations(body) if (v.field, v.rule) not in seen]
     version = body.get("version")

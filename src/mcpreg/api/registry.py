@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
+from mcpreg.api.runtime import runtime
 from mcpreg.domain.diff import diff_documents
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.versions import check_range
@@ -31,8 +32,12 @@ async def create_draft(request: Request) -> Response:
     if body.get("name") != name:
         raise ValidationFailed("the body's name must match the path", field="/name", code="name_mismatch")
 
+    private = runtime(request.app).settings.allow_private_remotes
+
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        release = releases.create_release(session, principal, body, draft=True, official_rules=True)
+        release = releases.create_release(
+            session, principal, body, draft=True, official_rules=True, private_remotes=private
+        )
         return _view(session, release)
 
     return json_response(request, await run(request, work, write=True), status=201)
@@ -62,9 +67,12 @@ async def get_release(request: Request) -> Response:
 async def edit_draft(request: Request) -> Response:
     name, version = server_name(request), request.path_params["version"]
     body = await json_object(request)
+    private = runtime(request.app).settings.allow_private_remotes
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return _view(session, releases.update_draft(session, principal, name, version, body))
+        return _view(
+            session, releases.update_draft(session, principal, name, version, body, private_remotes=private)
+        )
 
     return json_response(request, await run(request, work, write=True))
 
@@ -81,9 +89,13 @@ async def publish_draft(request: Request) -> Response:
 async def duplicate(request: Request) -> Response:
     name, version = server_name(request), request.path_params["version"]
     body = await json_object(request)
+    private = runtime(request.app).settings.allow_private_remotes
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return _view(session, releases.duplicate(session, principal, name, version, body.get("version")))
+        copy = releases.duplicate(
+            session, principal, name, version, body.get("version"), private_remotes=private
+        )
+        return _view(session, copy)
 
     return json_response(request, await run(request, work, write=True), status=201)
 

@@ -24,6 +24,10 @@ Prereleases = Annotated[
     bool | None, typer.Option("--allow-prereleases/--no-prereleases", help="Accept pre-release versions.")
 ]
 Description = Annotated[str | None, typer.Option("--description", help="What it is for.")]
+GatewayPublic = Annotated[
+    bool | None,
+    typer.Option("--gateway-public/--gateway-private", help="Its MCP gateway takes clients without a token."),
+]
 
 
 def _env_fields(
@@ -32,6 +36,7 @@ def _env_fields(
     approval: bool | None,
     prereleases: bool | None,
     description: str | None,
+    gateway_public: bool | None = None,
 ) -> dict[str, Any]:
     fields = {
         "position": position,
@@ -39,6 +44,7 @@ def _env_fields(
         "requiresApproval": approval,
         "allowPrereleases": prereleases,
         "description": description,
+        "gatewayPublic": gateway_public,
     }
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -76,13 +82,14 @@ def env_create(
     approval: Approval = None,
     prereleases: Prereleases = None,
     description: Description = None,
+    gateway_public: GatewayPublic = None,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Create an environment (last in the promotion order unless --position)."""
     with remote(url) as registry:
         row = registry.create_environment(
-            name, **_env_fields(position, protected, approval, prereleases, description)
+            name, **_env_fields(position, protected, approval, prereleases, description, gateway_public)
         )
     if as_json:
         print_json(row)
@@ -98,11 +105,12 @@ def env_update(
     approval: Approval = None,
     prereleases: Prereleases = None,
     description: Description = None,
+    gateway_public: GatewayPublic = None,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
     """Change an environment's flags or position (not its name)."""
-    fields = _env_fields(position, protected, approval, prereleases, description)
+    fields = _env_fields(position, protected, approval, prereleases, description, gateway_public)
     if not fields:
         usage("nothing to change: give at least one option")
     with remote(url) as registry:

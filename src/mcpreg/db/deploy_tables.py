@@ -30,6 +30,10 @@ class Environment(SQLModel, table=True):
     protected: bool = Field(default=False, nullable=False)
     requires_approval: bool = Field(default=False, nullable=False)
     allow_prereleases: bool = Field(default=False, nullable=False)
+    # The gateway of this environment takes anonymous clients (no ``connect`` token needed).
+    gateway_public: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     description: str = Field(
         default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default="")
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
-SCOPES = ("read", "publish", "deploy", "admin", "secrets:read")
+SCOPES = ("read", "publish", "deploy", "admin", "secrets:read", "connect")
 ANONYMOUS_NAME = "anonymous"
 
 

@@ -59,31 +59,31 @@ _TYPE_NAMES = {
 }
 
 
-def validate_server_json(doc: object) -> ServerDetail:
+def validate_server_json(doc: object, *, private_remotes: bool = False) -> ServerDetail:
     """Validate ``doc`` (parsed JSON) and return its model.
 
     Raises ``ValidationFailed`` whose ``field`` points at the first violation and whose
-    ``extra["errors"]`` lists every violation.
+    ``extra["errors"]`` lists every violation. ``private_remotes``: see ``registry_violations``.
     """
-    model, violations = _check(doc)
+    model, violations = _check(doc, private_remotes)
     if violations or model is None:
         raise _failure(violations)
     return model
 
 
-def validation_errors(doc: object) -> list[dict[str, str]]:
+def validation_errors(doc: object, *, private_remotes: bool = False) -> list[dict[str, str]]:
     """Every violation of ``doc`` as ``{"field", "rule", "message"}``; empty when valid."""
-    return [violation.as_dict() for violation in _check(doc)[1]]
+    return [violation.as_dict() for violation in _check(doc, private_remotes)[1]]
 
 
-def _check(doc: object) -> tuple[ServerDetail | None, list[Violation]]:
+def _check(doc: object, private_remotes: bool = False) -> tuple[ServerDetail | None, list[Violation]]:
     model: ServerDetail | None = None
     violations: list[Violation] = []
     try:
         model = ServerDetail.model_validate(doc)
     except ValidationError as exc:
         violations.extend(_schema_violation(error, doc) for error in exc.errors(include_url=False))
-    violations.extend(registry_violations(doc))
+    violations.extend(registry_violations(doc, private_remotes=private_remotes))
     violations.sort(key=lambda violation: _position(doc, violation.field))
     return model, violations
 

@@ -71,8 +71,12 @@ class Violation:
         return {"field": self.field, "rule": self.rule, "message": self.message}
 
 
-def registry_violations(doc: object) -> Iterator[Violation]:
-    """Every registry-rule violation of a parsed server.json document."""
+def registry_violations(doc: object, *, private_remotes: bool = False) -> Iterator[Violation]:
+    """Every registry-rule violation of a parsed server.json document.
+
+    ``private_remotes`` (``MCPREG_ALLOW_PRIVATE_REMOTES``) lets remotes be plain http and
+    name loopback or private hosts (``remote-url``).
+    """
     if not isinstance(doc, dict):
         return
     yield from _name_violations(_text(doc, "name"))
@@ -97,7 +101,7 @@ def registry_violations(doc: object) -> Iterator[Violation]:
     for index, package in _objects(doc.get("packages")):
         yield from _package_violations(f"/packages/{index}", package)
     for index, remote in _objects(doc.get("remotes")):
-        yield from _remote_violations(f"/remotes/{index}", remote)
+        yield from _remote_violations(f"/remotes/{index}", remote, private_remotes)
     oversized = publisher_provided_violation(doc)
     if oversized is not None:
         yield oversized
@@ -188,20 +192,26 @@ def _argument_violations(where: str, argument: dict[str, Any]) -> Iterator[Viola
             )
 
 
-def _remote_violations(where: str, remote: dict[str, Any]) -> Iterator[Violation]:
+def _remote_violations(where: str, remote: dict[str, Any], private_remotes: bool) -> Iterator[Violation]:
     url = _text(remote, "url")
     if _text(remote, "type") not in ("streamable-http", "sse") or url is None:
         return
     variables = _object(remote.get("variables")) or {}
-    yield from _url_violations(f"{where}/url", url, set(variables), remote=True)
+    yield from _url_violations(f"{where}/url", url, set(variables), remote=True, private=private_remotes)
 
 
-def _url_violations(where: str, url: str, defined: set[str], *, remote: bool) -> Iterator[Violation]:
+def _url_violations(
+    where: str, url: str, defined: set[str], *, remote: bool, private: bool = False
+) -> Iterator[Violation]:
     if not re.fullmatch(TRANSPORT_URL_PATTERN, url):
         return  # the schema reports it
     if not url.startswith("{"):
         parts = _split(_with_placeholders(url))
-        if remote and not (parts and parts.scheme == "https" and _is_public_host(parts.hostname)):
+        public = parts is not None and parts.scheme == "https" and _is_public_host(parts.hostname)
+        any_host = parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+        if remote and private and not any_host:
+            yield Violation(where, "remote-url", "must be an absolute http(s) URL with a host")
+        elif remote and not private and not public:
             yield Violation(where, "remote-url", "must be an https URL of a non-local host")
         elif not remote and not (parts and parts.scheme in ("http", "https") and parts.hostname):
             yield Violation(where, "transport-url", "must be an absolute http(s) URL with a host")

@@ -21,6 +21,7 @@ from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.deploy_state import Snapshot, number, status_of
+from mcpreg.services.moved_sessions import moved_counts
 from mcpreg.services.visibility import Visible, newest_visible
 
 ACTIONS = (
@@ -270,4 +271,9 @@ def history(
     rows = newest_visible(session, query, DeploymentEvent.id, visible, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return HistoryPage([event_view(r) for r in rows], str(rows[-1].id) if more and rows else None)
+    # Legacy gateway sessions each entry moved off their version (``services.moved_sessions``).
+    moved = moved_counts(session, ((r.server_id, r.environment_id, r.seq) for r in rows))
+    views = [
+        {**event_view(r), "sessionsMoved": moved.get((r.server_id, r.environment_id, r.seq), 0)} for r in rows
+    ]
+    return HistoryPage(views, str(rows[-1].id) if more and rows else None)

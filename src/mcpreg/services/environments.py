@@ -27,6 +27,7 @@ _JSON_FLAGS = {
     "protected": "protected",
     "requiresApproval": "requires_approval",
     "allowPrereleases": "allow_prereleases",
+    "gatewayPublic": "gateway_public",
 }
 _FIELDS = {"name", "position", "description", *_JSON_FLAGS}
 
@@ -44,6 +45,7 @@ def environment_view(env: Environment) -> dict[str, Any]:
         "protected": env.protected,
         "requiresApproval": env.requires_approval,
         "allowPrereleases": env.allow_prereleases,
+        "gatewayPublic": env.gateway_public,
         "description": env.description,
         "createdAt": rfc3339(env.created_at),
         "updatedAt": rfc3339(env.updated_at),

@@ -1,0 +1,319 @@
+"""``/environments/{env}/servers/{name}/mcp``: MCP streamable HTTP, forwarded per client.
+
+One handler for POST, GET and DELETE. It authenticates (a ``connect`` token over the
+server and environment, unless the environment's gateway is public), picks the routing
+key (``X-Client-Id``, else the principal's name, else the key sealed in the session,
+else none: stable), routes on the target ``services.routing`` gives (the same ``Target``
+``/resolve`` answers from), and forwards to that track's upstream through the replica's
+one ``httpx.AsyncClient``.
+
+* **Legacy** (initialize, ``Mcp-Session-Id``): an ``initialize`` is routed by its key and
+  the answer gets mcpreg's own session id (``gateway.sessions``) sealing the version,
+  rollout, upstream session and key. Every later request of the session goes to that
+  version while it is still routed for the key, else answers 404 ``session_expired``.
+* **Stateless 2026-07-28**: any other request without a session is routed by its key
+  alone; ``MCP-Protocol-Version``, ``Mcp-Method``, ``Mcp-Name``, ``Mcp-Param-*`` pass
+  unchanged, so a retry chain with one key stays on one version.
+
+Only the MCP headers above, ``Accept``, ``Content-Type``, ``Last-Event-ID`` and
+``User-Agent`` are forwarded, plus the release's configured headers; never the client's
+``Authorization`` or cookies. Answers stream back as they come (``gateway.relay``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mcpreg.api.http import principal_of, server_name
+from mcpreg.api.runtime import runtime
+from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.principal import Principal
+from mcpreg.errors import (
+    GatewayError,
+    PayloadTooLarge,
+    RegistryError,
+    SessionExpired,
+    Unauthenticated,
+    UpstreamRefused,
+    UpstreamServerError,
+    UpstreamTimeout,
+)
+from mcpreg.gateway.guard import destination
+from mcpreg.gateway.outcome import Outcome
+from mcpreg.gateway.relay import Exchange, Relay
+from mcpreg.gateway.replica import Gateway
+from mcpreg.gateway.sessions import PinnedSession
+from mcpreg.gateway.upstream import GatewayTarget, Upstream
+from mcpreg.services import moved_sessions
+from mcpreg.services.tokens import require
+
+log = logging.getLogger("mcpreg.gateway")
+
+SESSION_HEADER = "mcp-session-id"
+_FORWARDED = frozenset(
+    {
+        "accept",
+        "content-type",
+        "mcp-protocol-version",
+        "mcp-method",
+        "mcp-name",
+        "last-event-id",
+        "user-agent",
+    }
+)
+_PASSED_BACK = frozenset({"content-type", "cache-control", "mcp-protocol-version", "retry-after", "allow"})
+JSONRPC_SERVER_ERROR = -32603
+
+
+def _routing_key(request: Request, principal: Principal) -> str | None:
+    client = request.headers.get("x-client-id")
+    if client:
+        return client
+    return None if principal.is_anonymous else principal.name
+
+
+def _forwarded_headers(request: Request, upstream: Upstream, session: str | None) -> dict[str, str]:
+    headers: dict[str, str] = {"accept-encoding": "identity"}
+    for name, value in request.headers.items():
+        if name in _FORWARDED or name.startswith("mcp-param-"):
+            headers[name] = value
+    for name, value in upstream.headers:
+        headers[name.lower()] = value
+    if session is not None:
+        headers[SESSION_HEADER] = session
+    return headers
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _message(body: bytes) -> tuple[str, Any, bool]:
+    """The JSON-RPC method, id and whether a response is expected (first of a batch)."""
+    try:
+        parsed = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return "", None, False
+    first = parsed[0] if isinstance(parsed, list) and parsed else parsed
+    if not isinstance(first, dict):
+        return "", None, False
+    method = first.get("method")
+    return (method if isinstance(method, str) else ""), first.get("id"), "id" in first and "method" in first
+
+
+async def _target(gateway: Gateway, request: Request, env: str, name: str) -> GatewayTarget:
+    known = gateway.targets.get((env, name))
+    if known is not None:
+        return known
+    rt = runtime(request.app)
+    epoch = rt.cache.epoch
+    built = await run_in_threadpool(gateway.build_target, env, name)
+    gateway.targets.put((env, name), built, epoch)
+    return built
+
+
+async def _authorized(request: Request, env: str, name: str) -> tuple[Principal, GatewayTarget]:
+    gateway = runtime(request.app).gateway
+    principal = await principal_of(request)
+    try:
+        target = await _target(gateway, request, env, name)
+    except RegistryError:
+        if principal.is_anonymous:  # who may not connect learns nothing about what runs there
+            raise Unauthenticated(
+                "the gateway needs 'Authorization: Bearer <token>'", field="Authorization"
+            ) from None
+        require(principal, "connect", server=name, environment=env)
+        raise
+    if not target.public:
+        require(principal, "connect", server=name, environment=env)
+    return principal, target
+
+
+async def _record_move(request: Request, name: str, env: str, version: str, session_id: str) -> None:
+    engine = runtime(request.app).engine
+
+    def work() -> None:
+        with unit_of_work(engine, write=True) as session:
+            moved_sessions.record_move(session, name, env, version, session_id)
+
+    try:
+        await run_in_threadpool(work)
+    except Exception:  # counting is best effort: the client still gets its 404
+        log.exception("could not count a moved gateway session of %s in %s", name, env)
+
+
+def _jsonrpc_error(error: GatewayError, request_id: Any) -> Response:
+    body = {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "error": {
+            "code": JSONRPC_SERVER_ERROR,
+            "message": error.detail,
+            "data": {"code": error.code, "status": error.status},
+        },
+    }
+    return Response(orjson.dumps(body), status_code=error.status, media_type="application/json")
+
+
+async def gateway(request: Request) -> Response:
+    """Forward one MCP request to the upstream its client is routed to."""
+    started = time.perf_counter()
+    env, name = request.path_params["env"], server_name(request)
+    rt = runtime(request.app)
+    gw = rt.gateway
+    principal, target = await _authorized(request, env, name)
+    body = await _body(request, rt.settings.max_body_bytes) if request.method == "POST" else b""
+    method, request_id, expects_answer = _message(body)
+    key = _routing_key(request, principal)
+    client_session = request.headers.get(SESSION_HEADER)
+    pinned: PinnedSession | None = None
+    if client_session:
+        pinned = gw.seal.open(client_session, server=name, environment=env)
+        if pinned is None:
+            raise SessionExpired(
+                "this gateway session is unknown here; initialize again", field=SESSION_HEADER
+            )
+        key = key or pinned.key
+    upstream = target.route(key)
+    if pinned is not None and upstream.version != pinned.version:
+        assert client_session is not None
+        await _record_move(request, name, env, pinned.version, client_session)
+        raise SessionExpired(
+            f"the session was on {name}@{pinned.version}, which is no longer routed for this client; "
+            "initialize again",
+            field=SESSION_HEADER,
+        )
+    upstream.usable()
+    exchange = Exchange(
+        server=name,
+        environment=env,
+        upstream=upstream,
+        method=method,
+        started=started,
+        session=client_session,
+        initialize=method == "initialize" and pinned is None,
+        key=key,
+    )
+    try:
+        response = await _send(gw, request, upstream, body, pinned)
+    except GatewayError as error:
+        rt.gateway_metrics.observe(exchange.observation(_outcome_of(error), time.perf_counter() - started))
+        if expects_answer:
+            return _jsonrpc_error(error, request_id)
+        raise
+    cancel = _canceller(gw, request, upstream, pinned, request_id) if expects_answer else None
+    return Relay(
+        rt.gateway_metrics.observe,
+        exchange,
+        response,
+        _headers_back(gw, exchange, response, client_session),
+        cancel,
+    )
+
+
+def _canceller(
+    gw: Gateway, request: Request, upstream: Upstream, pinned: PinnedSession | None, request_id: Any
+) -> Callable[[], Awaitable[None]] | None:
+    """For a legacy session's request: what tells the upstream its client went away (closing a
+    legacy stream is not a cancellation by that protocol, ``notifications/cancelled`` is)."""
+    if pinned is None or pinned.upstream is None:
+        return None
+    session = pinned.upstream
+
+    async def cancel() -> None:
+        where = await destination(upstream.url, private_remotes=gw.settings.allow_private_remotes)
+        headers = _forwarded_headers(request, upstream, session)
+        headers.update(where.headers)
+        headers.pop("mcp-method", None)
+        headers.pop("mcp-name", None)
+        notice = {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": request_id, "reason": "the client went away"},
+        }
+        answer = await gw.client.post(
+            where.url, content=orjson.dumps(notice), headers=headers, extensions=dict(where.extensions)
+        )
+        await answer.aclose()
+
+    return cancel
+
+
+def _outcome_of(error: GatewayError) -> Outcome:
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamServerError):
+        return "upstream_5xx"
+    return "refused"
+
+
+async def _send(
+    gw: Gateway, request: Request, upstream: Upstream, body: bytes, pinned: PinnedSession | None
+) -> httpx.Response:
+    """The upstream's response, its body still to be read; 5xx and transport failures raised."""
+    settings = gw.settings
+    where = await destination(upstream.url, private_remotes=settings.allow_private_remotes)
+    headers = _forwarded_headers(request, upstream, pinned.upstream if pinned is not None else None)
+    headers.update(where.headers)
+    stream = request.method == "GET"
+    timeout = httpx.Timeout(
+        settings.gateway_timeout,
+        connect=settings.gateway_connect_timeout,
+        read=None if stream else settings.gateway_timeout,
+    )
+    outgoing = gw.client.build_request(
+        request.method,
+        where.url,
+        content=body if request.method == "POST" else None,
+        headers=headers,
+        timeout=timeout,
+        extensions=dict(where.extensions),
+    )
+    label = f"{upstream.server}@{upstream.version}"
+    try:
+        response = await gw.client.send(outgoing, stream=True)
+    except httpx.TimeoutException:
+        raise UpstreamTimeout(f"{label} did not answer in time", field="upstream") from None
+    except httpx.TransportError as exc:
+        raise UpstreamRefused(
+            f"{label} could not be reached ({type(exc).__name__})", field="upstream"
+        ) from None
+    if response.status_code >= 500:
+        await response.aclose()
+        raise UpstreamServerError(f"{label} answered {response.status_code}", field="upstream")
+    return response
+
+
+def _headers_back(
+    gw: Gateway, exchange: Exchange, response: httpx.Response, client_session: str | None
+) -> dict[str, str]:
+    headers = {name: value for name, value in response.headers.items() if name in _PASSED_BACK}
+    upstream_session = response.headers.get(SESSION_HEADER)
+    if exchange.initialize and response.status_code < 400:
+        up = exchange.upstream
+        sealed = gw.seal.seal(
+            PinnedSession(up.version, up.rollout_id, upstream_session, exchange.key),
+            server=exchange.server,
+            environment=exchange.environment,
+        )
+        headers[SESSION_HEADER] = sealed
+        exchange.session = sealed
+    elif client_session is not None and upstream_session is not None:
+        headers[SESSION_HEADER] = client_session
+    return headers
