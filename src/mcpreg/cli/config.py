@@ -2,7 +2,7 @@
 
 Scoping: no option means the server level (shared by every release), ``--version`` a
 release, ``--env`` an environment override. Secrets are set with ``mcpreg secrets``
-(:mod:`mcpreg.cli.secret_values`).
+(:mod:`mcpreg.cli.secrets`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "mcpreg.cli.exporter": ("export",),
     "mcpreg.cli.tokens": ("tokens",),
     "mcpreg.cli.secrets": ("secrets",),
-    "mcpreg.cli.secret_values": ("secrets",),
     "mcpreg.cli.login": ("login", "logout", "whoami"),
     "mcpreg.cli.publish": ("validate", "publish"),
     "mcpreg.cli.drafts": ("draft",),

@@ -1,91 +1,93 @@
-"""``mcpreg secrets``: generate key-ring entries and rotate stored secrets to the primary key."""
+"""``mcpreg secrets``: set, list and remove secret values; the key commands come from ``cli.keys``.
+
+A secret's value is read from stdin when it is piped, else from a prompt that does not
+echo; never from the command line, where it would land in shell history and in ``ps``.
+Listing shows names, scopes, key ids, who set them and when: never values.
+"""
 
 from __future__ import annotations
 
-import json
+import getpass
+import sys
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 
-from mcpreg.cli.local import err, fail, local_engine
-from mcpreg.crypto import generate_entry, load_keyring
-from mcpreg.errors import RegistryError
-from mcpreg.services.rotation import DEFAULT_BATCH, RotationReport, rotate
+from mcpreg.cli import keys
+from mcpreg.cli.config import Env, Name, Version, rows_table, scope_text
+from mcpreg.cli.files import UnreadableFile, read_stdin
+from mcpreg.cli.remote import AsJson, Url, done, fail, out, print_json, remote, usage
+
+
+def read_secret(prompt: str) -> str:
+    """The secret from piped stdin (one trailing newline dropped), else from a hidden prompt."""
+    if sys.stdin.isatty():
+        value = getpass.getpass(prompt)
+    else:
+        try:
+            value = read_stdin()
+        except UnreadableFile as exc:
+            fail(f"{exc}; a secret is text")
+        value = value.removesuffix("\n").removesuffix("\r")
+    if not value:
+        usage("no secret value given: pipe it on stdin or type it at the prompt")
+    return value
+
+
+def secrets_set(
+    name: Name,
+    secret: Annotated[str, typer.Argument(help="Secret name, e.g. WEATHER_API_KEY.")],
+    version: Version = None,
+    env: Env = None,
+    url: Url = None,
+    as_json: AsJson = False,
+) -> None:
+    """Set a secret; its value comes from stdin or a hidden prompt, never the command line."""
+    value = read_secret(f"Value of {secret}: ")
+    with remote(url) as registry:
+        row = registry.set_secret(name, secret, value, version=version, environment=env)
+    del value
+    if as_json:
+        print_json(row)
+    else:
+        done(
+            f"secret {escape(secret)} set for {escape(name)}{escape(scope_text(version, env))} "
+            f"(revision {row.get('revision')}, key {escape(str(row.get('keyId')))})"
+        )
+
+
+def secrets_list(
+    name: Name, version: Version = None, env: Env = None, url: Url = None, as_json: AsJson = False
+) -> None:
+    """Secrets' names, scopes, key ids, who set them and when; never their values."""
+    with remote(url) as registry:
+        rows = registry.secrets(name, version=version, environment=env)
+    if as_json:
+        print_json(rows)
+    else:
+        out.print(rows_table(rows, f"secrets of {name}", with_value=False))
+
+
+def secrets_rm(
+    name: Name,
+    secret: Annotated[str, typer.Argument(help="Secret name.")],
+    version: Version = None,
+    env: Env = None,
+    url: Url = None,
+) -> None:
+    """Delete a secret at one scope."""
+    with remote(url) as registry:
+        registry.delete_secret(name, secret, version=version, environment=env)
+    done(f"removed secret {escape(secret)} of {escape(name)}{escape(scope_text(version, env))}")
+
 
 app = typer.Typer(
     help="Secrets: set, list and remove values; generate key-ring entries; rotate stored secrets.",
     no_args_is_help=True,
 )
-out = Console()
-
-
-@app.command("generate-key")
-def generate_key(
-    key_id: str | None = typer.Option(None, "--id", help="The key id (default: k + UTC date + random hex)."),
-) -> None:
-    """Print a fresh KEYID:BASE64URL entry (32 random bytes) for MCPREG_SECRET_KEYS."""
-    try:
-        print(generate_entry(key_id))
-    except RegistryError as exc:
-        fail(exc)
-
-
-def _print_report(report: RotationReport) -> None:
-    out.print(
-        f"primary key {report.key_id}: {report.total} secrets, {report.rewrapped} rewrapped, "
-        f"{report.raced} changed meanwhile (already resealed), {report.failed} failed, "
-        f"{report.remaining} not under the primary key"
-        + (" (resumed an interrupted run)" if report.resumed else ""),
-        highlight=False,
-    )
-    for failure in report.failures:
-        where = failure.version or failure.environment or ""
-        err.print(
-            f"[red]failed[/red] {failure.server} {failure.scope} {where} {failure.name}: {failure.code}",
-            highlight=False,
-        )
-    if report.complete:
-        out.print("every secret is sealed under the primary key: older keys may now be dropped")
-
-
-@app.command("rotate")
-def rotate_command(
-    batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, help="Rows read per batch."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-) -> None:
-    """Rewrap every stored secret under the first key of MCPREG_SECRET_KEYS.
-
-    Safe while the service runs and resumable if interrupted. Exits 1 unless every
-    secret ends up under the primary key.
-    """
-    settings, engine = local_engine()
-    try:
-        keyring, warning = load_keyring(settings.environ, settings.data_dir, settings.dev)
-        if warning:
-            err.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
-        with Progress(
-            TextColumn("rewrapping"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=as_json,
-        ) as bar:
-            task = bar.add_task("rewrap", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = rotate(engine, keyring, actor="cli", batch_size=batch_size, progress=progress)
-    except RegistryError as exc:
-        fail(exc)
-        return
-    finally:
-        engine.dispose()
-    if as_json:
-        print(json.dumps(report.to_dict()))
-    else:
-        _print_report(report)
-    if not report.complete:
-        raise typer.Exit(1)
+app.command("generate-key")(keys.generate_key)
+app.command("rotate")(keys.rotate_command)
+app.command("set")(secrets_set)
+app.command("list")(secrets_list)
+app.command("rm")(secrets_rm)
