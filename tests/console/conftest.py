@@ -7,7 +7,8 @@ MCPREG_REQUIRE_BROWSER=1, as CI sets), ``page`` (a fresh context at 1280x800 on 
 server), ``shoot`` (a screenshot of the current page at 1280x800 and 390x844 into
 ``$MCPREG_ARTEFACTS/screenshots`` or ``.artefacts/screenshots``; never committed) and
 ``accessible`` (axe-core, from the axe-playwright-python package, over the current page:
-WCAG 2 A and AA rules, labels, contrast and headings included; any violation fails).
+WCAG 2 A and AA rules, labels, contrast and headings included; any violation fails). Those
+two act in the SQLite half of a walkthrough only (the same pages; each costs a second).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ CHROMIUM = "/usr/bin/chromium"
 ORIGIN = "http://testserver"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -126,19 +128,24 @@ def _artefacts() -> Path:
     return (Path(base) if base else ROOT / ".artefacts") / "screenshots"
 
 
+def _checked_here(database_url: str) -> bool:
+    """Screenshots and the accessibility check run in the SQLite half of each walkthrough only:
+    the pages are the same HTML on both backends, and each check costs about a second."""
+    return database_url.startswith("sqlite")
+
+
 @pytest.fixture
 def shoot(database_url: str) -> Callable[[Any, str], None]:
-    """Save the current page at 1280x800 and 390x844 as ``<name>-<backend>-<size>.png``."""
-    backend = database_url.split(":", 1)[0]
+    """Save the current page at 1280x800 and 390x844 as ``<name>-<size>.png``."""
     folder = _artefacts()
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(page: Any, name: str) -> None:
+        if not _checked_here(database_url):
+            return
         for size in (DESKTOP, PHONE):
             page.set_viewport_size(size)
-            page.screenshot(
-                path=str(folder / f"{name}-{backend}-{size['width']}x{size['height']}.png"), full_page=True
-            )
+            page.screenshot(path=str(folder / f"{name}-{size['width']}x{size['height']}.png"), full_page=True)
         page.set_viewport_size(DESKTOP)
 
     return take
@@ -152,10 +159,12 @@ def axe() -> Any:
 
 
 @pytest.fixture
-def accessible(axe: Any) -> Callable[[Any], None]:
+def accessible(axe: Any, database_url: str) -> Callable[[Any], None]:
     """Fail on any axe-core violation of WCAG 2 A/AA (and best-practice heading rules) on the page."""
 
     def check(page: Any) -> None:
+        if not _checked_here(database_url):
+            return
         options = {
             "runOnly": {
                 "type": "tag",
