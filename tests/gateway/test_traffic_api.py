@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.traffic import TrafficReport
 from mcpreg.gateway.metrics import GatewayMetrics, Observation
 from mcpreg.settings import Settings
 from tests.conftest import make_token, server_doc
@@ -61,6 +62,7 @@ def test_the_traffic_of_both_replicas_is_summed_per_version(
         return body if total == 110 and body["replicas"] == 2 else None
 
     body = wait_until(summed, timeout=10, what="both replicas' traffic in the database")
+    TrafficReport.model_validate(body)  # the OpenAPI document's model (no key beyond it)
     assert (body["window"], body["windowSeconds"], body["environment"]) == ("1m", 60, "dev")
     stable, canary = body["versions"]
     assert (stable["version"], stable["track"], stable["requests"], stable["errors"]) == (
