@@ -87,6 +87,17 @@ def test_giving_back_the_upstream_status_lets_the_release_follow_the_upstream_ag
         assert actions(session) == ["curation.status.keep", "curation.status.follow"]
 
 
+def test_a_server_wide_deprecation_of_a_mirrored_server_is_kept_for_every_version(engine: sa.Engine) -> None:
+    fake = mirrored(engine)
+    name = TOOL.format(2)
+    act(engine, lambda s: releases.set_status_all(s, ADMIN, name, "deprecated", "unmaintained"))
+    fake.set_status(name, "1.0.0", "deleted")
+    run_sync(engine, fake)
+    with Session(engine) as session:
+        assert {release(session, name, v).status_message for v in ("1.0.0", "1.1.0")} == {"unmaintained"}
+        assert actions(session) == ["curation.status.keep"] * 2
+
+
 def test_a_status_change_of_a_local_release_is_no_curation(engine: sa.Engine) -> None:
     act(engine, lambda s: releases.create_release(s, SYSTEM, server_doc("io.example/own", "1.0.0")))
     act(engine, lambda s: releases.set_status(s, ADMIN, "io.example/own", "1.0.0", "deprecated", "old"))
