@@ -98,6 +98,26 @@ def test_a_server_wide_deprecation_of_a_mirrored_server_is_kept_for_every_versio
         assert actions(session) == ["curation.status.keep"] * 2
 
 
+def test_a_non_semver_mirrored_release_is_deprecated_and_pinned_by_its_exact_text(engine: sa.Engine) -> None:
+    fake = FakeUpstream()
+    name = "io.github.acme/dated"
+    for version in ("2024.01.15", "2025.02.01"):
+        fake.add(server_doc(name, version))
+    declare(engine)
+    run_sync(engine, fake)
+    act(engine, lambda s: releases.set_status(s, ADMIN, name, "2024.01.15", "deprecated", "old scheme"))
+    act(engine, lambda s: pins.pin(s, ADMIN, name, "2024.01.15"))
+    fake.set_status(name, "2024.01.15", "deleted")
+    fake.add(server_doc(name, "2026.03.01"))
+    run_sync(engine, fake)
+    with Session(engine) as session:
+        assert release(session, name, "2024.01.15").status_message == "old scheme"
+        assert latest(session, name) == "2024.01.15"
+    with pytest.raises(RegistryError) as refused:
+        act(engine, lambda s: releases.set_status(s, ADMIN, name, "2023.no.such", "deprecated"))
+    assert refused.value.code == "invalid_version"
+
+
 def test_a_status_change_of_a_local_release_is_no_curation(engine: sa.Engine) -> None:
     act(engine, lambda s: releases.create_release(s, SYSTEM, server_doc("io.example/own", "1.0.0")))
     act(engine, lambda s: releases.set_status(s, ADMIN, "io.example/own", "1.0.0", "deprecated", "old"))
