@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from prometheus_client.parser import text_string_to_metric_families
 
 from mcpreg.api.app import create_app
 from mcpreg.api.runtime import runtime
@@ -16,21 +15,7 @@ from mcpreg.settings import Settings
 from tests.conftest import make_token, server_doc
 from tests.support.inprocess import InProcess
 from tests.support.problems import assert_problem
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def samples(text: str) -> Samples:
-    """Every sample of a Prometheus text exposition, parsed by prometheus_client's own parser."""
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(seen: Samples, name: str, **labels: str) -> float:
-    return seen.get((name, frozenset(labels.items())), 0.0)
+from tests.support.prometheus import samples, value
 
 
 @pytest.fixture
