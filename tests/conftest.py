@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from mcp.server.mcpserver import MCPServer
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
@@ -26,9 +27,11 @@ from mcpreg.api.app import create_app
 from mcpreg.db import migrate
 from mcpreg.db.engine import make_engine, make_null_pool_engine, unit_of_work
 from mcpreg.domain.principal import SYSTEM
+from mcpreg.mcp.registry import build_server
 from mcpreg.services import tokens
 from mcpreg.services.bootstrap import seed_defaults
 from mcpreg.settings import Settings
+from tests.support.inprocess import InProcess
 from tests.support.live import LiveServer
 from tests.support.spec import SpecSchemas
 
@@ -214,6 +217,41 @@ def api(live: LiveServer, admin_token: str) -> Iterator[httpx.Client]:
 def anon(live: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live.url, timeout=30) as client:
         yield client
+
+
+# --------------------------------------------------------------------------------------
+# In process: the same app as ``live`` (its lifespan, background loops and cache included),
+# reached through ``httpx.ASGITransport`` instead of a socket. The default for API tests
+# whose behaviour is not about HTTP transport; see tests/support/inprocess.py for what stays
+# on ``live``.
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_server(settings: Settings, engine: sa.Engine) -> Iterator[InProcess]:
+    """The real app, started in process; ``app_server.client(token)`` makes more clients."""
+    with InProcess(create_app(settings, engine)) as server:
+        yield server
+
+
+@pytest.fixture
+def app_api(app_server: InProcess, admin_token: str) -> Iterator[httpx.Client]:
+    """As ``api``, in process: an httpx client on the app, authenticated as an admin."""
+    with app_server.client(admin_token) as client:
+        yield client
+
+
+@pytest.fixture
+def app_anon(app_server: InProcess) -> Iterator[httpx.Client]:
+    """As ``anon``, in process: an httpx client on the app with no credentials."""
+    with app_server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def mcp_server(engine: sa.Engine) -> MCPServer:
+    """The registry's MCP server on the test database, for an in-memory ``mcp.Client(server)``."""
+    return build_server(engine)
 
 
 @pytest.fixture(scope="session")

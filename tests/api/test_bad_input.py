@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from mcpreg.db.tables import JournalEntry, Release, Server
 from tests.conftest import make_token, publish, server_doc
-
-PROBLEM = "application/problem+json"
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 
 
 def counts(engine: sa.Engine) -> tuple[int, int, int]:
@@ -22,39 +22,27 @@ def counts(engine: sa.Engine) -> tuple[int, int, int]:
         )
 
 
-def assert_problem(
-    response: httpx.Response, status: int, code: str, field: str | None = None
-) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert body["type"].endswith(code) and body["title"] and body["detail"]
-    assert body["error"] == body["detail"]
-    if field is not None:
-        assert body["field"] == field
-    return body
-
-
-def test_malformed_json_is_a_400_naming_the_body(api: httpx.Client, engine: sa.Engine) -> None:
+def test_malformed_json_is_a_400_naming_the_body(app_api: httpx.Client, engine: sa.Engine) -> None:
     before = counts(engine)
-    response = api.post("/v0.1/publish", content=b'{"name": ', headers={"Content-Type": "application/json"})
+    response = app_api.post(
+        "/v0.1/publish", content=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 400, "malformed_json", "body")
     assert counts(engine) == before
 
 
-def test_a_body_that_is_not_json_content_type_is_a_415(api: httpx.Client) -> None:
-    response = api.post("/v0.1/publish", content=b"name=x", headers={"Content-Type": "text/plain"})
+def test_a_body_that_is_not_json_content_type_is_a_415(app_api: httpx.Client) -> None:
+    response = app_api.post("/v0.1/publish", content=b"name=x", headers={"Content-Type": "text/plain"})
     assert_problem(response, 415, "unsupported_media_type", "Content-Type")
 
 
-def test_a_body_over_the_limit_is_a_413(api: httpx.Client, engine: sa.Engine) -> None:
+def test_a_body_over_the_limit_is_a_413(app_api: httpx.Client, engine: sa.Engine) -> None:
     before = counts(engine)
     huge = server_doc(
         _meta={"io.modelcontextprotocol.registry/publisher-provided": {"blob": "x" * (1024 * 1024)}}
     )
-    assert_problem(api.post("/v0.1/publish", json=huge), 413, "payload_too_large", "body")
-    chunked = api.post(
+    assert_problem(app_api.post("/v0.1/publish", json=huge), 413, "payload_too_large", "body")
+    chunked = app_api.post(
         "/v0.1/publish",
         content=iter([b'{"a": "', b"y" * (1024 * 1024 + 10), b'"}']),
         headers={"Content-Type": "application/json"},
@@ -63,26 +51,31 @@ def test_a_body_over_the_limit_is_a_413(api: httpx.Client, engine: sa.Engine) ->
     assert counts(engine) == before
 
 
-def test_an_unknown_server_is_a_404(anon: httpx.Client) -> None:
-    assert_problem(anon.get("/v0.1/servers/io.github.nobody%2Fnothing/versions"), 404, "server_not_found")
-    assert_problem(anon.get("/v0.1/servers/io.github.nobody/nothing/versions/1.0.0"), 404, "server_not_found")
+def test_an_unknown_server_is_a_404(app_anon: httpx.Client) -> None:
+    assert_problem(app_anon.get("/v0.1/servers/io.github.nobody%2Fnothing/versions"), 404, "server_not_found")
+    assert_problem(
+        app_anon.get("/v0.1/servers/io.github.nobody/nothing/versions/1.0.0"), 404, "server_not_found"
+    )
 
 
-def test_an_unknown_route_is_a_problem_too(anon: httpx.Client) -> None:
-    assert_problem(anon.get("/v0.1/nothing-here"), 404, "not_found")
+def test_an_unknown_route_is_a_problem_too(app_anon: httpx.Client) -> None:
+    assert_problem(app_anon.get("/v0.1/nothing-here"), 404, "not_found")
 
 
-def test_a_duplicate_version_is_refused_and_changes_nothing(api: httpx.Client, engine: sa.Engine) -> None:
-    publish(api, server_doc(version="1.0.0"))
+def test_a_duplicate_version_is_refused_and_changes_nothing(app_api: httpx.Client, engine: sa.Engine) -> None:
+    publish(app_api, server_doc(version="1.0.0"))
     before = counts(engine)
     assert_problem(  # the official API answers a duplicate with 400, as the official registry does
-        api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 400, "version_exists", "/version"
+        app_api.post("/v0.1/publish", json=server_doc(version="1.0.0")), 400, "version_exists", "/version"
     )
     assert_problem(
-        api.post("/v0.1/publish", json=server_doc(version="1.0.0+other")), 400, "version_exists", "/version"
+        app_api.post("/v0.1/publish", json=server_doc(version="1.0.0+other")),
+        400,
+        "version_exists",
+        "/version",
     )
     assert_problem(
-        api.post("/api/servers/io.github.acme/weather/drafts", json=server_doc(version="1.0.0")),
+        app_api.post("/api/servers/io.github.acme/weather/drafts", json=server_doc(version="1.0.0")),
         409,
         "version_exists",
         "/version",
@@ -102,18 +95,18 @@ def test_a_duplicate_version_is_refused_and_changes_nothing(api: httpx.Client, e
     ],
 )
 def test_schema_violations_are_422_naming_the_field(
-    api: httpx.Client, engine: sa.Engine, mutate: Any, field: str
+    app_api: httpx.Client, engine: sa.Engine, mutate: Any, field: str
 ) -> None:
     doc = server_doc()
     mutate(doc)
     before = counts(engine)
-    body = assert_problem(api.post("/v0.1/publish", json=doc), 422, "validation_failed")
+    body = assert_problem(app_api.post("/v0.1/publish", json=doc), 422, "validation_failed")
     assert body["field"] == field or any(e["field"] == field for e in body.get("errors", []))
     assert counts(engine) == before
 
 
-def test_a_body_that_is_not_an_object_is_a_400(api: httpx.Client) -> None:
-    assert_problem(api.post("/v0.1/publish", json=[1, 2]), 400, "invalid_body", "body")
+def test_a_body_that_is_not_an_object_is_a_400(app_api: httpx.Client) -> None:
+    assert_problem(app_api.post("/v0.1/publish", json=[1, 2]), 400, "invalid_body", "body")
 
 
 @pytest.mark.parametrize(
@@ -129,23 +122,25 @@ def test_a_body_that_is_not_an_object_is_a_400(api: httpx.Client) -> None:
     ],
 )
 def test_bad_list_parameters_are_refused_by_name(
-    anon: httpx.Client, params: dict[str, str], field: str
+    app_anon: httpx.Client, params: dict[str, str], field: str
 ) -> None:
-    response = anon.get("/v0.1/servers", params=params)
+    response = app_anon.get("/v0.1/servers", params=params)
     assert response.status_code in (400, 422)
     assert response.json()["field"] == field
 
 
-def test_writes_need_a_token_and_a_bad_token_is_a_401(anon: httpx.Client, engine: sa.Engine) -> None:
-    assert_problem(anon.post("/v0.1/publish", json=server_doc()), 401, "unauthenticated", "Authorization")
-    bad = anon.post("/v0.1/publish", json=server_doc(), headers={"Authorization": "Bearer nope"})
+def test_writes_need_a_token_and_a_bad_token_is_a_401(app_anon: httpx.Client, engine: sa.Engine) -> None:
+    assert_problem(app_anon.post("/v0.1/publish", json=server_doc()), 401, "unauthenticated", "Authorization")
+    bad = app_anon.post("/v0.1/publish", json=server_doc(), headers={"Authorization": "Bearer nope"})
     assert_problem(bad, 401, "unauthenticated")
     assert counts(engine)[1] == 0
 
 
-def test_a_publish_token_may_only_publish_inside_its_namespaces(live: Any, engine: sa.Engine) -> None:
+def test_a_publish_token_may_only_publish_inside_its_namespaces(
+    app_server: InProcess, engine: sa.Engine
+) -> None:
     token = make_token(engine, "acme-ci", ["publish"], namespaces=["io.github.acme/*"])
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as client:
+    with app_server.client(token) as client:
         assert client.post("/v0.1/publish", json=server_doc(name="io.github.acme/weather")).status_code == 200
         outside = client.post("/v0.1/publish", json=server_doc(name="io.github.other/weather"))
         assert_problem(outside, 403, "namespace_denied", "name")
@@ -156,19 +151,19 @@ def test_a_publish_token_may_only_publish_inside_its_namespaces(live: Any, engin
     assert counts(engine)[0] == 1
 
 
-def test_a_read_token_cannot_publish(live: Any, engine: sa.Engine) -> None:
+def test_a_read_token_cannot_publish(app_server: InProcess, engine: sa.Engine) -> None:
     token = make_token(engine, "reader", ["read"])
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as client:
+    with app_server.client(token) as client:
         assert_problem(client.post("/v0.1/publish", json=server_doc()), 403, "permission_denied", "scope")
 
 
-def test_an_optional_body_is_size_limited_too(api: httpx.Client) -> None:
+def test_an_optional_body_is_size_limited_too(app_api: httpx.Client) -> None:
     huge = b'{"notes": "' + b"x" * (1024 * 1024 + 10) + b'"}'
     rollback = "/api/environments/production/servers/io.github.acme/weather/rollback"
-    response = api.post(rollback, content=huge, headers={"Content-Type": "application/json"})
+    response = app_api.post(rollback, content=huge, headers={"Content-Type": "application/json"})
     assert_problem(response, 413, "payload_too_large", "body")
     assert_problem(
-        api.post(rollback, content=b"notes", headers={"Content-Type": "text/plain"}),
+        app_api.post(rollback, content=b"notes", headers={"Content-Type": "text/plain"}),
         415,
         "unsupported_media_type",
     )

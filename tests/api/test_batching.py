@@ -12,10 +12,11 @@ from mcpreg.api.batching import Coalescer
 
 def test_keys_asked_for_while_a_fetch_runs_go_together_into_the_next_one() -> None:
     calls: list[list[str]] = []
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def fetch(keys: list[str]) -> dict[str, str]:
         calls.append(keys)
+        started.set()
         if len(calls) == 1:
             assert release.wait(10), "the first fetch was never released"
         return {key: key.upper() for key in keys if key != "missing"}
@@ -23,8 +24,8 @@ def test_keys_asked_for_while_a_fetch_runs_go_together_into_the_next_one() -> No
     async def scenario() -> list[str | None]:
         coalescer: Coalescer[str, str] = Coalescer(fetch)
         first = asyncio.create_task(coalescer.get("a"))
-        while not calls:  # the first fetch is running on its thread
-            await asyncio.sleep(0)
+        # Bounded: the first fetch is running on its thread (and holds until released).
+        assert await asyncio.to_thread(started.wait, 10), "the first fetch never started"
         others = [asyncio.create_task(coalescer.get(k)) for k in ("b", "c", "b", "missing")]
         await asyncio.sleep(0)
         release.set()

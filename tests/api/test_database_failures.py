@@ -1,8 +1,9 @@
 """When the database fails: 503 with Retry-After for an outage, a clean 500 for a bug, no race 500s.
 
-The outage tests point a live app at a database it cannot reach (a closed port, a
-database whose connections are cut mid-test, a SQLite path that is no file); the 500
-test breaks one query on purpose and reads the logs for the parameter it carried.
+The outage and race tests run the app in process and point it at a database it cannot reach
+(a closed port, a database whose connections are cut mid-test, a SQLite path that is no
+file); the 500 tests stay on a real server, since closing the connection is part of what
+they check, and break one query on purpose and read the logs for the parameter it carried.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from mcpreg.api.app import create_app
 from mcpreg.db import migrate
 from mcpreg.db.engine import make_engine, make_null_pool_engine
 from mcpreg.db.tables import Release
+from mcpreg.mcp.registry import build_server
 from mcpreg.services import journal
 from mcpreg.settings import Settings
-from tests.api.test_bad_input import assert_problem
-from tests.api.test_mcp_tools import call
 from tests.conftest import TEST_KEYS, _pg_url, make_token, server_doc
-from tests.support.live import LiveServer
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 from tests.support.served import free_port
+from tests.support.tools import call_tool
 
 LATEST = "/v0.1/servers/io.github.acme/weather/versions/latest"
 
@@ -47,8 +49,8 @@ def _settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A live app whose database cannot be reached at all; yields its URL."""
+def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[InProcess, sa.Engine]]:
+    """An app (in process) whose database cannot be reached at all, and its engine."""
     if request.param == "postgresql":
         url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
     else:
@@ -57,8 +59,8 @@ def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         url = f"sqlite:///{folder}"
     engine = make_engine(url, pool_size=2)
     app = create_app(_settings(url, tmp_path), engine, prepare=False, background=False)
-    with LiveServer(app) as server:
-        yield server.url
+    with InProcess(app) as server:
+        yield server, engine
     engine.dispose()
 
 
@@ -68,22 +70,25 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 @pytest.mark.parametrize("unreachable", ["sqlite", "postgresql"], indirect=True)
-def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(unreachable: str) -> None:
-    with httpx.Client(base_url=unreachable, timeout=30) as client:
+def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(
+    unreachable: tuple[InProcess, sa.Engine],
+) -> None:
+    server, engine = unreachable
+    with server.client() as client:
         assert_unavailable(client.get("/v0.1/servers"))
         assert_unavailable(client.get(LATEST))  # answered before routing, by the front door
         assert_unavailable(client.get("/api/audit", headers={"Authorization": "Bearer mcpreg_x"}))
         assert_unavailable(
             client.post("/v0.1/publish", json=server_doc(), headers={"Authorization": "Bearer x"})
         )
-    ok, message = call(unreachable, "get_server", {"name": "io.github.acme/weather"})
+    ok, message = call_tool(build_server(engine), "get_server", {"name": "io.github.acme/weather"})
     assert not ok and "database_unavailable: " in message  # the MCP tools say so too
 
 
 def test_an_exhausted_pool_is_a_503_with_retry_after(database_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     app = create_app(_settings(database_url, tmp_path), engine, prepare=False, background=False)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with InProcess(app) as server, server.client() as client:
         with engine.connect():  # the pool's only connection, held
             assert_unavailable(client.get("/v0.1/servers"))
         assert client.get("/v0.1/servers").status_code == 200
@@ -113,7 +118,7 @@ def test_a_database_cut_off_mid_flight_is_a_503_and_service_returns_with_it(
     token = make_token(engine, "admin", ["admin"])
     app = create_app(_settings(url, tmp_path), engine, background=False)
     auth = {"Authorization": f"Bearer {token}"}
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with InProcess(app) as server, server.client() as client:
         assert client.post("/v0.1/publish", json=server_doc(), headers=auth).status_code == 200
         assert client.get("/v0.1/servers").status_code == 200  # the pool now holds live connections
         with postgres_admin.connect() as conn:
@@ -197,10 +202,10 @@ def _at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
     return [r for r in responses if r is not None]
 
 
-def _race(api: httpx.Client, name: str, versions: list[str]) -> list[httpx.Response]:
+def _race(app_api: httpx.Client, name: str, versions: list[str]) -> list[httpx.Response]:
     """Two first publishes of ``name``, released at once."""
     return _at_once(
-        *(lambda v=v: api.post("/v0.1/publish", json=server_doc(name=name, version=v)) for v in versions)
+        *(lambda v=v: app_api.post("/v0.1/publish", json=server_doc(name=name, version=v)) for v in versions)
     )
 
 
@@ -211,12 +216,12 @@ def _versions(engine: sa.Engine, name: str) -> list[str]:
 
 
 def test_concurrent_first_publishes_of_one_new_server_never_fail_with_a_500(
-    api: httpx.Client, engine: sa.Engine
+    app_api: httpx.Client, engine: sa.Engine
 ) -> None:
     for round_ in range(ROUNDS):
         name = f"io.github.race/server-{round_}"
         same = round_ % 2 == 0
-        responses = _race(api, name, ["1.0.0", "1.0.0"] if same else ["1.0.0", "2.0.0"])
+        responses = _race(app_api, name, ["1.0.0", "1.0.0"] if same else ["1.0.0", "2.0.0"])
         statuses = [r.status_code for r in responses]
         assert all(s < 500 for s in statuses), (round_, [r.text for r in responses])
         if same:  # exactly one lands; the other is told the version exists (the official API's 400)
@@ -230,13 +235,13 @@ def test_concurrent_first_publishes_of_one_new_server_never_fail_with_a_500(
             assert _versions(engine, name) == ["1.0.0", "2.0.0"]
 
 
-def test_concurrent_creations_of_environments_never_fail_with_a_500(api: httpx.Client) -> None:
+def test_concurrent_creations_of_environments_never_fail_with_a_500(app_api: httpx.Client) -> None:
     for round_ in range(ROUNDS // 2):
-        create = functools.partial(api.post, "/api/environments", json={"name": f"same-{round_}"})
+        create = functools.partial(app_api.post, "/api/environments", json={"name": f"same-{round_}"})
         statuses = sorted(r.status_code for r in _at_once(create, create))
         assert statuses == [201, 409], (round_, statuses)
         names = [f"left-{round_}", f"right-{round_}"]
-        both = _at_once(*(lambda n=n: api.post("/api/environments", json={"name": n}) for n in names))
+        both = _at_once(*(lambda n=n: app_api.post("/api/environments", json={"name": n}) for n in names))
         assert [r.status_code for r in both] == [201, 201], (round_, [r.text for r in both])
-    positions = [e["position"] for e in api.get("/api/environments").json()["environments"]]
+    positions = [e["position"] for e in app_api.get("/api/environments").json()["environments"]]
     assert positions == list(range(len(positions)))
