@@ -9,39 +9,35 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_bad_input import assert_problem
 from tests.conftest import make_token, publish, server_doc
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 
 MINE = "io.github.acme/weather"
 THEIRS = "io.github.other/tool"
 
 
-def deploy(api: httpx.Client, env: str, name: str, version: str) -> dict[str, object]:
-    response = api.post(f"/api/environments/{env}/deployments", json={"server": name, "version": version})
+def deploy(app_api: httpx.Client, env: str, name: str, version: str) -> dict[str, object]:
+    response = app_api.post(f"/api/environments/{env}/deployments", json={"server": name, "version": version})
     assert response.status_code == 201, response.text
     return response.json()["deployment"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def two_namespaces(api: httpx.Client) -> httpx.Client:
+def two_namespaces(app_api: httpx.Client) -> httpx.Client:
     for name in (MINE, THEIRS):
         for version in ("1.0.0", "1.1.0"):
-            publish(api, server_doc(name, version))
+            publish(app_api, server_doc(name, version))
     for name, version in ((THEIRS, "1.1.0"), (MINE, "1.0.0"), (THEIRS, "1.0.0"), (THEIRS, "1.1.0")):
-        deploy(api, "staging", name, version)  # the newest records are another namespace's
-    return api
+        deploy(app_api, "staging", name, version)  # the newest records are another namespace's
+    return app_api
 
 
 @pytest.fixture
-def acme(live_url: str, engine: sa.Engine) -> Iterator[httpx.Client]:
+def acme(app_server: InProcess, engine: sa.Engine) -> Iterator[httpx.Client]:
     token = make_token(engine, "acme-reader", ["read"], namespaces=["io.github.acme/*"])
-    with httpx.Client(base_url=live_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+    with app_server.client(token) as client:
         yield client
-
-
-@pytest.fixture
-def live_url(api: httpx.Client) -> str:
-    return str(api.base_url)
 
 
 def test_a_namespace_token_lists_only_its_own_servers_deployment_requests(
@@ -88,18 +84,18 @@ def test_a_namespace_token_reads_only_its_own_servers_in_the_environment_history
 
 
 def test_an_environment_limited_token_reads_no_other_environment(
-    two_namespaces: httpx.Client, engine: sa.Engine, live_url: str
+    two_namespaces: httpx.Client, engine: sa.Engine, app_server: InProcess
 ) -> None:
     token = make_token(engine, "dev-only", ["deploy"], environments=["dev"])
-    with httpx.Client(base_url=live_url, headers={"Authorization": f"Bearer {token}"}) as dev_only:
+    with app_server.client(token) as dev_only:
         for path in ("deployments", "history", f"servers/{MINE}/history"):
             assert_problem(dev_only.get(f"/api/environments/staging/{path}"), 403, "environment_denied")
         assert dev_only.get("/api/environments/dev/history").status_code == 200
 
 
-def test_deployment_records_need_a_token(two_namespaces: httpx.Client, anon: httpx.Client) -> None:
+def test_deployment_records_need_a_token(two_namespaces: httpx.Client, app_anon: httpx.Client) -> None:
     for path in ("deployments", "deployments/1", "history", f"servers/{MINE}/history"):
-        assert_problem(anon.get(f"/api/environments/staging/{path}"), 401, "unauthenticated")
+        assert_problem(app_anon.get(f"/api/environments/staging/{path}"), 401, "unauthenticated")
 
 
 PUBLIC = (
@@ -139,12 +135,12 @@ ADMIN = ("/api/audit", "/api/tokens")
 
 
 def test_every_read_answers_as_the_read_policy_says(
-    two_namespaces: httpx.Client, anon: httpx.Client, acme: httpx.Client
+    two_namespaces: httpx.Client, app_anon: httpx.Client, acme: httpx.Client
 ) -> None:
     for path in PUBLIC:
-        assert anon.get(path).status_code == 200, path
+        assert app_anon.get(path).status_code == 200, path
     for path in TOKEN_OVER_THE_SERVER + TOKEN_OVER_THE_ENVIRONMENT + ADMIN:
-        assert_problem(anon.get(path), 401, "unauthenticated")
+        assert_problem(app_anon.get(path), 401, "unauthenticated")
     for path in TOKEN_OVER_THE_SERVER + TOKEN_OVER_THE_ENVIRONMENT:
         assert acme.get(path).status_code == 200, path
     for path in TOKEN_OVER_THE_SERVER:

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 
 from mcpreg.domain.versions import try_parse_version
-from tests.api.test_bad_input import assert_problem
 from tests.conftest import publish, server_doc
 from tests.domain.test_ranges import COMPARISONS, EXCLUDE, INCLUDE, case_id, require_semver_reference
+from tests.support.problems import assert_problem
 
 NAMESPACE = "io.github.npm-vectors"
 
@@ -42,19 +42,19 @@ def storable(case: dict[str, Any]) -> bool:
     return isinstance(case["version"], str) and try_parse_version(case["version"]) is not None
 
 
-def test_every_npm_range_vector_gives_npms_answer_through_the_endpoint(api: httpx.Client) -> None:
+def test_every_npm_range_vector_gives_npms_answer_through_the_endpoint(app_api: httpx.Client) -> None:
     require_semver_reference()
     versions = sorted({case["version"] for case in INCLUDE + EXCLUDE if storable(case)})
     servers = {version: f"{NAMESPACE}/v{i}" for i, version in enumerate(versions)}
     for version, name in servers.items():
-        publish(api, server_doc(name=name, version=version))
+        publish(app_api, server_doc(name=name, version=version))
     wrong, asked = [], {True: 0, False: 0}
     for satisfies, cases in ((True, INCLUDE), (False, EXCLUDE)):
         for case in cases:
             if not storable(case) or case["range"] == "":
                 continue
             asked[satisfies] += 1
-            response = resolve(api, servers[case["version"]], case["range"], case["includePrerelease"])
+            response = resolve(app_api, servers[case["version"]], case["range"], case["includePrerelease"])
             expected = (200, case["version"]) if satisfies else (404, "no_matching_version")
             if answer(response) != expected:
                 wrong.append(f"{case_id(case)}: {response.status_code} {response.text[:160]}")
@@ -64,21 +64,21 @@ def test_every_npm_range_vector_gives_npms_answer_through_the_endpoint(api: http
     assert (len(versions), asked[True], asked[False]) == (91, 119, 88)
     empty = [case for case in INCLUDE if case["range"] == ""]
     assert len(empty) == 1
-    assert_problem(resolve(api, servers[empty[0]["version"]], ""), 422, "invalid_range", "range")
-    assert answer(resolve(api, servers[empty[0]["version"]], "*")) == (200, empty[0]["version"])
+    assert_problem(resolve(app_api, servers[empty[0]["version"]], ""), 422, "invalid_range", "range")
+    assert answer(resolve(app_api, servers[empty[0]["version"]], "*")) == (200, empty[0]["version"])
 
 
-def test_every_npm_comparison_orders_two_releases_through_the_endpoint(api: httpx.Client) -> None:
+def test_every_npm_comparison_orders_two_releases_through_the_endpoint(app_api: httpx.Client) -> None:
     require_semver_reference()
     wrong = []
     for i, case in enumerate(COMPARISONS):
         name, greater, lesser = f"{NAMESPACE}/pair{i}", case["greater"], case["lesser"]
-        publish(api, server_doc(name=name, version=lesser))
-        publish(api, server_doc(name=name, version=greater))
+        publish(app_api, server_doc(name=name, version=lesser))
+        publish(app_api, server_doc(name=name, version=greater))
         answers = [
-            answer(resolve(api, name, "*", prerelease=True)),
-            answer(resolve(api, name, f"<{greater}", prerelease=True)),
-            answer(resolve(api, name, f">={lesser}")),  # names lesser's major.minor.patch
+            answer(resolve(app_api, name, "*", prerelease=True)),
+            answer(resolve(app_api, name, f"<{greater}", prerelease=True)),
+            answer(resolve(app_api, name, f">={lesser}")),  # names lesser's major.minor.patch
         ]
         if answers != [(200, greater), (200, lesser), (200, greater)]:
             wrong.append(f"{case_id(case)}: {answers}")
@@ -89,23 +89,27 @@ def test_every_npm_comparison_orders_two_releases_through_the_endpoint(api: http
 NAME = f"{NAMESPACE}/issue"
 
 
-def test_an_exact_prerelease_range_with_prerelease_true_answers_that_prerelease(api: httpx.Client) -> None:
+def test_an_exact_prerelease_range_with_prerelease_true_answers_that_prerelease(
+    app_api: httpx.Client,
+) -> None:
     for version in ("1.0.0", "1.1.0-rc.1", "1.1.0-rc.2", "1.1.0"):
-        publish(api, server_doc(name=NAME, version=version))
-    assert answer(resolve(api, NAME, "1.1.0-rc.2", prerelease=True)) == (200, "1.1.0-rc.2")
-    assert answer(resolve(api, NAME, "1.1.0-rc.2")) == (200, "1.1.0-rc.2")
+        publish(app_api, server_doc(name=NAME, version=version))
+    assert answer(resolve(app_api, NAME, "1.1.0-rc.2", prerelease=True)) == (200, "1.1.0-rc.2")
+    assert answer(resolve(app_api, NAME, "1.1.0-rc.2")) == (200, "1.1.0-rc.2")
 
 
-def test_a_range_below_a_release_answers_its_highest_release_candidate(api: httpx.Client) -> None:
+def test_a_range_below_a_release_answers_its_highest_release_candidate(app_api: httpx.Client) -> None:
     for version in ("1.0.0", "1.1.0-rc.1", "1.1.0-rc.2", "1.1.0-rc.9", "1.1.0-rc.10", "1.1.0", "1.2.0-rc.1"):
-        publish(api, server_doc(name=NAME, version=version))
-    assert answer(resolve(api, NAME, ">=1.1.0-rc.1 <1.1.0")) == (200, "1.1.0-rc.10")
-    assert answer(resolve(api, NAME, "^1.0.0")) == (200, "1.1.0")
-    assert answer(resolve(api, NAME, "^1.0.0", prerelease=True)) == (200, "1.2.0-rc.1")
+        publish(app_api, server_doc(name=NAME, version=version))
+    assert answer(resolve(app_api, NAME, ">=1.1.0-rc.1 <1.1.0")) == (200, "1.1.0-rc.10")
+    assert answer(resolve(app_api, NAME, "^1.0.0")) == (200, "1.1.0")
+    assert answer(resolve(app_api, NAME, "^1.0.0", prerelease=True)) == (200, "1.2.0-rc.1")
 
 
-def test_a_missing_or_malformed_range_is_a_problem_naming_the_range(api: httpx.Client) -> None:
-    publish(api, server_doc(name=NAME, version="1.0.0"))
+def test_a_missing_or_malformed_range_is_a_problem_naming_the_range(app_api: httpx.Client) -> None:
+    publish(app_api, server_doc(name=NAME, version="1.0.0"))
     for range_ in (None, "", "^^1", "1.2.3pre", f"{2**53}.0.0", "1.0.0 || " * 40 + "1.0.0"):
-        assert_problem(resolve(api, NAME, range_), 422, "invalid_range", "range")
-    assert_problem(resolve(api, NAME, f"^{2**53 - 1}.0.0", prerelease=True), 422, "invalid_range", "range")
+        assert_problem(resolve(app_api, NAME, range_), 422, "invalid_range", "range")
+    assert_problem(
+        resolve(app_api, NAME, f"^{2**53 - 1}.0.0", prerelease=True), 422, "invalid_range", "range"
+    )

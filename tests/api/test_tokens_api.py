@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,37 +12,29 @@ import sqlalchemy as sa
 
 from tests.conftest import make_token
 from tests.services.test_tokens import expire
-from tests.support.live import LiveServer
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
+from tests.support.waiting import wait_until
 
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    if field is not None:
-        assert body["field"] == field
-    return body
-
-
-def test_a_token_created_with_expires_in_lists_its_expiry(api: httpx.Client) -> None:
+def test_a_token_created_with_expires_in_lists_its_expiry(app_api: httpx.Client) -> None:
     before = datetime.now(UTC)
-    created = api.post("/api/tokens", json={"name": "ci", "scopes": ["publish"], "expiresIn": "30d"})
+    created = app_api.post("/api/tokens", json={"name": "ci", "scopes": ["publish"], "expiresIn": "30d"})
     assert created.status_code == 201, created.text
     expires_at = _at(created.json()["expiresAt"])
     assert before + timedelta(days=30) <= expires_at <= datetime.now(UTC) + timedelta(days=30)
-    listed = {t["name"]: t for t in api.get("/api/tokens").json()["tokens"]}
+    listed = {t["name"]: t for t in app_api.get("/api/tokens").json()["tokens"]}
     assert listed["ci"]["expiresAt"] == created.json()["expiresAt"]
     assert listed["ci"]["expired"] is False
     assert listed["admin-test"]["expiresAt"] is None
 
 
-def test_a_token_created_with_expires_at_keeps_that_instant(api: httpx.Client) -> None:
-    created = api.post(
+def test_a_token_created_with_expires_at_keeps_that_instant(app_api: httpx.Client) -> None:
+    created = app_api.post(
         "/api/tokens", json={"name": "ci", "scopes": ["read"], "expiresAt": "2099-01-01T00:00:00Z"}
     )
     assert created.status_code == 201, created.text
@@ -64,28 +55,24 @@ def test_a_token_created_with_expires_at_keeps_that_instant(api: httpx.Client) -
     ],
 )
 def test_an_unusable_expiry_is_422_naming_the_field_and_creates_nothing(
-    api: httpx.Client, extra: dict[str, Any], field: str
+    app_api: httpx.Client, extra: dict[str, Any], field: str
 ) -> None:
-    response = api.post("/api/tokens", json={"name": "ci", "scopes": ["read"], **extra})
-    _problem(response, 422, "validation_failed", field)
-    assert "ci" not in {t["name"] for t in api.get("/api/tokens").json()["tokens"]}
+    response = app_api.post("/api/tokens", json={"name": "ci", "scopes": ["read"], **extra})
+    assert_problem(response, 422, "validation_failed", field)
+    assert "ci" not in {t["name"] for t in app_api.get("/api/tokens").json()["tokens"]}
 
 
 def test_an_expired_token_gets_401_token_expired_with_a_bearer_challenge(
-    live: LiveServer, api: httpx.Client, engine: sa.Engine
+    app_server: InProcess, app_api: httpx.Client, engine: sa.Engine
 ) -> None:
-    token = api.post("/api/tokens", json={"name": "ci", "scopes": ["admin"], "expiresIn": "1h"}).json()[
+    token = app_api.post("/api/tokens", json={"name": "ci", "scopes": ["admin"], "expiresIn": "1h"}).json()[
         "token"
     ]
     expire(engine, "ci")
     for method, path in (("GET", "/api/tokens"), ("GET", "/api/whoami"), ("POST", "/api/tokens")):
-        response = httpx.request(
-            method,
-            live.url + path,
-            headers={"Authorization": f"Bearer {token}"},
-            json={"name": "x", "scopes": ["read"]},
-        )
-        _problem(response, 401, "token_expired", "Authorization")
+        with app_server.client(token) as client:
+            response = client.request(method, path, json={"name": "x", "scopes": ["read"]})
+        assert_problem(response, 401, "token_expired", "Authorization")
         challenge = response.headers["www-authenticate"]
         assert challenge.startswith('Bearer realm="mcpreg", error="invalid_token"'), challenge
         assert token not in challenge
@@ -102,11 +89,12 @@ def test_an_expired_token_gets_401_token_expired_with_a_bearer_challenge(
     ids=["no-token", "unknown-token", "basic-scheme", "empty-bearer"],
 )
 def test_every_401_carries_www_authenticate_bearer(
-    live: LiveServer, authorization: str | None, error: str | None
+    app_server: InProcess, authorization: str | None, error: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     for method, path in (("GET", "/api/tokens"), ("DELETE", "/api/tokens/nobody"), ("GET", "/api/audit")):
-        response = httpx.request(method, live.url + path, headers=headers, json={})
+        with app_server.client(headers=headers) as client:
+            response = client.request(method, path, json={})
         assert response.status_code == 401, (method, path, response.text)
         challenge = response.headers["www-authenticate"]
         assert challenge.startswith('Bearer realm="mcpreg"'), challenge
@@ -117,22 +105,23 @@ def test_every_401_carries_www_authenticate_bearer(
 
 
 def test_a_revoked_token_gets_an_invalid_token_challenge(
-    live: LiveServer, engine: sa.Engine, api: httpx.Client
+    app_server: InProcess, engine: sa.Engine, app_api: httpx.Client
 ) -> None:
     token = make_token(engine, "ci", ["publish"])
-    assert api.delete("/api/tokens/ci").status_code in (200, 204)
-    response = httpx.get(live.url + "/api/whoami", headers={"Authorization": f"Bearer {token}"})
-    _problem(response, 401, "unauthenticated", "Authorization")
+    assert app_api.delete("/api/tokens/ci").status_code in (200, 204)
+    with app_server.client(token) as client:
+        response = client.get("/api/whoami")
+    assert_problem(response, 401, "unauthenticated", "Authorization")
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-def _create_at_once(url: str, headers: dict[str, str], name: str) -> list[int]:
+def _create_at_once(server: InProcess, headers: dict[str, str], name: str) -> list[int]:
     """POST /api/tokens for ``name`` from two threads released together; the statuses."""
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
     def create(scope: str) -> None:
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        with server.client(headers=headers) as client:
             barrier.wait(timeout=10)
             response = client.post("/api/tokens", json={"name": name, "scopes": [scope]})
             statuses.append(response.status_code)
@@ -148,36 +137,37 @@ def _create_at_once(url: str, headers: dict[str, str], name: str) -> list[int]:
 
 
 def test_two_creations_of_one_name_at_once_give_one_201_and_one_409(
-    api: httpx.Client, live: LiveServer
+    app_api: httpx.Client, app_server: InProcess
 ) -> None:
     """The race of the issue, through HTTP: never a 5xx, exactly one token per name."""
     for round_ in range(10):
-        assert _create_at_once(live.url, dict(api.headers), f"race-{round_}") == [201, 409]
-    names = [t["name"] for t in api.get("/api/tokens").json()["tokens"]]
+        assert _create_at_once(app_server, dict(app_api.headers), f"race-{round_}") == [201, 409]
+    names = [t["name"] for t in app_api.get("/api/tokens").json()["tokens"]]
     assert sorted(n for n in names if n.startswith("race-")) == sorted(f"race-{i}" for i in range(10))
 
 
 def test_a_token_remembered_by_the_replica_stops_working_when_it_expires(
-    live: LiveServer, api: httpx.Client
+    app_server: InProcess, app_api: httpx.Client
 ) -> None:
     """Reads remember principals until the next change; an expiry needs no change to bite."""
-    created = api.post("/api/tokens", json={"name": "brief", "scopes": ["admin"], "expiresIn": "1"}).json()
-    headers = {"Authorization": f"Bearer {created['token']}"}
-    assert httpx.get(live.url + "/api/whoami", headers=headers).json()["name"] == "brief"  # now remembered
-    expires_at = _at(created["expiresAt"])
-    while datetime.now(UTC) < expires_at:  # bounded: at most the token's one second
-        time.sleep(0.05)
-    # Public reads too: a token that is sent must be valid, even where none is needed.
-    for path in ("/api/whoami", "/api/tokens", "/api/audit", "/v0.1/servers", "/api/environments"):
-        response = httpx.get(live.url + path, headers=headers)
-        _problem(response, 401, "token_expired", "Authorization")
-        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    created = app_api.post(
+        "/api/tokens", json={"name": "brief", "scopes": ["admin"], "expiresIn": "1"}
+    ).json()
+    with app_server.client(created["token"]) as brief:
+        assert brief.get("/api/whoami").json()["name"] == "brief"  # now remembered
+        expires_at = _at(created["expiresAt"])
+        wait_until(lambda: datetime.now(UTC) >= expires_at, timeout=5, what="the token's one second")
+        # Public reads too: a token that is sent must be valid, even where none is needed.
+        for path in ("/api/whoami", "/api/tokens", "/api/audit", "/v0.1/servers", "/api/environments"):
+            response = brief.get(path)
+            assert_problem(response, 401, "token_expired", "Authorization")
+            assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
-def test_an_expiry_beyond_what_the_database_can_hold_is_refused_by_name(api: httpx.Client) -> None:
-    response = api.post(
+def test_an_expiry_beyond_what_the_database_can_hold_is_refused_by_name(app_api: httpx.Client) -> None:
+    response = app_api.post(
         "/api/tokens", json={"name": "far", "scopes": ["read"], "expiresAt": "9999-12-31T23:30:00-01:00"}
     )
     assert response.status_code == 422, response.text
     assert response.json()["field"] == "expiresAt"
-    assert "far" not in [t["name"] for t in api.get("/api/tokens").json()["tokens"]]
+    assert "far" not in [t["name"] for t in app_api.get("/api/tokens").json()["tokens"]]
