@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
+from mcpreg.db.mirror_tables import Upstream
 from mcpreg.settings import Settings
 from tests.conftest import make_token
 from tests.support.live import LiveServer
@@ -115,6 +117,12 @@ def test_a_mirror_of_a_real_mcpreg_converges_through_full_and_incremental_syncs(
     runs = mirror.get("/api/upstreams/public/runs").json()["runs"]
     assert [r["kind"] for r in runs] == ["incremental", "incremental", "full"]
 
+    # The source shows in the authenticated detail, our own view and where the server runs.
+    for path in (version_path(several, "99.0.0"), f"/api/servers/{quote(several, safe='')}/versions/99.0.0"):
+        assert mirror.get(path).json()["_meta"][MCPREG]["source"]["upstream"] == "public"
+    where = mirror.get(f"/api/servers/{quote(several, safe='')}/deployments").json()
+    assert (where["source"]["upstream"], where["source"]["url"]) == ("public", upstream.url)
+
     # A mirrored release is an ordinary release: it deploys to an environment.
     deployed = mirror.post("/api/environments/dev/deployments", json={"server": several, "version": "99.0.0"})
     assert deployed.status_code == 201, deployed.text
@@ -167,7 +175,11 @@ def test_the_background_loop_syncs_a_due_upstream_on_its_own(
         LiveServer(app) as server,
         httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {admin_token}"}) as c,
     ):
-        c.post("/api/upstreams", json={"name": "public", "url": upstream.url})
+        c.post("/api/upstreams", json={"name": "public", "url": upstream.url, "interval": "10m"})
+        with engine.begin() as connection:  # declared ten minutes ago: due now
+            connection.execute(
+                sa.update(Upstream).values(created_at=datetime.now(UTC) - timedelta(minutes=10, seconds=1))
+            )
         deadline = time.monotonic() + 30
         runs: list[dict[str, Any]] = []
         while time.monotonic() < deadline and not (runs and runs[0]["state"] == "ok"):

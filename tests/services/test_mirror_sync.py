@@ -129,6 +129,8 @@ def test_non_semver_versions_are_stored_flagged_and_ordered_below_every_semver_o
         assert flags == {"2024.01.15": False, "1.0.0-rc.1": True, "2023-winter": False, "2025.02.01": False}
         latest = discovery.latest_release(session, name)
         assert latest is not None and latest.version == "1.0.0-rc.1"  # SemVer wins, as upstream
+        assert discovery.lookup(session, name, "2023-winter").version == "2023-winter"
+        assert discovery.resolve_range(session, name, "*", prerelease=True).version == "1.0.0-rc.1"
 
 
 def test_invalid_entries_are_recorded_with_their_reason_and_nothing_of_them_is_stored(

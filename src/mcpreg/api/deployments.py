@@ -30,6 +30,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
 from mcpreg.services.deploy_state import find_state, state_view, states_of
+from mcpreg.services.mirror import provenance
 from mcpreg.services.tokens import require
 
 # Here, not in api/environments.py: that module imports this one to install these routes.
@@ -197,12 +198,16 @@ async def where(request: Request) -> Response:
     def work(session: Session, _p: Principal) -> dict[str, Any]:
         server = releases.get_server(session, name)
         states = states_of(session, server)
-        return {
+        body: dict[str, Any] = {
             "server": server.name,
             "environments": [
                 state_view(states.get(env.id or 0), env, server.name)
                 for env in environments.list_environments(session)
             ],
         }
+        source = provenance.server_source(session, server.name)
+        if source is not None:  # a mirrored server: which upstream brought it
+            body["source"] = source
+        return body
 
     return json_response(request, await run(request, work))

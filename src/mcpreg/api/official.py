@@ -37,6 +37,7 @@ from mcpreg.domain.serverjson import validation_errors
 from mcpreg.domain.versions import LATEST, parse_version
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import discovery, releases, running
+from mcpreg.services.mirror import provenance
 from mcpreg.services.views import Published, embedded_response, server_response
 
 SERVER = "/servers/{namespace}/{server}"
@@ -122,7 +123,8 @@ async def get_version(request: Request) -> Response:
         return None if row is None else orjson.dumps(embedded_response(row))
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
-        return embedded_response(discovery.lookup(session, name, ref, include_deleted=include_deleted))
+        release = discovery.lookup(session, name, ref, include_deleted=include_deleted)
+        return embedded_response(release, provenance.source_of(session, release.id))
 
     return await cached_read(request, render, lean=lean)
 

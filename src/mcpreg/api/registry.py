@@ -16,6 +16,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.versions import check_range
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import channels, discovery, releases
+from mcpreg.services.mirror import provenance
 from mcpreg.services.tokens import require
 from mcpreg.services.views import release_view
 
@@ -23,7 +24,9 @@ SERVER = "/api/servers/{namespace}/{server}"
 
 
 def _view(session: Session, release: Any) -> dict[str, Any]:
-    return release_view(release, channels.channels_of(session, release))
+    return release_view(
+        release, channels.channels_of(session, release), provenance.source_of(session, release.id)
+    )
 
 
 async def create_draft(request: Request) -> Response:

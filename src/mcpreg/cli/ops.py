@@ -259,6 +259,12 @@ def where(name: Name, url: Url = None, as_json: AsJson = False) -> None:
             cell(row.get("deployedBy")),
         )
     out.print(table)
+    source = result.get("source")
+    if source:  # a mirrored server: which upstream brought its releases
+        out.print(
+            f"mirrored from {cell(source['upstream'])} ({cell(source['url'])}): "
+            f"{source['releases']} releases, last synced {when(source['syncedAt'])}"
+        )
 
 
 def register(app: typer.Typer) -> None:

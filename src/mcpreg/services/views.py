@@ -47,44 +47,51 @@ def official_meta(release: Published) -> dict[str, Any]:
     return meta
 
 
-def source_meta(release: object) -> dict[str, Any] | None:
-    """Where a mirrored release came from (``{"upstream", "url", "syncedAt"}``), from the
-    provenance columns a listing row carries (``discovery._LISTED``); None for a local one
-    or an object without them."""
+Source = dict[str, Any]  # where a mirrored release came from: upstream, url, syncedAt
+
+
+def source_view(upstream: str, url: str | None, synced_at: datetime | None) -> Source:
+    return {"upstream": upstream, "url": url, "syncedAt": rfc3339(synced_at)}
+
+
+def source_meta(release: object) -> Source | None:
+    """The source of a mirrored release from the provenance columns a listing row carries
+    (``discovery._LISTED``); None for a local one or an object without them (a ``Release``:
+    ``services.mirror.provenance.source_of`` reads it)."""
     upstream = getattr(release, "mirror_upstream", None)
     if upstream is None:
         return None
-    return {
-        "upstream": upstream,
-        "url": getattr(release, "mirror_url", None),
-        "syncedAt": rfc3339(getattr(release, "mirror_synced_at", None)),
-    }
+    return source_view(
+        upstream, getattr(release, "mirror_url", None), getattr(release, "mirror_synced_at", None)
+    )
 
 
-def _meta(release: Published) -> dict[str, Any]:
+def _meta(release: Published, given: Source | None) -> dict[str, Any]:
     meta: dict[str, Any] = {OFFICIAL: official_meta(release)}
-    source = source_meta(release)
-    if source is not None:
-        meta[MCPREG] = {"source": source}
+    found = given or source_meta(release)
+    if found is not None:
+        meta[MCPREG] = {"source": found}
     return meta
 
 
-def server_response(release: Published) -> dict[str, Any]:
+def server_response(release: Published, source: Source | None = None) -> dict[str, Any]:
     """The spec's ``ServerResponse`` for a published release (a mirrored one names its source
     under ``_meta["dev.mcpreg/release"]``)."""
-    return {"server": document_of(release), "_meta": _meta(release)}
+    return {"server": document_of(release), "_meta": _meta(release, source)}
 
 
-def embedded_response(release: Published) -> dict[str, Any]:
+def embedded_response(release: Published, source: Source | None = None) -> dict[str, Any]:
     """``server_response`` for a body that orjson serialises next: the stored server.json text
     goes in as it is (``orjson.Fragment``), never parsed and dumped again."""
-    return {"server": orjson.Fragment(release.document), "_meta": _meta(release)}
+    return {"server": orjson.Fragment(release.document), "_meta": _meta(release, source)}
 
 
-def release_view(release: Release, channels: list[str] | None = None) -> dict[str, Any]:
+def release_view(
+    release: Release, channels: list[str] | None = None, source: Source | None = None
+) -> dict[str, Any]:
     """Our own view (drafts included): the official response plus lifecycle facts."""
     body = (
-        server_response(release)
+        server_response(release, source)
         if release.status != "draft"
         else {"server": document_of(release), "_meta": {}}
     )

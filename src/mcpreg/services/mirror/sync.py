@@ -192,7 +192,8 @@ def upstream_client() -> httpx.Client:
 
 
 def due(session: Session, now: datetime | None = None) -> list[str]:
-    """The upstreams whose interval has passed since their last run began (or never ran)."""
+    """The upstreams whose interval has passed since their last run began, or since they
+    were declared (the first sync is ``mirror sync``'s, or comes one interval later)."""
     now = now or utcnow()
     last = (
         sa.select(col(SyncRun.upstream_id), sa.func.max(SyncRun.started_at).label("at"))
@@ -200,12 +201,14 @@ def due(session: Session, now: datetime | None = None) -> list[str]:
         .subquery()
     )
     rows = session.execute(
-        sa.select(col(Upstream.name), col(Upstream.interval_seconds), last.c.at)
+        sa.select(col(Upstream.name), col(Upstream.interval_seconds), col(Upstream.created_at), last.c.at)
         .outerjoin(last, last.c.upstream_id == col(Upstream.id))
         .order_by(col(Upstream.name))
     ).all()
     return [
-        name for name, interval, at in rows if at is None or _aware(at) + timedelta(seconds=interval) <= now
+        name
+        for name, interval, created, at in rows
+        if _aware(at or created) + timedelta(seconds=interval) <= now
     ]
 
 

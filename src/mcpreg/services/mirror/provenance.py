@@ -1,0 +1,45 @@
+"""Where mirrored releases came from, for the reads that hold ``Release`` objects (listing
+rows carry it in their own columns: ``discovery._LISTED``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from mcpreg.db.mirror_tables import MirroredRelease, Upstream
+from mcpreg.domain.timestamps import rfc3339
+from mcpreg.services.views import Source, source_view
+
+
+def source_of(session: Session, release_id: int | None) -> Source | None:
+    """The source of one release (upstream, URL it was read at, last sync that wrote it)."""
+    if release_id is None:
+        return None
+    row = session.execute(
+        sa.select(col(Upstream.name), col(MirroredRelease.source_url), col(MirroredRelease.synced_at))
+        .join(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
+        .where(col(MirroredRelease.release_id) == release_id)
+    ).first()
+    return None if row is None else source_view(*row)
+
+
+def server_source(session: Session, server_name: str) -> dict[str, Any] | None:
+    """Which upstream a server's releases came from: its name and base URL, how many of the
+    server's releases it brought and when a sync last wrote one; None for a local server."""
+    row = session.execute(
+        sa.select(
+            col(Upstream.name),
+            col(Upstream.base_url),
+            sa.func.count(),
+            sa.func.max(MirroredRelease.synced_at),
+        )
+        .join(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
+        .where(col(MirroredRelease.server_name) == server_name)
+        .group_by(col(Upstream.name), col(Upstream.base_url))
+    ).first()
+    if row is None:
+        return None
+    name, url, releases, synced_at = row
+    return {"upstream": name, "url": url, "releases": releases, "syncedAt": rfc3339(synced_at)}
