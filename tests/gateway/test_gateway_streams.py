@@ -54,7 +54,7 @@ def test_progress_reaches_the_client_before_the_tool_finishes(
                     break
         # three progress notifications read while the tool still waits for its gate
         assert [e["method"] for e in events] == ["notifications/progress"] * 3
-        assert not echo.gate.is_set() and echo.started.is_set()
+        assert echo.started.is_set() and not echo.finished.is_set()
         echo.gate.set()
         rest = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
     assert rest[-1]["result"]["content"][0]["text"] == "done on 1.0.0"  # type: ignore[index]

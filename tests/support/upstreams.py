@@ -5,7 +5,8 @@ free loopback port (``tests.support.live.LiveServer``). Tools:
 
 * ``whoami``: ``{"version": ..., "headers": {...}}``, the headers the upstream received;
 * ``slow(steps)``: reports progress ``steps`` times, then waits (bounded) until the test
-  opens ``gate``; records ``started`` and, when the request is cancelled, ``cancelled``;
+  opens ``gate``; records ``started``, ``finished`` (however it ended) and, when the
+  request is cancelled, ``cancelled``;
 * ``fail``: raises, which the SDK answers as a tool result with ``isError: true``.
 
 Beside ``/mcp``, ``/fail500`` answers 500 and ``/hang`` answers only when ``gate`` opens.
@@ -43,12 +44,14 @@ class Upstream:
     seen: list[dict[str, str]] = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
     gate: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         self.seen.clear()
         self.started.clear()
         self.cancelled.clear()
+        self.finished.clear()
         self.gate.clear()
 
 
@@ -96,6 +99,8 @@ def build(upstream: Upstream) -> ASGIApp:
         except anyio.get_cancelled_exc_class():
             upstream.cancelled.set()
             raise
+        finally:
+            upstream.finished.set()
         return f"done on {upstream.version}"
 
     @server.tool()
