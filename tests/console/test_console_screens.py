@@ -34,7 +34,7 @@ def _versions_in_order(html: str) -> list[str]:
 
 
 @pytest.mark.usefixtures("catalogue")
-def test_the_catalogue_lists_each_server_with_latest_channels_and_where_it_runs(client: TestClient) -> None:
+def test_anyone_reads_the_catalogue_and_the_published_history_newest_semver_first(client: TestClient) -> None:
     page = client.get("/console/")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
@@ -47,11 +47,7 @@ def test_the_catalogue_lists_each_server_with_latest_channels_and_where_it_runs(
     refused = client.get("/console/?status=bogus")
     assert refused.status_code == 422 and "invalid_status" in refused.text
 
-
-@pytest.mark.usefixtures("catalogue")
-def test_anonymous_visitors_see_published_history_newest_semver_first_without_drafts_or_actions(
-    client: TestClient,
-) -> None:
+    # Anonymous: the published history newest SemVer first, no drafts, no actions.
     page = client.get(SERVER_PAGE).text
     assert _versions_in_order(page) == ["2.0.0-rc.1", "1.1.0", "1.0.0"]
     assert '<span class="tag pre">pre-release</span>' in page
@@ -171,12 +167,9 @@ def test_history_filters_by_server_environment_and_action_and_needs_a_token(
     journal = client.get("/console/history", params={"entry": "secret."}).text
     assert "secret.set" in journal and "release.publish" not in journal
 
-
-@pytest.mark.usefixtures("catalogue")
-def test_a_namespace_limited_token_reads_only_its_servers_history_and_no_journal(
-    client: TestClient, engine: sa.Engine
-) -> None:
+    # A namespace-limited token reads only its servers' deployments, and no journal.
+    client.cookies.clear()
     sign_in(client, make_token(engine, "otter", ["read"], namespaces=["io.github.other/*"]))
     page = client.get("/console/history", params={"environment": "production"}).text
-    assert WEATHER not in page
+    assert "Deployments in production" in page and WEATHER not in page
     assert "The change journal is for admin tokens" in page

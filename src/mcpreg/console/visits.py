@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -141,6 +141,18 @@ def page(handler: Handler) -> Handler:
     return wrapped
 
 
+def _same_origin_path(request: Request, url: str | None) -> str | None:
+    """The path (and query) of ``url`` when it is a page of this console, else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}".lower() != csrf.own_origin(request).lower():
+        return None
+    if not parts.path.startswith(PATH + "/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 async def error_page(request: Request, exc: RegistryError) -> Response:
     try:
         visitor = await visit(request, lambda _session, visitor: visitor)
@@ -151,7 +163,9 @@ async def error_page(request: Request, exc: RegistryError) -> Response:
         "title": exc.title,
         "error": exc,
         "status": exc.status,
-        "back": request.headers.get("referer") if request.method == "POST" else None,
+        "back": _same_origin_path(request, request.headers.get("referer"))
+        if request.method == "POST"
+        else None,
     }
     return render(request, "error.html", context, status=exc.status)
 
