@@ -1,4 +1,4 @@
-"""``mcpreg curate`` against a real server over a mirrored upstream, on each backend: the
+"""``mcpreg curate`` against a real server over a mirrored upstream (SQLite): the
 acts land (and are listed), and a refusal prints the registry's code in the CLI's words."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
@@ -29,6 +30,9 @@ def ok(result: Result) -> Any:
     return json.loads(result.stdout) if result.stdout.lstrip().startswith(("{", "[")) else result.stdout
 
 
+# The CLI adds no database behaviour of its own (tests/api and tests/services run curation on
+# both backends): one backend keeps this end-to-end walk cheap.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_curate_allows_denies_pins_deprecates_lists_and_prints_refusals_in_its_words(
     engine: sa.Engine, live: LiveServer, admin_token: str, tmp_path: Path
 ) -> None:

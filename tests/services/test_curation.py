@@ -4,16 +4,20 @@ local status survives, deny and allow rules keep servers out and in, a pin holds
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry
 from mcpreg.db.tables import Release
+from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import RegistryError
-from mcpreg.services import channels, discovery, releases
+from mcpreg.services import channels, discovery, leases, releases
 from mcpreg.services.curation import listing, pins, policy, rules
+from mcpreg.services.deployments import deploy
 from tests.conftest import server_doc
 from tests.support.curation import ADMIN, act, actions, declare, run_sync
 from tests.support.upstream_registry import FakeUpstream
@@ -165,6 +169,27 @@ def test_removing_a_deny_rule_restores_the_upstream_status_and_the_local_one(eng
             *["curation.restore"] * 3,
             "curation.rule.remove",
         ]
+
+
+def test_withholding_a_release_that_runs_somewhere_needs_force(engine: sa.Engine) -> None:
+    mirrored(engine)
+    name = TOOL.format(0)
+    act(engine, lambda s: deploy(s, SYSTEM, "dev", parse_deploy({"server": name, "version": "1.1.0"})))
+    with pytest.raises(RegistryError) as refused:
+        act(engine, lambda s: rules.set_rule(s, ADMIN, name, "deny"))
+    assert refused.value.code == "release_in_use"
+    with Session(engine) as session:
+        assert rules.list_rules(session) == [] and release(session, name, "1.1.0").status == "active"
+    assert act(engine, lambda s: rules.set_rule(s, ADMIN, name, "deny", force=True))["withheld"] == [name]
+
+
+def test_a_rule_change_waits_for_a_running_sync_of_its_upstream(engine: sa.Engine) -> None:
+    mirrored(engine)
+    act(engine, lambda s: leases.try_acquire(s, "mirror:public", "other-replica", timedelta(minutes=1)))
+    for upstream in ("public", None):
+        with pytest.raises(RegistryError) as refused:
+            act(engine, lambda s, u=upstream: rules.set_rule(s, ADMIN, "io.github.*", "deny", u))
+        assert refused.value.code == "sync_in_progress"
 
 
 def test_the_most_specific_rule_decides_so_an_allow_list_lets_only_its_servers_in(engine: sa.Engine) -> None:

@@ -94,7 +94,7 @@ class Curation(Answer):
     owners: list[Owner]
 
 
-_RULE = ("invalid_curation", "upstream_not_found", "release_in_use", "validation_failed")
+_RULE = ("invalid_curation", "upstream_not_found", "release_in_use", "sync_in_progress", "validation_failed")
 
 OPERATIONS = (
     Operation(
@@ -108,7 +108,7 @@ OPERATIONS = (
         answer=RuleChange,
         body=RuleBody,
         auth="required",
-        codes=(*_RULE, "unknown_field", "no_changes"),
+        codes=(*_RULE, "unknown_field", "no_changes", "conflict"),
     ),
     Operation(
         "DELETE",
@@ -127,7 +127,7 @@ OPERATIONS = (
         "curation",
         answer=LocalNamespace,
         auth="required",
-        codes=("invalid_curation", "no_changes"),
+        codes=("invalid_curation", "no_changes", "conflict"),
     ),
     Operation(
         "DELETE",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.curation_tables import LocalNamespace
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
-from mcpreg.errors import BadRequest, NotFound, ValidationFailed
+from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.curation.rules import check_rule_pattern
 from mcpreg.services.tokens import require
@@ -43,7 +44,11 @@ def mark_local(session: Session, principal: Principal, namespace: object) -> dic
         raise BadRequest(f"namespace {checked} is already local", field="namespace", code="no_changes")
     row = LocalNamespace(namespace=checked, created_by=principal.name)
     session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:  # marked by a concurrent request first
+        raise Conflict(f"namespace {checked} was just marked local", field="namespace") from None
     view = namespace_view(row)
     journal.record(session, principal, "curation.local", after=view)
     return view

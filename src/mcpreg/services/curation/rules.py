@@ -5,7 +5,9 @@ releases is marked deleted ("withheld by curation"), so listings drop it and dow
 mirrors, which see deletions through ``updated_since``, learn of it. A change that admits
 one again restores each release to its local status (``status_override``) or else to the
 upstream's last known status. Withholding a release that runs in an environment is refused
-(``release_in_use``) unless forced. Every act is journaled (``curation.allow``,
+(``release_in_use``) unless forced, and a rule change while a sync of an upstream it
+concerns runs is refused (``sync_in_progress``): that sync read the rules when it started.
+Every act is journaled (``curation.allow``,
 ``curation.deny``, ``curation.rule.remove``, and ``curation.withhold`` / ``curation.restore``
 per server).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.curation_tables import GLOBAL, CurationRule, StatusOverride
@@ -25,10 +28,11 @@ from mcpreg.domain.curation import EFFECTS, Rule, admitted
 from mcpreg.domain.mirror import check_pattern
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
-from mcpreg.errors import BadRequest, NotFound, ValidationFailed
-from mcpreg.services import journal, running
+from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from mcpreg.services import journal, leases, running
 from mcpreg.services.curation.policy import rules_of
 from mcpreg.services.mirror import upstreams
+from mcpreg.services.mirror.sync import lease_name
 from mcpreg.services.releases import recompute_latest
 from mcpreg.services.tokens import require
 
@@ -106,10 +110,15 @@ def set_rule(
     previous = row.effect if row is not None else None
     if previous == wanted:
         raise BadRequest(f"{checked} is already {wanted}ed", field="effect", code="no_changes")
+    _refuse_while_syncing(session, scope)
     row = row or CurationRule(upstream=scope, pattern=checked, effect=wanted, created_by=principal.name)
     row.effect, row.created_at, row.created_by = wanted, utcnow(), principal.name
     session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:  # the same rule, created by a concurrent request first
+        raise Conflict(f"{checked} was just set by another change; look again", field="pattern") from None
     applied = reapply(session, principal, before, rules_of(session), force=force)
     view = rule_view(row)
     journal.record(
@@ -133,6 +142,7 @@ def remove_rule(
         where = f" for upstream {scope}" if scope else ""
         detail = f"no allow or deny rule {checked!r}{where}"
         raise NotFound(detail, field="pattern", code="curation_not_found")
+    _refuse_while_syncing(session, scope)
     before = rules_of(session)
     view = rule_view(row)
     session.delete(row)
@@ -140,6 +150,17 @@ def remove_rule(
     applied = reapply(session, principal, before, rules_of(session), force=force)
     journal.record(session, principal, "curation.rule.remove", before=view, after=applied.as_dict())
     return {**view, "removed": True, **applied.as_dict()}
+
+
+def _refuse_while_syncing(session: Session, scope: str) -> None:
+    names = [scope] if scope else [u.name for u in upstreams.all_upstreams(session)]
+    for name in names:
+        if leases.holder_of(session, lease_name(name)) is not None:
+            raise Conflict(
+                f"upstream {name!r} is being synced now; change its rules when that ends",
+                field="upstream",
+                code="sync_in_progress",
+            )
 
 
 def list_rules(session: Session) -> list[dict[str, Any]]:
