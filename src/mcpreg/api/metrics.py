@@ -126,6 +126,9 @@ class CountedRequests:
         self.app = app
         self._requests = metrics.http_requests
         self._latency = metrics.http_latency
+        # Each (method, route, status)'s Prometheus children, found once: ``labels`` per
+        # request costs more than the rest of the counting.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,8 +148,15 @@ class CountedRequests:
         finally:
             method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
             route = getattr(scope.get("route"), "path", "")
-            self._requests.labels(method, route, str(status)).inc()
-            self._latency.labels(method, route).observe(time.perf_counter() - started)
+            key = (method, route, status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = (
+                    self._requests.labels(method, route, str(status)),
+                    self._latency.labels(method, route),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
 
 
 async def _allow(request: Request) -> None:

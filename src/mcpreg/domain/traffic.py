@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 OUTCOMES = ("ok", "jsonrpc_error", "tool_error", "upstream_5xx", "timeout", "refused")
 """How a proxied request ended; only ``ok`` is a success (a tool result with ``isError`` is not)."""
@@ -122,9 +123,8 @@ def quantile(buckets: Sequence[int], q: float) -> float | None:
     return LATENCY_BUCKETS[-1]
 
 
-@dataclass(frozen=True)
-class TrafficKey:
-    """What one aggregate row is about."""
+class TrafficKey(NamedTuple):
+    """What one aggregate row is about (a tuple: cheap to build and hash once per request)."""
 
     server: str
     environment: str

@@ -77,6 +77,7 @@ class GatewayMetrics:
         )
         self._lock = threading.Lock()
         self._open: dict[TrafficKey, Tally] = {}
+        self._series: dict[TrafficKey, tuple[Counter, Histogram]] = {}  # each key's children
         self._opened = clock()
 
     def observe(self, observation: Observation) -> None:
@@ -86,10 +87,15 @@ class GatewayMetrics:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown gateway outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
         seconds = o.seconds if o.seconds >= 0 else 0.0
-        method = method_label(o.method)
-        self._requests.labels(o.server, o.environment, o.version, o.track, method, outcome).inc()
-        self._latency.labels(o.server, o.environment, o.version, o.track, method).observe(seconds)
-        key = TrafficKey(o.server, o.environment, o.version, o.track, method, outcome)
+        key = TrafficKey(o.server, o.environment, o.version, o.track, method_label(o.method), outcome)
+        series = self._series.get(key)
+        if series is None:  # the first of its key: Prometheus's ``labels`` once, not per request
+            series = self._series[key] = (
+                self._requests.labels(*key),
+                self._latency.labels(*key[:-1]),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         with self._lock:
             tally = self._open.get(key)
             if tally is None:
