@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,47 +23,24 @@ from mcpreg.api.app import create_app
 from mcpreg.crypto import KeyRing, SecretValue, generate_entry
 from mcpreg.db.config_tables import Secret
 from mcpreg.db.engine import unit_of_work
-from mcpreg.domain.publish_rules import CURRENT_SCHEMA_URL
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services.rotation import rotate
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS, make_token
-from tests.support.live import LiveServer
+from tests.support.documents import API_KEY, OPTIONAL_REMOTE_KEY, weather_doc
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 
 NAME = "io.github.acme/weather"
 SERVER = f"/api/servers/{NAME}"
 SCOPES: tuple[dict[str, str], ...] = ({}, {"version": "1.0.0"}, {"environment": "production"})
 
 
-def weather_doc(version: str = "1.0.0") -> dict[str, Any]:
-    return {
-        "$schema": CURRENT_SCHEMA_URL,
-        "name": NAME,
-        "description": "Weather forecasts",
-        "version": version,
-        "packages": [
-            {
-                "registryType": "npm",
-                "identifier": "@acme/weather-mcp",
-                "version": version,
-                "transport": {"type": "stdio"},
-                "environmentVariables": [{"name": "API_KEY", "isRequired": True, "isSecret": True}],
-            }
-        ],
-        "remotes": [
-            {
-                "type": "streamable-http",
-                "url": "https://weather.example.com/mcp",
-                "headers": [{"name": "X-Api-Key", "isSecret": True}],
-            }
-        ],
-    }
-
-
 @pytest.fixture
-def weather(api: httpx.Client) -> httpx.Client:
-    assert api.post("/v0.1/publish", json=weather_doc()).status_code == 200
-    return api
+def weather(app_api: httpx.Client) -> httpx.Client:
+    doc = weather_doc(variables=(API_KEY,), headers=(OPTIONAL_REMOTE_KEY,))
+    assert app_api.post("/v0.1/publish", json=doc).status_code == 200
+    return app_api
 
 
 def put_secret(client: httpx.Client, name: str, value: str, where: dict[str, str]) -> None:
@@ -83,28 +61,16 @@ def settings_with(settings: Settings, keys: str) -> Settings:
 
 @pytest.fixture
 def serve(engine: sa.Engine, settings: Settings) -> Iterator[Any]:
-    """Start more apps on the same database with other key rings."""
-    with_servers: list[LiveServer] = []
+    """Start more apps (in process) on the same database with other key rings."""
+    with ExitStack() as started:
 
-    def start(keys: str) -> LiveServer:
-        server = LiveServer(create_app(settings_with(settings, keys), engine))
-        with_servers.append(server.__enter__())
-        return server
+        def start(keys: str) -> InProcess:
+            return started.enter_context(InProcess(create_app(settings_with(settings, keys), engine)))
 
-    yield start
-    for server in with_servers:
-        server.__exit__(None, None, None)
+        yield start
 
 
 # -- tampering -----------------------------------------------------------------------------
-
-
-def _problem(response: httpx.Response, code: str) -> dict[str, Any]:
-    assert response.status_code == 500, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def test_ciphertexts_swapped_between_two_rows_fail_with_a_problem_not_garbage(
@@ -117,7 +83,7 @@ def test_ciphertexts_swapped_between_two_rows_fail_with_a_problem_not_garbage(
         a, b = rows["API_KEY"], rows["X-Api-Key"]
         session.execute(sa.update(Secret).where(Secret.id == a.id).values(ciphertext=b.ciphertext))  # type: ignore[arg-type]
         session.execute(sa.update(Secret).where(Secret.id == b.id).values(ciphertext=a.ciphertext))  # type: ignore[arg-type]
-    body = _problem(reveal(weather), "secret_decrypt_failed")
+    body = assert_problem(reveal(weather), 500, "secret_decrypt_failed")
     assert body["field"] in ("API_KEY", "X-Api-Key")
     assert "alpha-secret-one" not in str(body) and "beta-secret-two" not in str(body)
 
@@ -132,7 +98,7 @@ def test_a_ciphertext_copied_to_another_scope_fails(weather: httpx.Client, engin
             .where(Secret.id == rows["environment"].id)  # type: ignore[arg-type]
             .values(ciphertext=rows["server"].ciphertext)
         )
-    _problem(reveal(weather), "secret_decrypt_failed")
+    assert_problem(reveal(weather), 500, "secret_decrypt_failed")
 
 
 @pytest.mark.parametrize("part", [3, 4])
@@ -148,7 +114,7 @@ def test_a_ciphertext_with_one_byte_changed_fails(
         pieces[part] = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
         row.ciphertext = ":".join(pieces)
         session.add(row)
-    _problem(reveal(weather), "secret_decrypt_failed")
+    assert_problem(reveal(weather), 500, "secret_decrypt_failed")
 
 
 def test_a_secret_whose_key_left_the_ring_fails_with_unknown_key(
@@ -156,8 +122,8 @@ def test_a_secret_whose_key_left_the_ring_fails_with_unknown_key(
 ) -> None:
     put_secret(weather, "API_KEY", "sealed-under-test1", {})
     other = serve(generate_entry("other"))
-    with httpx.Client(base_url=other.url, headers=weather.headers, timeout=30) as client:
-        _problem(reveal(client), "unknown_key")
+    with other.client(headers=weather.headers) as client:
+        assert_problem(reveal(client), 500, "unknown_key")
 
 
 # -- rotation under live traffic ---------------------------------------------------------------
@@ -181,7 +147,7 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
 
     def reader(environment: str) -> None:
         nonlocal reads
-        with httpx.Client(base_url=rotating.url, headers=weather.headers, timeout=30) as client:
+        with rotating.client(headers=weather.headers) as client:
             while not stop.is_set():
                 response = reveal(client, environment)
                 got = response.json().get("secrets") if response.status_code == 200 else None
@@ -215,7 +181,7 @@ def test_a_full_rotation_during_concurrent_reads_fails_no_read(
     assert (report.total, report.rewrapped, report.remaining) == (30, 30, 0)
 
     new_only = serve(new_entry)
-    with httpx.Client(base_url=new_only.url, headers=weather.headers, timeout=30) as client:
+    with new_only.client(headers=weather.headers) as client:
         for env in ("production", "staging"):
             response = reveal(client, env)
             assert response.status_code == 200, response.text
@@ -251,7 +217,7 @@ def _database_bytes(database_url: str, engine: sa.Engine) -> bytes:
 
 def test_no_plaintext_reaches_the_database_logs_journal_or_public_reads(
     weather: httpx.Client,
-    anon: httpx.Client,
+    app_anon: httpx.Client,
     engine: sa.Engine,
     database_url: str,
     caplog: pytest.LogCaptureFixture,
@@ -273,9 +239,9 @@ def test_no_plaintext_reaches_the_database_logs_journal_or_public_reads(
     rotate(engine, KeyRing.parse(f"{generate_entry('k2')},{TEST_KEYS}"))
 
     public = [
-        anon.get("/v0.1/servers").text,
-        anon.get(f"/v0.1/servers/{NAME.replace('/', '%2F')}/versions").text,
-        anon.get(f"/v0.1/servers/{NAME.replace('/', '%2F')}/versions/latest").text,
+        app_anon.get("/v0.1/servers").text,
+        app_anon.get(f"/v0.1/servers/{NAME.replace('/', '%2F')}/versions").text,
+        app_anon.get(f"/v0.1/servers/{NAME.replace('/', '%2F')}/versions/latest").text,
         weather.get(f"{SERVER}/secrets").text,
         weather.get("/api/audit", params={"limit": 500}).text,
         refused.text,
@@ -301,11 +267,11 @@ def test_secret_values_never_show_in_reprs_or_errors() -> None:
 
 
 def test_a_token_without_secrets_read_never_receives_a_value(
-    weather: httpx.Client, live: LiveServer, engine: sa.Engine
+    weather: httpx.Client, app_server: InProcess, engine: sa.Engine
 ) -> None:
     put_secret(weather, "API_KEY", "masked-for-publishers", {})
     token = make_token(engine, "publisher", ["publish", "deploy"])
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as client:
+    with app_server.client(token) as client:
         response = reveal(client)
     assert response.status_code == 200
     assert "masked-for-publishers" not in response.text

@@ -47,19 +47,19 @@ def production_env(settings: Settings, tmp_path: Path, **extra: str) -> dict[str
     }
 
 
-def deploy_with_remote(api: httpx.Client, url: str, version: str = "1.0.0") -> None:
+def deploy_with_remote(app_api: httpx.Client, url: str, version: str = "1.0.0") -> None:
     doc = server_doc(NAME, version, remotes=[{"type": "streamable-http", "url": url}])
-    assert api.post("/v0.1/publish", json=doc).status_code == 200
-    response = api.post("/api/environments/dev/deployments", json={"server": NAME, "version": version})
+    assert app_api.post("/v0.1/publish", json=doc).status_code == 200
+    response = app_api.post("/api/environments/dev/deployments", json={"server": NAME, "version": version})
     assert response.status_code in (200, 201), response.text
-    secret = api.put(f"/api/servers/{NAME}/secrets/API_KEY", json={"value": "sk-doctor-test"})
+    secret = app_api.put(f"/api/servers/{NAME}/secrets/API_KEY", json={"value": "sk-doctor-test"})
     assert secret.status_code in (200, 201), secret.text
 
 
 def test_a_healthy_production_configuration_passes(
-    api: httpx.Client, settings: Settings, tmp_path: Path
+    app_api: httpx.Client, settings: Settings, tmp_path: Path
 ) -> None:
-    deploy_with_remote(api, "https://127.0.0.2/mcp")
+    deploy_with_remote(app_api, "https://127.0.0.2/mcp")
     code, checks = run_doctor(production_env(settings, tmp_path))
     assert code == 0, checks
     assert checks["ok"] is True
@@ -71,9 +71,9 @@ def test_a_healthy_production_configuration_passes(
 
 
 def test_a_key_ring_that_cannot_read_the_stored_secrets_fails(
-    api: httpx.Client, settings: Settings, tmp_path: Path
+    app_api: httpx.Client, settings: Settings, tmp_path: Path
 ) -> None:
-    deploy_with_remote(api, "https://127.0.0.2/mcp")
+    deploy_with_remote(app_api, "https://127.0.0.2/mcp")
     other_ring = generate_entry("other1")
     code, checks = run_doctor(production_env(settings, tmp_path, MCPREG_SECRET_KEYS=other_ring))
     assert code == 1
@@ -84,7 +84,7 @@ def test_a_key_ring_that_cannot_read_the_stored_secrets_fails(
 
 
 def test_sample_data_on_and_no_proxy_header_trust_in_production_fail(
-    api: httpx.Client, settings: Settings, tmp_path: Path
+    app_api: httpx.Client, settings: Settings, tmp_path: Path
 ) -> None:
     env = production_env(settings, tmp_path, MCPREG_SAMPLE_DATA="1")
     del env["MCPREG_FORWARDED_ALLOW_IPS"]
@@ -95,9 +95,9 @@ def test_sample_data_on_and_no_proxy_header_trust_in_production_fail(
 
 
 def test_an_upstream_host_that_does_not_resolve_fails(
-    api: httpx.Client, settings: Settings, tmp_path: Path
+    app_api: httpx.Client, settings: Settings, tmp_path: Path
 ) -> None:
-    deploy_with_remote(api, "https://upstream.invalid/mcp")
+    deploy_with_remote(app_api, "https://upstream.invalid/mcp")
     code, checks = run_doctor(production_env(settings, tmp_path))
     assert code == 1
     assert checks["gateway upstreams"]["status"] == "fail"
@@ -132,7 +132,7 @@ def test_an_unreachable_database_fails_without_a_traceback(tmp_path: Path) -> No
     assert "migrations" not in checks
 
 
-def test_the_human_table_names_each_check(api: httpx.Client, settings: Settings, tmp_path: Path) -> None:
+def test_the_human_table_names_each_check(app_api: httpx.Client, settings: Settings, tmp_path: Path) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
     done = subprocess.run(
         [sys.executable, "-m", "mcpreg", "doctor"],
@@ -164,9 +164,9 @@ def test_the_human_table_names_each_check(api: httpx.Client, settings: Settings,
 def test_upstream_checks_judge_each_deployed_remote_host(
     session: Session, hosts: list[str], resolvable: set[str], status: str
 ) -> None:
+    from mcpreg.domain.deploy_requests import parse_deploy
     from mcpreg.domain.principal import SYSTEM
     from mcpreg.services import releases
-    from mcpreg.services.deploy_requests import parse_deploy
     from mcpreg.services.deployments import deploy
 
     for index, host in enumerate(hosts):

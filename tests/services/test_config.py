@@ -23,6 +23,7 @@ from mcpreg.errors import (
 )
 from mcpreg.services import config, releases
 from mcpreg.services.config import MASK
+from tests.support.documents import API_KEY, LOG_LEVEL, OPTIONAL_FLAG, REGION, REMOTE_KEY, weather_doc
 
 NAME = "io.github.acme/weather"
 RING = KeyRing([("k1", bytes(range(32)))])
@@ -30,43 +31,15 @@ ADMIN = Principal(name="alice", scopes=frozenset({"admin"}), token_id=1)
 READER = Principal(name="rita", scopes=frozenset({"read"}), token_id=2)
 REVEALER = Principal(name="sam", scopes=frozenset({"secrets:read"}), token_id=3)
 PUBLISHER = Principal(name="pat", scopes=frozenset({"publish"}), token_id=4)
+VARIABLES = (API_KEY, REGION, LOG_LEVEL, OPTIONAL_FLAG)
 STAGING_DEPLOYER = Principal(name="dora", scopes=frozenset({"deploy"}), environments=("staging",), token_id=5)
-
-
-def weather_doc(version: str = "1.0.0") -> dict[str, Any]:
-    return {
-        "name": NAME,
-        "description": "Weather forecasts",
-        "version": version,
-        "packages": [
-            {
-                "registryType": "npm",
-                "identifier": "@acme/weather-mcp",
-                "version": version,
-                "transport": {"type": "stdio"},
-                "environmentVariables": [
-                    {"name": "API_KEY", "isRequired": True, "isSecret": True},
-                    {"name": "REGION", "isRequired": True},
-                    {"name": "LOG_LEVEL", "default": "info"},
-                    {"name": "OPTIONAL_FLAG"},
-                ],
-            }
-        ],
-        "remotes": [
-            {
-                "type": "streamable-http",
-                "url": "https://weather.example.com/mcp",
-                "headers": [{"name": "X-Api-Key", "isRequired": True, "isSecret": True}],
-            }
-        ],
-    }
 
 
 @pytest.fixture
 def weather(session: Session) -> Session:
     """Two published releases of the weather server."""
-    releases.create_release(session, SYSTEM, weather_doc("1.0.0"))
-    releases.create_release(session, SYSTEM, weather_doc("2.0.0"))
+    releases.create_release(session, SYSTEM, weather_doc("1.0.0", variables=VARIABLES, headers=(REMOTE_KEY,)))
+    releases.create_release(session, SYSTEM, weather_doc("2.0.0", variables=VARIABLES, headers=(REMOTE_KEY,)))
     session.commit()
     return session
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from mcpreg.db.tables import Token
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import Conflict, RegistryError, TokenExpired, Unauthenticated, ValidationFailed
 from mcpreg.services import tokens
+from tests.support.waiting import wait_until
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -174,17 +174,16 @@ def _wait_for_a_blocked_insert(engine: sa.Engine) -> None:
     """On PostgreSQL, until another session waits on a lock (the unique name); bounded."""
     if engine.dialect.name != "postgresql":
         return
-    deadline = time.monotonic() + 10
     query = sa.text(
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
-    while time.monotonic() < deadline:
+
+    def blocked() -> bool:
         with engine.connect() as conn:
-            if conn.execute(query).scalar():
-                return
-        time.sleep(0.01)
-    raise AssertionError("the second creation never reached the insert")
+            return bool(conn.execute(query).scalar())
+
+    wait_until(blocked, 10, "the second creation reaching the insert")
 
 
 def test_two_creations_of_one_name_at_once_land_one_token_and_a_409(engine: sa.Engine) -> None:
