@@ -256,7 +256,7 @@ async def panel(request: Request) -> Response:
 def _action(request: Request) -> str:
     action = str(request.path_params["action"])
     if action not in ACTIONS:
-        raise NotFound(f"no rollout action {action!r}", field="action", code="not_found")
+        raise NotFound(f"no rollout action {action!r}", field="action")
     return action
 
 

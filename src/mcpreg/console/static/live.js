@@ -27,6 +27,11 @@
 
   async function refresh() {
     var response = await fetch(box.dataset.liveSrc, { credentials: "same-origin", cache: "no-store" });
+    if (response.status >= 400 && response.status < 500) {
+      var gone = new Error("this page is no longer yours to see (" + response.status + "): reload it");
+      gone.final = true;
+      throw gone;
+    }
     if (!response.ok) { throw new Error("fragment " + response.status); }
     var holder = document.createElement("template");
     holder.innerHTML = await response.text();
@@ -65,6 +70,10 @@
           }
         }
       } catch (error) {
+        if (error.final) {
+          say("Live updates stopped: " + error.message + ".");
+          return;
+        }
         say("Live updates paused (" + error.message + "); retrying.");
         await pause(2000);
       }
