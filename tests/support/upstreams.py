@@ -32,6 +32,7 @@ from tests.support.live import LiveServer
 
 VERSIONS = ("1.0.0", "1.1.0")
 GATE_TIMEOUT = 20.0  # seconds a ``slow`` call waits for its gate at most
+SHUTDOWN_GRACE = 0.5  # seconds an upstream's open requests get when its module ends
 
 
 @dataclass
@@ -118,7 +119,10 @@ def upstreams(*versions: str) -> Iterator[dict[str, Upstream]]:
         running: dict[str, Upstream] = {}
         for version in versions or VERSIONS:
             upstream = Upstream(version)
-            live = stack.enter_context(LiveServer(build(upstream)))
+            server = LiveServer(build(upstream))
+            # open SSE streams (legacy GET streams) do not hold the end of a test module
+            server.server.config.timeout_graceful_shutdown = SHUTDOWN_GRACE
+            live = stack.enter_context(server)
             upstream.base = live.url
             upstream.url = f"{live.url}/mcp"
             running[version] = upstream
