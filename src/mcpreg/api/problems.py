@@ -23,6 +23,7 @@ from mcpreg.errors import (
     InternalError,
     MethodNotAllowed,
     NotFound,
+    RateLimited,
     RegistryError,
     ServiceUnavailable,
     Unauthenticated,
@@ -36,7 +37,7 @@ def problem_response(error: RegistryError, instance: str | None = None) -> Respo
     body = error.to_problem(instance)
     body["error"] = error.detail  # the official API's clients read "error"
     response = Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM)
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, ServiceUnavailable | RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         response.headers["WWW-Authenticate"] = error.challenge

@@ -48,6 +48,7 @@ from mcpreg.errors import (
     UpstreamTimeout,
 )
 from mcpreg.gateway.guard import destination
+from mcpreg.gateway.limits import admit
 from mcpreg.gateway.outcome import Outcome
 from mcpreg.gateway.relay import Exchange, Relay
 from mcpreg.gateway.replica import Gateway
@@ -190,6 +191,7 @@ async def gateway(request: Request) -> Response:
                 "this gateway session is unknown here; initialize again", field=SESSION_HEADER
             )
         key = key or pinned.key
+    await admit(request, env, name, key)  # 429 over the target's or this client's rate limit
     upstream = target.route(key)
     if pinned is not None and upstream.version != pinned.version:
         assert client_session is not None

@@ -26,7 +26,16 @@ CATALOGUE_SERVERS = "mcpreg_catalogue_servers"
 # Changes that cannot alter the public catalogue (what the official API answers anyone):
 # deployments, environments, configuration and tokens. Every other action, known or new,
 # counts as a catalogue change too.
-_OUTSIDE_CATALOGUE = ("deploy.", "environment.", "variable.", "secret.", "secrets.", "config.", "token.")
+_OUTSIDE_CATALOGUE = (
+    "deploy.",
+    "environment.",
+    "variable.",
+    "secret.",
+    "secrets.",
+    "config.",
+    "token.",
+    "rate_limit.",
+)
 
 
 def _dump(value: Any) -> str | None:
