@@ -173,3 +173,41 @@ def test_history_filters_by_server_environment_and_action_and_needs_a_token(
     page = client.get("/console/history", params={"environment": "production"}).text
     assert "Deployments in production" in page and WEATHER not in page
     assert "The change journal is for admin tokens" in page
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_bad_input_is_refused_by_code_never_a_server_error(client: TestClient, engine: sa.Engine) -> None:
+    sign_in(client, make_token(engine, "root", ["admin"]))
+    reads = {
+        "/console/servers/io.github.acme/nothing": "server_not_found",
+        f"{SERVER_PAGE}/compare?from=1.0.0&to=9.9.9": "version_not_found",
+        f"{SERVER_PAGE}/versions/9.9.9/edit": "version_not_found",
+        "/console/history?cursor=abc": "invalid_cursor",
+        "/console/history?action=explode": "validation_failed",
+        "/console/history?environment=nowhere": "environment_not_found",
+        f"{SERVER_PAGE}/config?version=9.9.9": "version_not_found",
+        f"{SERVER_PAGE}/config?environment=nowhere": "environment_not_found",
+        "/console/?q=" + "x" * 201: "validation_failed",
+    }
+    for path, code in reads.items():
+        answer = client.get(path)
+        assert 400 <= answer.status_code < 500 and code in answer.text, (path, answer.status_code)
+    writes = {
+        f"{SERVER_PAGE}/versions/1.1.0/duplicate": ({"version": "v2"}, "invalid_version"),
+        f"{SERVER_PAGE}/versions/1.1.0/status": ({"status": "gone"}, "invalid_status"),
+        f"{SERVER_PAGE}/versions/1.1.0/edit": ({"document": "{}"}, "immutable_release"),
+        f"{SERVER_PAGE}/versions/2.0.0/edit": ({"document": "{not json"}, "validation_failed"),
+        f"{SERVER_PAGE}/channels": ({"channel": "latest", "version": "1.0.0"}, "reserved_channel"),
+        f"{SERVER_PAGE}/config/variables": (
+            {"name": "X", "value": "1", "where": "moon"},
+            "validation_failed",
+        ),
+        f"{SERVER_PAGE}/config/secrets": ({"name": "bad name", "value": "v"}, "invalid_name"),
+    }
+    for path, (data, code) in writes.items():
+        answer = post(client, path, data, SERVER_PAGE)
+        assert 400 <= answer.status_code < 500 and code in answer.text, (
+            path,
+            answer.status_code,
+            answer.text[-600:],
+        )

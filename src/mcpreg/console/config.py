@@ -65,6 +65,7 @@ def _read(
     if chosen is not None:
         if environment is not None:  # as ``GET .../environments/{env}/servers/{name}/config``
             require(principal, "read", server=name, environment=environment)
+            environments.get_environment(session, environment)
         effective = config.effective_config(
             session, runtime(request.app).keyring, name, chosen, environment, reveal=False
         )
