@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import backends, catalogue, commands, load, machine, plot, report, runner
+from bench import backends, catalogue, commands, gateway, load, machine, plot, report, runner
 from bench.results import Results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-databases", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="output directory")
+    parser.add_argument(
+        "--gateway",
+        action="store_true",
+        help="only the gateway scenario: one tools/call direct and through the gateway (bench/gateway.py)",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,8 +79,24 @@ def _settings(args: argparse.Namespace, generator: str) -> runner.Settings:
     )
 
 
+def _gateway_argv(args: argparse.Namespace) -> list[str]:
+    argv = [
+        "--backends",
+        ",".join(args.backends),
+        "--load-generator",
+        args.load_generator,
+        "--out",
+        str(args.out),
+    ]
+    if args.duration or args.quick:
+        argv += ["--duration", str(args.duration or 3.0)]
+    return argv + (["--keep-databases"] if args.keep_databases else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.gateway:
+        return gateway.main(_gateway_argv(args))
     console = Console(width=None if sys.stdout.isatty() else 150)
     started = time.monotonic()
     sizes = args.sizes or ([1_000] if args.quick else list(DEFAULT_SIZES))

@@ -55,7 +55,10 @@ def _request_bytes(workload: Workload, index: int, host: str, rng: random.Random
     if workload.client_param:
         path += str(rng.randint(1, 1_000_000_000))
     extra = "".join(f"{k}: {v}\r\n" for k, v in workload.request_headers(index).items())
-    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode()
+    body = (workload.body or "").encode()
+    if workload.body is not None:
+        extra += f"Content-Length: {len(body)}\r\n"
+    return f"{workload.method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode() + body
 
 
 async def _connection(

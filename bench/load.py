@@ -74,7 +74,8 @@ def prime(base_url: str, workload: Workload) -> int:
                 break
             url = path + "1" if workload.client_param else path
             try:
-                client.get(url, headers=workload.request_headers(index))
+                headers = workload.request_headers(index)
+                client.request(workload.method, url, headers=headers, content=workload.body)
             except httpx.HTTPError:
                 break
             sent += 1

@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Workload:
-    """GET requests over a fixed list of paths, round-robin from a random start per connection.
+    """Requests over a fixed list of paths, round-robin from a random start per connection.
 
     ``etags`` (same length as ``paths``) adds ``If-None-Match`` per path; ``client_param`` appends
     a random integer to each path (the path must end with ``client=``); ``headers`` go on every
-    request (e.g. ``Authorization``).
+    request (e.g. ``Authorization``). ``method`` is GET unless given; ``body`` is sent with
+    every request (the gateway scenario POSTs one JSON-RPC message).
     """
 
     scenario: str
@@ -19,6 +20,8 @@ class Workload:
     etags: tuple[str, ...] | None = None
     client_param: bool = False
     headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    body: str | None = None
 
     def request_headers(self, index: int) -> dict[str, str]:
         """The headers of the request for ``paths[index]``."""

@@ -17,6 +17,8 @@ paths = {%(paths)s}
 etags = %(etags)s
 static_headers = {%(headers)s}
 client_param = %(client_param)s
+method = %(method)s
+body = %(body)s
 local counter = 0
 
 function setup(thread)
@@ -37,7 +39,7 @@ function request()
   local headers = {}
   for k, v in pairs(static_headers) do headers[k] = v end
   if etags then headers["If-None-Match"] = etags[idx] end
-  return wrk.format("GET", path, headers)
+  return wrk.format(method, path, headers, body)
 end
 
 function done(summary, latency, requests)
@@ -67,6 +69,8 @@ def script(workload: Workload) -> str:
         "etags": etags,
         "headers": ",".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in workload.headers),
         "client_param": "true" if workload.client_param else "false",
+        "method": json.dumps(workload.method),
+        "body": json.dumps(workload.body) if workload.body is not None else "nil",
         "marker": MARKER,
     }
 
