@@ -77,6 +77,8 @@ def test_a_confirmation_names_the_version_and_the_environment(
     assert "acknowledge" not in page.text  # only promotions need the box
     promote = admin_client.get(f"{PANEL}/promote").text
     assert "Promote 1.1.0 to 100% in production" in promote and 'name="acknowledge"' in promote
+    unknown = admin_client.get(f"{PANEL}/explode")
+    assert unknown.status_code == 404 and "not_found" in unknown.text
 
 
 def test_promoting_in_a_protected_environment_needs_the_box_ticked(
