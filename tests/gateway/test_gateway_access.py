@@ -82,11 +82,13 @@ def test_configured_headers_and_secrets_reach_the_upstream_but_never_the_logs_no
         == 201
     )
     deploy(api, "1.0.0")
-    seen = whoami(api, gateway_url(live), "c-1", cookie="session=browser-cookie")["headers"]
+    sent = {"cookie": "session=browser-cookie", "mcp-param-region": "eu-west"}
+    seen = whoami(api, gateway_url(live), "c-1", **sent)["headers"]
     assert seen["x-api-key"] == SECRET
     assert seen["x-tenant"] == "tenant-eu"
     assert "authorization" not in seen and "cookie" not in seen and "x-client-id" not in seen
     assert seen["mcp-method"] == "tools/call" and seen["mcp-name"] == "whoami"
+    assert seen["mcp-param-region"] == "eu-west" and seen["mcp-protocol-version"] == "2026-07-28"
     assert all("authorization" not in headers for headers in echo.seen)
     logged = caplog.text + "".join(capfd.readouterr())
     assert SECRET not in logged
