@@ -93,6 +93,11 @@ def test_deploy_a_canary_watch_the_board_promote_with_the_box_roll_back_and_look
     page.wait_for_url(f"**{PANEL}?notice=*")
     assert page.get_by_text("1.1.0 gets 10% of clients (canary), 1.0.0 the rest").first.is_visible()
     look(page, "rollout")
+    page.goto(f"{PANEL}/abort")  # the confirmation page, as a browser without JavaScript gets it
+    assert page.get_by_text(
+        "Abort the rollout of 1.1.0 in production: every client goes to 1.0.0."
+    ).is_visible()
+    look(page, "rollout-confirm-page")
 
     # Another session (the API, with its own token) deploys to staging: the open board follows.
     page.goto("/console/board")
@@ -140,7 +145,9 @@ def test_deploy_a_canary_watch_the_board_promote_with_the_box_roll_back_and_look
     # Without JavaScript's dialog, the same button is a confirmation page.
     page.goto(f"{PANEL}/promote")
     assert page.get_by_text("This does not apply now").is_visible()
-    look(page, "rollout-confirm-page")
+    page.goto(f"/console/environments/staging/servers/{NAME}/promote")
+    assert page.get_by_text("What runs in staging: 1.1.0").is_visible()
+    look(page, "promote-page")
 
     # Point in time: during the canary, after the promotion, and now.
     canary, completed, rolled_back = moments(engine, "deploy", "complete", "rollback")[1:]
