@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -14,7 +15,7 @@ from mcpreg.api.runtime import runtime
 from mcpreg.db.tables import JournalEntry, Release
 from tests.conftest import make_token
 from tests.console.conftest import ORIGIN, csrf_of, post, sign_in
-from tests.console.scenario import OTHER, WEATHER, build
+from tests.console.scenario import OTHER, WEATHER, build, weather
 
 SERVER_PAGE = f"/console/servers/{WEATHER}"
 # One change on the compare page: its colour class, its sign, its word and its path.
@@ -107,7 +108,9 @@ def test_deleting_a_running_release_is_refused_in_words_and_changes_nothing(
 
 
 @pytest.mark.usefixtures("catalogue")
-def test_editing_a_published_release_offers_to_duplicate_it(client: TestClient, engine: sa.Engine) -> None:
+def test_editing_a_published_release_offers_to_duplicate_it_and_a_draft_is_edited_and_published(
+    client: TestClient, engine: sa.Engine
+) -> None:
     sign_in(client, make_token(engine, "pat", ["publish"]))
     page = client.get(f"{SERVER_PAGE}/versions/1.1.0/edit").text
     assert "a published release is never edited" in page
@@ -115,6 +118,20 @@ def test_editing_a_published_release_offers_to_duplicate_it(client: TestClient, 
     assert "<textarea" not in page
     draft = client.get(f"{SERVER_PAGE}/versions/2.0.0/edit").text
     assert "<textarea" in draft
+
+    # A draft is edited as its server.json, then published from the server page.
+    document = weather("2.0.0", description="Weather, rewritten")
+    saved = post(
+        client, f"{SERVER_PAGE}/versions/2.0.0/edit", {"document": json.dumps(document)}, SERVER_PAGE
+    )
+    assert saved.status_code == 303
+    published = post(client, f"{SERVER_PAGE}/versions/2.0.0/publish", {}, SERVER_PAGE)
+    assert published.status_code == 303 and "2.0.0+is+published" in published.headers["location"]
+    with Session(engine) as s:
+        release = s.exec(
+            select(Release).where(Release.server_name == WEATHER, Release.version == "2.0.0")
+        ).one()
+    assert (release.status, release.description) == ("active", "Weather, rewritten")
 
 
 @pytest.mark.usefixtures("catalogue")
@@ -211,3 +228,17 @@ def test_bad_input_is_refused_by_code_never_a_server_error(client: TestClient, e
             answer.status_code,
             answer.text[-600:],
         )
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_the_catalogue_pages_by_server_name(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcpreg.console import catalogue as screen
+
+    monkeypatch.setattr(screen, "PAGE_SIZE", 1)
+    first = client.get("/console/").text
+    assert WEATHER in first and OTHER not in first  # by name: acme before other
+    following = re.search(r'href="(/console/\?[^"]*cursor=[^"]+)" rel="next"', first)
+    assert following is not None
+    second = client.get(following.group(1).replace("&amp;", "&")).text
+    assert OTHER in second and WEATHER not in second
+    assert 'rel="next"' not in second and "First page" in second

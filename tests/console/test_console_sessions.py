@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 from starlette.applications import Starlette
@@ -89,3 +90,44 @@ def test_signing_out_or_revoking_the_token_ends_the_session_on_the_server(
         tokens.revoke_token(session, SYSTEM, "bob")
     assert "Signed in as" not in client.get("/console/").text
     assert client.get("/console/history").status_code == 401
+
+
+def test_a_session_ends_at_its_expiry_and_never_outlives_its_token(engine: sa.Engine) -> None:
+    from datetime import timedelta
+
+    from mcpreg.console import sessions
+    from mcpreg.db.types import utcnow
+
+    forever = make_token(engine, "alice", ["read"])
+    with unit_of_work(engine, write=True) as s:
+        opened = sessions.sign_in(s, forever)
+        short = tokens.create_token(
+            s, SYSTEM, name="brief", scopes=["read"], expires_at=utcnow() + timedelta(hours=1)
+        )
+    with unit_of_work(engine, write=True) as s:
+        brief = sessions.sign_in(s, short.token)
+    assert brief.signed_in.expires_at <= utcnow() + timedelta(hours=1)
+    with Session(engine) as s:
+        assert sessions.find(s, opened.session_id) is not None
+        assert (
+            sessions.find(s, opened.session_id, now=utcnow() + sessions.LIFETIME + timedelta(seconds=1))
+            is None
+        )
+        assert sessions.find(s, brief.session_id, now=utcnow() + timedelta(hours=1, seconds=1)) is None
+        assert sessions.find(s, "not-a-session") is None
+
+
+@pytest.mark.parametrize(
+    ("asked", "goes"),
+    [
+        ("/console/history", "/console/history"),
+        ("//evil.example/console/", "/console/"),
+        ("https://evil.example/", "/console/"),
+        ("/console/\\\\evil", "/console/"),
+        ("/api/tokens", "/console/"),
+    ],
+)
+def test_after_signing_in_it_goes_back_to_a_console_page_only(asked: str, goes: str) -> None:
+    from mcpreg.console.signin import _next
+
+    assert _next(asked) == goes
