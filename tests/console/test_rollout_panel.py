@@ -104,6 +104,7 @@ def test_pause_resume_abort_and_rollback_do_what_the_api_does(
     here = f"/console/environments/staging/servers/{NAME}/rollout"
     assert post(admin_client, f"{here}/pause", {}, here).status_code == 303
     assert running(engine, "staging")[3] == "paused"
+    assert re.search(r"countdown paused by an operator: (9m\d+s|10m) left", admin_client.get(here).text)
     assert post(admin_client, f"{here}/resume", {}, here).status_code == 303
     assert running(engine, "staging")[3] == "progressing"
     assert post(admin_client, f"{here}/abort", {}, here).status_code == 303

@@ -78,7 +78,12 @@ def pct(weight: float) -> str:
     return f"{number(weight)}%"
 
 
-SHOW: dict[str, Any] = {"when": when, "iso": iso, "utc": utc, "pct": pct}
+def duration(seconds: float | None) -> str:
+    """``8m20s``: a length of time as the rollout plans write it."""
+    return machine.format_duration(int(seconds or 0))
+
+
+SHOW: dict[str, Any] = {"when": when, "iso": iso, "utc": utc, "pct": pct, "duration": duration}
 """Helpers the operations templates call (functions, not filters: the filters are console-core's)."""
 
 
