@@ -33,6 +33,7 @@ from mcpreg.console.visits import (
     visit,
 )
 from mcpreg.db.tables import Release
+from mcpreg.domain.versions import LATEST
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import channels, discovery, releases, running
 from mcpreg.services.releases import DRAFT
@@ -80,7 +81,7 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
             published_at=r.published_at,
             created_by=r.created_by,
             status_message=r.status_message,
-            channels=[c for c in channels.channels_of(session, r)],
+            channels=list(channels.channels_of(session, r)),
             running=[f"{p.environment} ({p.track})" for p in where.get(r.version, [])],
         )
         for r in shown
@@ -99,7 +100,7 @@ async def server_page(request: Request) -> Response:
             "visitor": visitor,
             "rows": rows,
             "latest": latest,
-            "channels": [c for c in channels.list_channels(session, name) if c["channel"] != "latest"],
+            "channels": [c for c in channels.list_channels(session, name) if c["channel"] != LATEST],
             "can_publish": may_publish(visitor.principal, name),
             "can_see_drafts": may_see_drafts(visitor.principal, name),
         }
