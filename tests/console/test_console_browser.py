@@ -42,6 +42,14 @@ def test_sign_in_find_a_server_read_its_history_with_hover_times_and_compare_two
     page.goto("/console/")
     accessible(page)
     shoot(page, "catalogue-anonymous")
+    # By keyboard: the first Tab reaches the skip link, drawn with a visible focus ring.
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineWidth]"
+    )
+    assert focused == ["Skip to content", "3px"]
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
     page.get_by_role("link", name="Sign in").click()
     accessible(page)
     shoot(page, "signin")
