@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-quick dist pins clean
+.PHONY: run test lint fuzz bench bench-quick dist pins clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating the virtualenv $(VENV) with $(PY)"; $(PY) -m venv $(VENV); }
@@ -23,10 +23,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+## fuzz: schemathesis against a live mcpreg (sample catalogue): /api/openapi.json and the official
+## openapi.yaml, no 5xx and every answer as documented; about 90 s (fuzz/run.py)
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py
+
 ## lint: ruff and mypy --strict on src/
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 	$(BIN)/mypy src
 
 ## bench: the full benchmark (1k, 10k, 100k releases; SQLite and PostgreSQL); needs wrk

@@ -40,16 +40,17 @@ BEARER = "bearerAuth"
 
 _STATUS = {entry.code: entry.status for entry in CATALOGUE}
 _PARAMETER = re.compile(r"\{(\w+)(?::(\w+))?\}")
-PATH_PARAMETERS = {
-    "namespace": "the server name's part before its slash (`io.github.acme` of `io.github.acme/weather`)",
-    "server": "the server name's part after its slash (`weather` of `io.github.acme/weather`)",
-    "version": "a SemVer version, `latest`, or a channel name",
-    "channel": "a channel name (`latest` is the registry's own)",
-    "env": "an environment name",
-    "id": "a deployment id",
-    "name": "a token name",
-    "var": "a variable name",
-    "secret": "a secret name",
+# What each path parameter is, with an example from the sample catalogue (``registry-data/``).
+PATH_PARAMETERS: dict[str, tuple[str, str | int]] = {
+    "namespace": ("the server name's part before its slash", "io.github.acme"),
+    "server": ("the server name's part after its slash", "weather"),
+    "version": ("a SemVer version, `latest`, or a channel name", "1.0.0"),
+    "channel": ("a channel name (`latest` is the registry's own)", "next"),
+    "env": ("an environment name", "dev"),
+    "id": ("a deployment id", 1),
+    "name": ("a token name", "ci"),
+    "var": ("a variable name", "LOG_LEVEL"),
+    "secret": ("a secret name", "API_KEY"),
 }
 _TITLES = {
     304: "Not modified (the ETag in If-None-Match still holds)",
@@ -113,21 +114,23 @@ def _operations(routes: Iterable[BaseRoute]) -> list[Operation]:
     return [OPERATIONS[key] for key in keys]
 
 
-def _path_parameters(path: str, operation: Operation) -> list[dict[str, Any]]:
+def _path_parameters(path: str) -> list[dict[str, Any]]:
     parameters = []
     for name, convertor in _PARAMETER.findall(path):
         schema: dict[str, Any] = (
             {"type": "integer", "minimum": 0} if convertor == "int" else {"type": "string"}
         )
-        parameters.append(
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "description": PATH_PARAMETERS.get(name, name),
-                "schema": schema,
-            }
-        )
+        description, example = PATH_PARAMETERS.get(name, (name, None))
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": schema,
+        }
+        if example is not None:
+            parameter["example"] = example
+        parameters.append(parameter)
     return parameters
 
 
@@ -228,7 +231,7 @@ def _operation(operation: Operation) -> dict[str, Any]:
         "summary": operation.summary,
         "security": [{BEARER: []}] if operation.auth == "required" else [{}, {BEARER: []}],
         "parameters": [
-            *_path_parameters(operation.path, operation),
+            *_path_parameters(operation.path),
             *_query_parameters(operation),
             *_header_parameters(operation),
         ],

@@ -20,8 +20,16 @@ from mcpreg.api.schemas.base import Query
 Auth = Literal["optional", "required"]
 """``optional``: anyone (a token that is sent must be valid); ``required``: a bearer token."""
 
-COMMON = ("unauthenticated", "token_expired", "nul_character", "database_unavailable", "internal_error")
-"""What any route can answer: a bad token, a NUL in the path or query, an outage, a bug."""
+COMMON = (
+    "unauthenticated",
+    "token_expired",
+    "not_found",
+    "nul_character",
+    "database_unavailable",
+    "internal_error",
+)
+"""What any route can answer: a bad token, a path no route matches (``/deployments/-1``), a NUL
+in the path or query, an outage, a bug."""
 BODY = (
     "empty_body",
     "malformed_json",
@@ -77,6 +85,10 @@ class Operation:
         codes = [*COMMON, *self.codes]
         if self.body is not None:
             codes += BODY if self.body_required else OPTIONAL_BODY
+            if self.body.model_config.get("extra") == "forbid":  # a ``Body``: unknown keys refused
+                codes += ("unknown_field",)
+        if self.query is not None:  # a parameter outside its type or bounds
+            codes += ("validation_failed",)
         if self.auth == "required":
             codes += WRITE
         if self.path.startswith("/api/servers/{namespace}/{server}"):

@@ -1,0 +1,1 @@
+"""``make fuzz``: schemathesis against a live mcpreg (see ``fuzz/run.py``)."""
