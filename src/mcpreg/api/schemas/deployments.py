@@ -177,7 +177,13 @@ _APPLY = (
     "environment_protected",
     "already_deployed",
 )
-_ROLLOUT = ("no_rollout", "no_deployment", "rollout_not_active", "rollout_already_paused", "rollout_not_paused")
+_ROLLOUT = (
+    "no_rollout",
+    "no_deployment",
+    "rollout_not_active",
+    "rollout_already_paused",
+    "rollout_not_paused",
+)
 _NOTES = ("validation_failed", "unknown_field")
 
 
