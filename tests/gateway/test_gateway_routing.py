@@ -17,6 +17,7 @@ from mcpreg.db.engine import make_engine
 from mcpreg.settings import Settings
 from tests.support.gateway_clients import (
     TARGET,
+    call,
     deploy,
     gateway_url,
     legacy_session,
@@ -25,7 +26,7 @@ from tests.support.gateway_clients import (
     whoami_version,
 )
 from tests.support.live import LiveServer
-from tests.support.upstreams import Upstream, upstreams
+from tests.support.upstreams import Upstream, answer_of, retry_of, tool_text, upstreams
 
 CLIENTS = [f"client-{i}" for i in range(500)]
 MOVE_DEADLINE = 1.0  # seconds a rollback may take to reach another replica
@@ -173,3 +174,30 @@ def test_a_rollback_reaches_the_other_replica_within_a_second(
         moved = MOVE_DEADLINE - (deadline - time.monotonic())
         print(f"\na rollback reached the other replica's gateway {moved:.3f} s after it was answered")
         assert session.expired()
+
+
+def test_a_stateless_retry_chain_stays_on_the_version_that_asked(
+    api: httpx.Client, live: LiveServer, echo: dict[str, Upstream]
+) -> None:
+    release(api, echo, "1.0.0", "1.1.0")
+    deploy(api, "1.0.0")
+    deploy(api, "1.1.0", strategy="canary", weight=50)
+    url = gateway_url(live)
+    firsts = {}
+    for track, version in (("stable", "1.0.0"), ("canary", "1.1.0")):
+        client = _tracked(api, track)
+        first = answer_of(call(api, url, "ask", key=client))
+        assert first["result"]["resultType"] == "input_required"
+        retry = retry_of(first)
+        answered = api.post(url, json=retry["json"], headers={**retry["headers"], "x-client-id": client})
+        assert tool_text(answer_of(answered)) == f"answered on {version}: asked-by-{version}"
+        firsts[track] = first
+    # the canary's state brought to the stable version is refused there (sealed per process)
+    crossed = retry_of(firsts["canary"])
+    refused = api.post(
+        url, json=crossed["json"], headers={**crossed["headers"], "x-client-id": _tracked(api, "stable")}
+    )
+    assert (
+        refused.status_code == 400
+        and answer_of(refused)["error"]["data"]["reason"] == "invalid_request_state"
+    )

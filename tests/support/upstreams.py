@@ -7,7 +7,8 @@ free loopback port (``tests.support.live.LiveServer``). Tools:
 * ``slow(steps)``: reports progress ``steps`` times, then waits (bounded) until the test
   opens ``gate``; records ``started``, ``finished`` (however it ended) and, when the
   request is cancelled, ``cancelled``;
-* ``fail``: raises, which the SDK answers as a tool result with ``isError: true``.
+* ``fail``: raises, which the SDK answers as a tool result with ``isError: true``;
+* ``ask``: a 2026-07-28 retry chain (``InputRequiredResult`` with a sealed ``requestState``).
 
 Beside ``/mcp``, ``/fail500`` answers 500 and ``/hang`` answers only when ``gate`` opens.
 
@@ -25,6 +26,7 @@ from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -103,6 +105,23 @@ def build(upstream: Upstream) -> ASGIApp:
         finally:
             upstream.finished.set()
         return f"done on {upstream.version}"
+
+    @server.tool()
+    async def ask(ctx: Context) -> Any:
+        """A 2026-07-28 multi-round call: asks for input, answers on the retry.
+
+        The SDK seals ``requestState`` with a key of this process's server, so the retry
+        only succeeds on the upstream that asked."""
+        if ctx.request_state is None:
+            question = ElicitRequestFormParams(
+                message="your name?",
+                requested_schema={"type": "object", "properties": {"name": {"type": "string"}}},
+            )
+            return InputRequiredResult(
+                input_requests={"name": ElicitRequest(method="elicitation/create", params=question)},
+                request_state=f"asked-by-{upstream.version}",
+            )
+        return f"answered on {upstream.version}: {ctx.request_state}"
 
     @server.tool()
     def fail() -> str:
@@ -185,3 +204,12 @@ def answer_of(response: Any) -> dict[str, Any]:
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         return [m for m in sse_messages(response.text) if "id" in m and "method" not in m][-1]
     return response.json()  # type: ignore[no-any-return]
+
+
+def retry_of(first: dict[str, Any], tool: str = "ask") -> dict[str, Any]:
+    """The retry of a ``tools/call`` that answered ``input_required``: its state and answers."""
+    message = modern_call(tool)
+    params = message["json"]["params"]
+    params["requestState"] = first["result"]["requestState"]
+    params["inputResponses"] = {"name": {"action": "accept", "content": {"name": "ada"}}}
+    return message
