@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cache-bytes", type=int, help="MCPREG_CACHE_BYTES for mcpreg serve (default: the service's own)"
     )
     parser.add_argument("--keep-databases", action="store_true", help="keep the databases for inspection")
+    parser.add_argument(
+        "--sync", action="store_true", help="only the subregistry sync scenario (bench/sync.py)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out", help="output directory")
     parser.add_argument(
         "--gateway",
@@ -95,6 +98,11 @@ def _gateway_argv(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sync:  # sync throughput at 10,000 upstream releases (or the first --sizes)
+        from bench import sync
+
+        size = str((args.sizes or [10_000])[0])
+        return sync.main(["--size", size, "--backends", ",".join(args.backends), "--out", str(args.out)])
     if args.gateway:
         return gateway.main(_gateway_argv(args))
     console = Console(width=None if sys.stdout.isatty() else 150)

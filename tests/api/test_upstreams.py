@@ -120,6 +120,8 @@ def test_a_mirror_of_a_real_mcpreg_converges_through_full_and_incremental_syncs(
     # The source shows in the authenticated detail, our own view and where the server runs.
     for path in (version_path(several, "99.0.0"), f"/api/servers/{quote(several, safe='')}/versions/99.0.0"):
         assert mirror.get(path).json()["_meta"][MCPREG]["source"]["upstream"] == "public"
+    listed = mirror.get(f"/v0.1/servers/{quote(several, safe='')}/versions").json()["servers"]
+    assert {e["_meta"][MCPREG]["source"]["upstream"] for e in listed} == {"public"}
     where = mirror.get(f"/api/servers/{quote(several, safe='')}/deployments").json()
     assert (where["source"]["upstream"], where["source"]["url"]) == ("public", upstream.url)
 

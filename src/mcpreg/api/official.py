@@ -104,7 +104,9 @@ async def list_versions(request: Request) -> Response:
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
         rows = discovery.list_versions(session, name, include_deleted=include_deleted)
-        return {"servers": [embedded_response(r) for r in rows], "metadata": {"count": len(rows)}}
+        sources = provenance.sources_of(session, [r.id for r in rows])
+        servers = [embedded_response(r, sources.get(r.id or 0)) for r in rows]
+        return {"servers": servers, "metadata": {"count": len(rows)}}
 
     return await cached_read(request, render)
 

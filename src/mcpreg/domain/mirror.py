@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 
 from mcpreg.domain.versions import MAX_VERSION_LENGTH, try_parse_version
 
 NON_SEMVER = "!"
+_ZERO = timedelta(0)
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _PATTERN = re.compile(r"^[A-Za-z0-9.*?_/-]{1,200}$")
 
@@ -55,12 +56,15 @@ def read_upstream_time(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     try:
-        value = datetime.fromisoformat(_FRACTION.sub(r"\1", text).replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)  # RFC 3339 as Python 3.11 reads it, Z included
     except ValueError:
-        return None
+        try:
+            value = datetime.fromisoformat(_FRACTION.sub(r"\1", text).replace("Z", "+00:00"))
+        except ValueError:
+            return None
     if value.tzinfo is None:
         return None
-    return value.astimezone(UTC)
+    return value if value.utcoffset() == _ZERO and value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def check_pattern(pattern: str) -> str | None:

@@ -54,10 +54,21 @@ class _Stored:
     server_id: int
     version: str
     key: str
-    document: str
     upstream_id: int | None
     upstream_status: str | None
     upstream_message: str | None
+    upstream_updated_at: datetime | None
+
+
+def _documents(session: Session, ids: list[int]) -> dict[int, str]:
+    """The stored documents of the given releases, by release id."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        query = sa.select(col(Release.id), col(Release.document)).where(
+            col(Release.id).in_(ids[start : start + _CHUNK])
+        )
+        found.update((rid, doc) for rid, doc in session.execute(query))
+    return found
 
 
 def _stored(session: Session, names: list[str]) -> dict[str, dict[str, _Stored]]:
@@ -68,18 +79,16 @@ def _stored(session: Session, names: list[str]) -> dict[str, dict[str, _Stored]]
         col(Release.server_name),
         col(Release.version),
         col(Release.version_key),
-        col(Release.document),
         col(MirroredRelease.upstream_id),
         col(MirroredRelease.upstream_status),
         col(MirroredRelease.upstream_status_message),
+        col(MirroredRelease.upstream_updated_at),
     ).outerjoin(MirroredRelease, col(MirroredRelease.release_id) == col(Release.id))
     found: dict[str, dict[str, _Stored]] = {}
     for start in range(0, len(names), _CHUNK):
         rows = session.execute(query.where(col(Release.server_name).in_(names[start : start + _CHUNK])))
-        for rid, sid, name, version, key, doc, upstream_id, status, message in rows:
-            found.setdefault(name, {})[version] = _Stored(
-                rid, sid, version, key, doc, upstream_id, status, message
-            )
+        for rid, sid, name, version, key, *provenance in rows:
+            found.setdefault(name, {})[version] = _Stored(rid, sid, version, key, *provenance)
     return found
 
 
@@ -99,7 +108,14 @@ class PageApplier:
     """Applies pages of one upstream during one run; curation is read once, by the caller."""
 
     def __init__(
-        self, upstream: Upstream, coverage: Coverage, policy: CurationPolicy, *, run_id: int, actor: str
+        self,
+        upstream: Upstream,
+        coverage: Coverage,
+        policy: CurationPolicy,
+        *,
+        run_id: int,
+        actor: str,
+        thorough: bool = False,
     ) -> None:
         assert upstream.id is not None
         self.upstream_id = upstream.id
@@ -108,6 +124,7 @@ class PageApplier:
         self._policy = policy
         self._run_id = run_id
         self._actor = actor
+        self._thorough = thorough
 
     def _admitted(self, raw: list[Any], result: PageResult, now: datetime) -> list[Entry]:
         entries: dict[tuple[str, str], Entry] = {}
@@ -130,12 +147,26 @@ class PageApplier:
                 entries[(entry.name, entry.version)] = entry  # a repeat on one page: the last wins
         return list(entries.values())
 
+    def _maybe_edited(self, entries: list[Entry], stored: dict[str, dict[str, _Stored]]) -> list[int]:
+        """The mirrored releases whose stored document must be compared with the entry's:
+        every one in a thorough (full) sync, else those whose upstream ``updatedAt`` moved
+        (the official registry moves it with every change) or that have none."""
+        ids = []
+        for entry in entries:
+            row = stored.get(entry.name, {}).get(entry.version)
+            if row is None or row.upstream_id != self.upstream_id:
+                continue
+            if self._thorough or entry.updated_at is None or entry.updated_at != row.upstream_updated_at:
+                ids.append(row.release_id)
+        return ids
+
     def apply(self, session: Session, raw: list[Any]) -> PageResult:
         now = utcnow()
         result = PageResult()
         entries = self._admitted(raw, result, now)
         names = sorted({e.name for e in entries})
         stored = _stored(session, names)
+        documents = _documents(session, self._maybe_edited(entries, stored))
         added: list[tuple[Entry, Any]] = []
         release_updates: list[dict[str, Any]] = []
         mirror_updates: list[dict[str, Any]] = []
@@ -168,7 +199,7 @@ class PageApplier:
                     )
                 )
                 continue
-            doc_changed = row.document != entry.text
+            doc_changed = row.release_id in documents and documents[row.release_id] != entry.text
             status_changed = (row.upstream_status, row.upstream_message) != (
                 entry.status,
                 entry.status_message,

@@ -13,16 +13,28 @@ from mcpreg.domain.timestamps import rfc3339
 from mcpreg.services.views import Source, source_view
 
 
-def source_of(session: Session, release_id: int | None) -> Source | None:
-    """The source of one release (upstream, URL it was read at, last sync that wrote it)."""
-    if release_id is None:
-        return None
-    row = session.execute(
-        sa.select(col(Upstream.name), col(MirroredRelease.source_url), col(MirroredRelease.synced_at))
+def sources_of(session: Session, release_ids: list[int | None]) -> dict[int, Source]:
+    """The source of each mirrored release among ``release_ids`` (upstream, the URL it was
+    read at, the last sync that wrote it), by release id; local ones are absent."""
+    ids = [i for i in release_ids if i is not None]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            col(MirroredRelease.release_id),
+            col(Upstream.name),
+            col(MirroredRelease.source_url),
+            col(MirroredRelease.synced_at),
+        )
         .join(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
-        .where(col(MirroredRelease.release_id) == release_id)
-    ).first()
-    return None if row is None else source_view(*row)
+        .where(col(MirroredRelease.release_id).in_(ids))
+    )
+    return {rid: source_view(name, url, at) for rid, name, url, at in rows}
+
+
+def source_of(session: Session, release_id: int | None) -> Source | None:
+    """The source of one release, or None for a local one."""
+    return sources_of(session, [release_id]).get(release_id or 0)
 
 
 def server_source(session: Session, server_name: str) -> dict[str, Any] | None:

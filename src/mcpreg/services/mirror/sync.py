@@ -23,6 +23,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -132,13 +133,20 @@ def _run(
             curation_policy(session, upstream.name),
             run_id=run.id or 0,
             actor=f"mirror:{name}",
+            thorough=since is None,  # a full sync compares every stored document
         )
         reader = PageReader(client, upstream.base_url, token=token, limit=options.page_limit)
+    # The next page is read while this one is applied (its cursor is known once it is read);
+    # a sync that ends early drops the page read ahead, which the next one reads again.
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mirror-{name}")
     try:
+        coming = ahead.submit(reader.read, cursor, since)
         while True:
             if options.stopping is not None and options.stopping():
                 raise Stopped("the replica is stopping")
-            page = reader.read(cursor, since)
+            page = coming.result()
+            if page.next_cursor is not None:
+                coming = ahead.submit(reader.read, page.next_cursor, since)
             with unit_of_work(engine, write=True) as session:
                 if not leases.renew(session, lease_name(name), options.holder, options.lease_ttl):
                     raise _refuse_busy(name)
@@ -175,6 +183,8 @@ def _run(
                 runs.finish(live, time.monotonic() - began, reason)
                 session.add(live)
         raise
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)
 
 
 class Stopped(Exception):
