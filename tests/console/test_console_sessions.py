@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -16,6 +17,7 @@ from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import tokens
 from tests.conftest import make_token
 from tests.console.conftest import ORIGIN, csrf_of, sign_in
+from tests.support.live import LiveServer
 
 
 def _set_cookie(response: object, name: str) -> str:
@@ -131,3 +133,25 @@ def test_after_signing_in_it_goes_back_to_a_console_page_only(asked: str, goes: 
     from mcpreg.console.signin import _next
 
     assert _next(asked) == goes
+
+
+def test_behind_a_tls_proxy_the_scheme_it_forwards_marks_the_cookies_secure(
+    live_console: LiveServer, engine: sa.Engine
+) -> None:
+    token = make_token(engine, "alice", ["read"])
+    proxied = {"X-Forwarded-Proto": "https"}  # from 127.0.0.1, which uvicorn trusts by default
+    with httpx.Client(base_url=live_console.url, headers=proxied, follow_redirects=False) as browser:
+        form = browser.get("/console/signin")
+        assert "secure" in [p.strip().lower() for p in _set_cookie(form, "mcpreg_console_signin").split(";")]
+        # The client speaks plain HTTP to the server, so it holds back a Secure cookie: send it
+        # as the browser would over the proxy's TLS.
+        pre = form.cookies["mcpreg_console_signin"]
+        origin = "https://" + live_console.url.split("://", 1)[1]
+        browser.cookies.clear()
+        signed = browser.post(
+            "/console/signin",
+            data={"token": token, "csrf": csrf_of(form.text)},
+            headers={"Origin": origin, "Cookie": f"mcpreg_console_signin={pre}"},
+        )
+        assert signed.status_code == 303
+        assert "secure" in [p.strip().lower() for p in _set_cookie(signed, "mcpreg_console").split(";")]
