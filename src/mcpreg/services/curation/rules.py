@@ -20,23 +20,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mcpreg.db.curation_tables import GLOBAL, CurationRule, StatusOverride
+from mcpreg.db.curation_tables import GLOBAL, CurationRule
 from mcpreg.db.mirror_tables import MirroredRelease, Upstream
-from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.curation import EFFECTS, Rule, admitted
 from mcpreg.domain.mirror import check_pattern
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from mcpreg.services import journal, leases, running
+from mcpreg.services import journal, leases
+from mcpreg.services.curation import withholding
 from mcpreg.services.curation.policy import rules_of
 from mcpreg.services.mirror import upstreams
 from mcpreg.services.mirror.sync import lease_name
-from mcpreg.services.releases import recompute_latest
 from mcpreg.services.tokens import require
 
-WITHHELD = "withheld by curation"
+WITHHELD = withholding.WITHHELD
 
 
 def check_rule_pattern(pattern: object, field: str = "pattern") -> str:
@@ -187,77 +186,11 @@ def reapply(
     for name, upstream in mirrored:
         was, now = admitted(before, upstream, name), admitted(after, upstream, name)
         if was and not now:
-            _withhold(session, principal, name, force=force)
             applied.withheld.append(name)
         elif now and not was:
-            _restore(session, principal, name)
             applied.restored.append(name)
+    if applied.withheld:
+        withholding.withhold(session, principal, applied.withheld, force=force)
+    if applied.restored:
+        withholding.restore(session, principal, applied.restored)
     return applied
-
-
-def _mirrored_releases(session: Session, name: str) -> list[tuple[Release, MirroredRelease]]:
-    rows = session.exec(
-        select(Release, MirroredRelease)
-        .join(MirroredRelease, col(MirroredRelease.release_id) == col(Release.id))
-        .where(MirroredRelease.server_name == name)
-        .order_by(col(Release.version_key).desc())
-    ).all()
-    return [(release, mirrored) for release, mirrored in rows]
-
-
-def _set(release: Release, status: str, message: str | None) -> bool:
-    if (release.status, release.status_message) == (status, message):
-        return False
-    now = utcnow()
-    release.status, release.status_message = status, message
-    release.status_changed_at = release.updated_at = now
-    return True
-
-
-def _finish(session: Session, principal: Principal, name: str, action: str, changed: list[Release]) -> None:
-    server = session.exec(select(Server).where(Server.name == name).with_for_update()).one()
-    for release in changed:
-        session.add(release)
-    session.flush()
-    latest = recompute_latest(session, server)
-    server.updated_at = utcnow()
-    session.add(server)
-    journal.record(
-        session,
-        principal,
-        action,
-        server_name=name,
-        after={"versions": [r.version for r in changed], "latest": latest.version if latest else None},
-    )
-
-
-def _withhold(session: Session, principal: Principal, name: str, *, force: bool) -> None:
-    pairs = _mirrored_releases(session, name)
-    live = [release for release, _m in pairs if release.status != "deleted"]
-    server = session.exec(select(Server).where(Server.name == name)).one()
-    where = running.placements(session, server, {r.version for r in live})
-    if where and not force:
-        running.refuse_deleting_running(server, where)
-    changed = [r for r in live if _set(r, "deleted", WITHHELD)]
-    _finish(session, principal, name, "curation.withhold", changed)
-
-
-def _restore(session: Session, principal: Principal, name: str) -> None:
-    pairs = _mirrored_releases(session, name)
-    local = {
-        o.release_id: o
-        for o in session.exec(
-            select(StatusOverride).where(col(StatusOverride.release_id).in_([r.id for r, _m in pairs]))
-        )
-    }
-    changed = []
-    for release, mirrored in pairs:
-        override = local.get(release.id or 0)
-        status, message = (
-            (override.status, override.status_message)
-            if override is not None
-            else (mirrored.upstream_status, mirrored.upstream_status_message)
-        )
-        if _set(release, status, message):
-            changed.append(release)
-    _finish(session, principal, name, "curation.restore", changed)
