@@ -43,6 +43,7 @@ def test_only_an_admin_or_the_scrape_token_may_read_the_metrics(server: InProces
             401,
             "unauthenticated",
         )
+        assert anon.get("/metrics", headers={"Authorization": "bearer scrape-secret-1234"}).status_code == 200
         answer = scrape.get("/metrics")
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"].startswith("text/plain; version=")

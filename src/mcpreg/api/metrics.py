@@ -163,11 +163,14 @@ async def _allow(request: Request) -> None:
     settings = runtime(request.app).settings
     if settings.metrics_public:
         return
-    authorization = request.headers.get("authorization") or ""
-    if settings.metrics_token is not None and authorization.startswith("Bearer "):
-        offered = authorization.removeprefix("Bearer ").strip().encode()
-        if hmac.compare_digest(offered, settings.metrics_token.encode()):
-            return
+    scheme, _, offered = (request.headers.get("authorization") or "").partition(" ")
+    token = settings.metrics_token
+    if (
+        token is not None
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(offered.strip().encode(), token.encode())
+    ):
+        return
     require(await principal_of(request), "admin")
 
 
