@@ -85,6 +85,20 @@ def test_a_mirrored_server_never_takes_a_local_release_even_in_a_local_namespace
     act(engine, publish("io.github.beta/fresh"))  # a new name in the local namespace is fine
 
 
+def test_a_server_mirrored_from_one_upstream_is_a_clash_for_another(engine: sa.Engine) -> None:
+    fake = FakeUpstream()
+    fake.add(server_doc("io.github.beta/tool", "1.0.0"))
+    declare(engine)
+    declare(engine, "second")
+    run_sync(engine, fake)
+    fake.add(server_doc("io.github.beta/tool", "1.1.0"))
+    second = run_sync(engine, fake, "second")
+    assert (second["added"], second["refused"]) == (0, 2)
+    with Session(engine) as session:
+        reasons = {r.reason for r in session.exec(select(RefusedEntry))}
+        assert reasons == {"name clash: io.github.beta/tool is mirrored here from another upstream"}
+
+
 def test_local_namespace_input_is_checked(engine: sa.Engine) -> None:
     assert refused_code(engine, lambda s: namespaces.mark_local(s, ADMIN, "io.github.acme/tool")) == (
         "invalid_curation"
