@@ -78,7 +78,7 @@ def traffic(
 ) -> None:
     """Requests, error rate and p50/p95/p99 latency per version, over every replica.
 
-    With --watch the table redraws (--json: one JSON report per line) until Ctrl-C or --count.
+    With --watch the table redraws (--json: one JSON report per read) until Ctrl-C or --count.
     """
     if parse_window(window) is None:
         usage(f"--window must be {WINDOW_RULE}", "--window")
