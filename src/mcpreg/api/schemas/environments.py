@@ -19,7 +19,7 @@ class Environment(Answer):
     protected: bool = Field(description="deploying needs the `deploy` scope")
     requires_approval: bool
     allow_prereleases: bool
-    gateway_public: bool | Omitted = Field(default=None, description="the gateway serves it without a token")
+    gateway_public: bool = Field(description="the gateway serves it without a token")
     description: str
     created_at: datetime
     updated_at: datetime

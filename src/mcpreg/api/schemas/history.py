@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from mcpreg.api.schemas.base import Answer, Omitted, Query
 from mcpreg.api.schemas.deployments import ENV, ENV_CODES, TARGET, TARGET_CODES, Strategy, Weight
 from mcpreg.api.schemas.operations import Operation
+from mcpreg.services.deploy_history import ACTIONS
 
-HistoryAction = Literal[
-    "deploy",
-    "promote",
-    "request",
-    "schedule",
-    "approve",
-    "cancel",
-    "fail",
-    "step",
-    "complete",
-    "pause",
-    "resume",
-    "abort",
-    "rollback",
-]
+ACTION: JsonDict = {"enum": list(ACTIONS)}  # one list: services.deploy_history's
 
 
 class HistoryEvent(Answer):
@@ -33,7 +21,7 @@ class HistoryEvent(Answer):
     seq: int
     at: datetime
     actor: str
-    action: HistoryAction
+    action: str = Field(json_schema_extra=ACTION)
     server: str
     environment: str
     version: str | None
@@ -49,9 +37,7 @@ class HistoryEvent(Answer):
     notes: str | None
     detail: dict[str, Any] | None
     summary: str = Field(description="one line saying what happened")
-    sessions_moved: int | Omitted = Field(
-        default=None, ge=0, description="gateway sessions this change moved off their version"
-    )
+    sessions_moved: int = Field(ge=0, description="gateway sessions this change moved off their version")
 
 
 class HistoryMetadata(Answer):
@@ -67,7 +53,7 @@ class History(Answer):
 class HistoryQuery(Query):
     limit: int = Field(default=100, ge=1, le=500)
     cursor: str | None = None
-    action: HistoryAction | None = None
+    action: str | Omitted = Field(default=None, json_schema_extra=ACTION)
 
 
 OPERATIONS = (
