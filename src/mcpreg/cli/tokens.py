@@ -22,7 +22,7 @@ OPERATOR = Principal(name="cli", scopes=frozenset({"admin"}), token_id=0)
 def create(
     name: str = typer.Option(..., "--name", help="A unique name; it is the principal recorded in history."),
     scope: list[str] = typer.Option(
-        ..., "--scope", help="read, publish, deploy, admin or secrets:read (repeatable)."
+        ..., "--scope", help="read, publish, deploy, admin, secrets:read or connect (repeatable)."
     ),
     namespace: list[str] = typer.Option(
         [], "--namespace", help="Server name pattern, e.g. 'io.github.acme/*'."
