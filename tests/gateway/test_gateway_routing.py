@@ -27,6 +27,7 @@ from tests.support.gateway_clients import (
 )
 from tests.support.live import LiveServer
 from tests.support.upstreams import Upstream, answer_of, retry_of, tool_text, upstreams
+from tests.support.waiting import wait_until
 
 CLIENTS = [f"client-{i}" for i in range(500)]
 MOVE_DEADLINE = 1.0  # seconds a rollback may take to reach another replica
@@ -122,9 +123,14 @@ def test_legacy_sessions_are_pinned_where_they_were_routed_at_initialize(
         assert [on_stable.version(), on_canary.version()] == ["1.0.0", "1.1.0"]
         assert [on_stable.version(), on_canary.version()] == ["1.0.0", "1.1.0"]
         issued = on_stable.sessions + on_canary.sessions
+        for up in echo.values():  # each client opens its server stream (GET) once initialized
+            wait_until(lambda up=up: any(h[":method"] == "GET" for h in up.seen), 10, "a GET stream")
     assert len(issued) == 2 and all(session.startswith("s1.") for session in issued)
     upstream_ids = {h["mcp-session-id"] for up in echo.values() for h in up.seen if "mcp-session-id" in h}
     assert upstream_ids and not upstream_ids & set(issued)  # each upstream saw its own id only
+    for up in echo.values():  # the session's GET stream and its DELETE went to its own version
+        methods = {h[":method"] for h in up.seen if "mcp-session-id" in h}
+        assert {"POST", "GET", "DELETE"} <= methods, methods
 
 
 def test_a_rollback_moves_legacy_sessions_and_stateless_clients_at_once(

@@ -12,7 +12,8 @@ free loopback port (``tests.support.live.LiveServer``). Tools:
 
 Beside ``/mcp``, ``/fail500`` answers 500 and ``/hang`` answers only when ``gate`` opens.
 
-Every request's headers are kept in ``seen`` too (the raw HTTP requests, not only tools/call).
+Every request's headers are kept in ``seen`` too, with its method as ``:method`` (the raw HTTP
+requests, not only tools/call).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class _Recording:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            self.upstream.seen.append({k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]})
+            seen = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            self.upstream.seen.append({":method": scope["method"], **seen})
             if scope["path"] == "/fail500":  # an upstream that is up but broken
                 await PlainTextResponse("boom", status_code=500)(scope, receive, send)
                 return
