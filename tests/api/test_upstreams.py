@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
+from mcpreg.api.schemas import upstreams as schemas
 from mcpreg.db.mirror_tables import Upstream
 from mcpreg.settings import Settings
 from tests.conftest import make_token
@@ -112,10 +113,13 @@ def test_a_mirror_of_a_real_mcpreg_converges_through_full_and_incremental_syncs(
     )
     assert second["updated"] == 2 + len(by_name[whole])
     assert shape(every_entry(mirror, "/v0.1")) == shape(upstream.listing())
+    schemas.SyncRun.model_validate(second)  # the answers are what /api/openapi.json documents
+    schemas.UpstreamDetail.model_validate(mirror.get("/api/upstreams/public").json())
     third = mirror.post("/api/upstreams/public/sync").json()
     assert (third["added"], third["updated"]) == (0, 0)
-    runs = mirror.get("/api/upstreams/public/runs").json()["runs"]
-    assert [r["kind"] for r in runs] == ["incremental", "incremental", "full"]
+    runs = schemas.Runs.model_validate(mirror.get("/api/upstreams/public/runs?refused=true").json()).runs
+    runs_json = mirror.get("/api/upstreams/public/runs").json()["runs"]
+    assert [r.kind for r in runs] == [r["kind"] for r in runs_json] == ["incremental", "incremental", "full"]
 
     # The source shows in the authenticated detail, our own view and where the server runs.
     for path in (version_path(several, "99.0.0"), f"/api/servers/{quote(several, safe='')}/versions/99.0.0"):

@@ -91,9 +91,19 @@ class TargetList(Answer):
     servers: list[Target]
 
 
+class ServerSource(Answer):
+    """Which upstream brought a mirrored server's releases."""
+
+    upstream: str
+    url: str
+    releases: int
+    synced_at: datetime | None = Field(description="when a sync last wrote one of them")
+
+
 class ServerTargets(Answer):
     server: str
     environments: list[Target] = Field(description="every environment, in promotion order")
+    source: ServerSource | Omitted = Field(default=None, description="only for a mirrored server")
 
 
 class Resolution(Answer):
