@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcpreg.db.mirror_tables import RefusedEntry
+from mcpreg.domain.legacy import ImportItem
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
-from mcpreg.services import ownership, releases
-from mcpreg.services.curation import namespaces
+from mcpreg.services import discovery, importer, ownership, releases
+from mcpreg.services.curation import namespaces, pins
 from tests.conftest import server_doc
 from tests.support.curation import ADMIN, act, actions, declare, run_sync
 from tests.support.upstream_registry import FakeUpstream
@@ -97,6 +98,29 @@ def test_a_server_mirrored_from_one_upstream_is_a_clash_for_another(engine: sa.E
     with Session(engine) as session:
         reasons = {r.reason for r in session.exec(select(RefusedEntry))}
         assert reasons == {"name clash: io.github.beta/tool is mirrored here from another upstream"}
+
+
+def test_an_import_skips_names_an_upstream_owns_or_mirrored_and_keeps_pins(engine: sa.Engine) -> None:
+    fake = FakeUpstream()
+    fake.add(server_doc("io.github.beta/tool", "1.0.0"))
+    declare(engine, namespaces=["io.github.*"])
+    run_sync(engine, fake)
+    act(engine, lambda s: namespaces.mark_local(s, ADMIN, "io.github.ours"))
+    act(engine, publish("io.github.ours/app"))
+    act(engine, lambda s: pins.pin(s, ADMIN, "io.github.ours/app", "1.0.0"))
+    docs = [
+        server_doc("io.github.beta/tool", "2.0.0"),
+        server_doc("io.github.gamma/tool", "1.0.0"),
+        server_doc("io.github.ours/app", "2.0.0"),
+        server_doc("com.example/app", "1.0.0"),
+    ]
+    items = [ImportItem(i, f"#{i}", doc) for i, doc in enumerate(docs)]
+    report = act(engine, lambda s: importer.import_items(s, SYSTEM, items))
+    assert report.landed == ["#2", "#3"]
+    assert [reason.split(" ")[0] for _label, reason in report.skipped] == ["name_clash", "namespace_mirrored"]
+    with Session(engine) as session:
+        found = discovery.latest_release(session, "io.github.ours/app")
+        assert found is not None and found.version == "1.0.0"
 
 
 def test_local_namespace_input_is_checked(engine: sa.Engine) -> None:

@@ -25,7 +25,8 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.serverjson import validate_server_json
 from mcpreg.domain.versions import Version, parse_version
 from mcpreg.errors import RegistryError
-from mcpreg.services import journal
+from mcpreg.services import journal, ownership
+from mcpreg.services.curation.state import hold_pins
 from mcpreg.services.publish_checks import remote_rows
 from mcpreg.services.tokens import require
 
@@ -66,8 +67,9 @@ def import_items(
 ) -> ImportReport:
     """Import every item it can; every other item is reported with the reason it was skipped."""
     report = ImportReport()
+    names = ownership.local_names(session)  # names an upstream owns or mirrored are skipped
     for batch in _batches(items, BATCH):
-        _import_batch(session, principal, batch, report)
+        _import_batch(session, principal, batch, report, names)
         if progress is not None:
             progress(len(batch))
     if report.landed:
@@ -84,7 +86,7 @@ _JOURNAL: sa.Table = JournalEntry.__table__  # type: ignore[attr-defined]
 
 
 def _ready(
-    principal: Principal, batch: list[ImportItem], report: ImportReport
+    principal: Principal, batch: list[ImportItem], report: ImportReport, names: ownership.LocalNames
 ) -> list[tuple[ImportItem, dict[str, Any], Version]]:
     """The items that can land: documents checked once, versions parsed once."""
     ready: list[tuple[ImportItem, dict[str, Any], Version]] = []
@@ -99,6 +101,9 @@ def _ready(
                 validate_server_json(item.document)
             version = parse_version(item.document["version"], field="/version")
             require(principal, "publish", server=item.document["name"])
+            refused = names.refusal(str(item.document["name"]))
+            if refused is not None:
+                raise refused
         except RegistryError as exc:
             where = f" at {exc.field}" if exc.field else ""
             report.skipped.append((item.label, f"{exc.code}{where}: {exc.detail}"))
@@ -132,9 +137,13 @@ def _server_ids(session: Session, names: list[str]) -> dict[str, int]:
 
 
 def _import_batch(
-    session: Session, principal: Principal, batch: list[ImportItem], report: ImportReport
+    session: Session,
+    principal: Principal,
+    batch: list[ImportItem],
+    report: ImportReport,
+    names: ownership.LocalNames,
 ) -> None:
-    ready = _ready(principal, batch, report)
+    ready = _ready(principal, batch, report, names)
     if not ready:
         return
     server_ids = _server_ids(session, sorted({str(doc["name"]) for _, doc, _ in ready}))
@@ -197,7 +206,9 @@ def _import_batch(
     if remotes:
         session.execute(sa.insert(RemoteUrl), remotes)
     session.execute(sa.insert(_JOURNAL), entries)
-    recompute_latest_bulk(session, {r["server_id"] for r in releases})
+    touched = {r["server_id"] for r in releases}
+    recompute_latest_bulk(session, touched)
+    hold_pins(session, touched)  # a pinned server keeps its latest (curation)
 
 
 def recompute_latest_bulk(session: Session, server_ids: set[int]) -> None:

@@ -67,24 +67,53 @@ def mirrored_from(session: Session, server_name: str) -> str | None:
     ).first()
 
 
-def check_local_publish(session: Session, server_name: str) -> None:
-    """Refuse a local publish or draft of a name an upstream owns or a server it mirrored."""
-    source = mirrored_from(session, server_name)
+def _refusal(server_name: str, source: str | None, upstream: str | None) -> Conflict | None:
     if source is not None:
-        raise Conflict(
+        return Conflict(
             f"{server_name} is mirrored from upstream {source}; local releases are never mixed "
             "into a mirrored server",
             field="/name",
             code="name_clash",
             extra={"upstream": source},
         )
-    upstream = owner_of(session, server_name)
     if upstream is not None:
         namespace = namespace_of(server_name)
-        raise Conflict(
+        return Conflict(
             f"namespace {namespace} is mirrored from upstream {upstream} and read-only here; "
             f"an admin can mark it local (mcpreg curate local {namespace})",
             field="/name",
             code="namespace_mirrored",
             extra={"upstream": upstream, "namespace": namespace},
         )
+    return None
+
+
+def check_local_publish(session: Session, server_name: str) -> None:
+    """Refuse a local publish or draft of a name an upstream owns or a server it mirrored."""
+    refused = _refusal(server_name, mirrored_from(session, server_name), owner_of(session, server_name))
+    if refused is not None:
+        raise refused
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """Ownership read once, to check many names (a bulk import) as ``check_local_publish`` does."""
+
+    owners: tuple[Owner, ...]
+    local_namespaces: tuple[str, ...]
+    mirrored: dict[str, str]  # server name: the upstream its mirrored releases came from
+
+    def refusal(self, server_name: str) -> Conflict | None:
+        owner = next((o.upstream for o in self.owners if o.owns(server_name)), None)
+        if owner is not None and is_local(self.local_namespaces, server_name):
+            owner = None
+        return _refusal(server_name, self.mirrored.get(server_name), owner)
+
+
+def local_names(session: Session) -> LocalNames:
+    mirrored = session.execute(
+        select(MirroredRelease.server_name, Upstream.name)
+        .join(Upstream, col(Upstream.id) == col(MirroredRelease.upstream_id))
+        .distinct()
+    ).all()
+    return LocalNames(tuple(owners(session)), local_namespaces(session), dict(mirrored))
