@@ -10,8 +10,10 @@ import pytest
 from mcpreg.crypto import KeyRing
 from mcpreg.domain.addresses import address_allowed, host_allowed, is_private_address, scheme_allowed
 from mcpreg.domain.serverjson import validation_errors
+from mcpreg.errors import ConfigurationError
 from mcpreg.gateway.outcome import SseReader, of_json, of_message
 from mcpreg.gateway.sessions import PinnedSession, SessionSeal
+from mcpreg.settings import Settings
 from tests.support.upstreams import remote_doc
 
 
@@ -109,3 +111,25 @@ def test_an_sse_stream_is_read_for_its_outcome_across_chunk_boundaries() -> None
     ok = SseReader()
     ok.feed(b'data: {"jsonrpc":"2.0","id":3,"result":{}}')  # no blank line before the end
     assert ok.close() == "ok"
+
+
+def test_private_remotes_are_allowed_in_development_mode_unless_turned_off() -> None:
+    base = {"MCPREG_DATABASE_URL": "sqlite:///x.db"}
+    assert Settings.from_env(base).allow_private_remotes is False
+    assert Settings.from_env({**base, "MCPREG_DEV": "1"}).allow_private_remotes is True
+    assert (
+        Settings.from_env(
+            {**base, "MCPREG_DEV": "1", "MCPREG_ALLOW_PRIVATE_REMOTES": "0"}
+        ).allow_private_remotes
+        is False
+    )
+    assert Settings.from_env({**base, "MCPREG_ALLOW_PRIVATE_REMOTES": "1"}).allow_private_remotes is True
+
+
+def test_gateway_timeouts_are_seconds_and_a_bad_one_names_its_variable() -> None:
+    base = {"MCPREG_DATABASE_URL": "sqlite:///x.db"}
+    read = Settings.from_env({**base, "MCPREG_GATEWAY_TIMEOUT": "2.5", "MCPREG_GATEWAY_CONNECT_TIMEOUT": "1"})
+    assert (read.gateway_timeout, read.gateway_connect_timeout) == (2.5, 1.0)
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env({**base, "MCPREG_GATEWAY_TIMEOUT": "soon"})
+    assert refused.value.code == "configuration_error" and refused.value.field == "MCPREG_GATEWAY_TIMEOUT"
