@@ -18,11 +18,12 @@ from starlette.responses import Response
 
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
-from mcpreg.db.tables import Release
+from mcpreg.db.deploy_tables import DeploymentState
+from mcpreg.db.tables import Channel, Release, Server
 from mcpreg.domain.storable import refuse_nul
+from mcpreg.domain.versions import LATEST
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import channels, environments, releases
-from mcpreg.services.deploy_state import states_of
+from mcpreg.services import environments
 
 PAGE_SIZE = 20
 STATUSES = ("active", "deprecated", "deleted")
@@ -76,34 +77,62 @@ def _names(session: Session, q: Query) -> tuple[list[str], str | None]:
 
 
 def entries(session: Session, q: Query) -> tuple[list[Entry], str | None]:
+    """One page of servers, each fact read for the whole page at once (six queries a page)."""
     names, next_cursor = _names(session, q)
-    envs = {env.id: env.name for env in environments.list_environments(session)}
-    order = list(envs)
-    found: list[Entry] = []
-    for name in names:
-        server = releases.get_server(session, name)
-        newest = session.exec(
-            select(Release)
-            .where(Release.server_id == server.id, Release.status == q.status)
-            .order_by(col(Release.version_key).desc())
-            .limit(1)
-        ).one()
-        states = states_of(session, server)
-        running = [
-            Placement(envs[env_id], state.stable_version, state.canary_version, state.canary_weight)
-            for env_id in order
-            if (state := states.get(env_id or 0)) is not None and state.stable_version is not None
-        ]
-        found.append(
-            Entry(
-                name=name,
-                description=newest.description,
-                version=newest.version,
-                latest=releases.latest_version(session, server),
-                channels=[(c["channel"], c["version"]) for c in channels.list_channels(session, name)],
-                running=running,
+    if not names:
+        return [], next_cursor
+    newest: dict[str, Release] = {}
+    for release in session.exec(
+        select(Release)
+        .where(col(Release.server_name).in_(names), Release.status == q.status)
+        .order_by(col(Release.server_name), col(Release.version_key).desc())
+    ):
+        newest.setdefault(release.server_name, release)
+    latest: dict[str, str] = dict(
+        session.exec(
+            select(Release.server_name, Release.version).where(
+                col(Release.server_name).in_(names), col(Release.is_latest) == sa.true()
+            )
+        ).all()
+    )
+    named: dict[str, list[tuple[str, str]]] = {}
+    for server_name, channel, version in session.exec(
+        select(Server.name, Channel.name, Release.version)
+        .join(Channel, col(Channel.server_id) == col(Server.id))
+        .join(Release, col(Release.id) == col(Channel.release_id))
+        .where(col(Server.name).in_(names))
+        .order_by(col(Channel.name))
+    ):
+        named.setdefault(server_name, []).append((channel, version))
+    running: dict[str, list[Placement]] = {}
+    envs = environments.list_environments(session)  # promotion order
+    position = {env.id: index for index, env in enumerate(envs)}
+    env_names = {env.id: env.name for env in envs}
+    states = session.exec(
+        select(DeploymentState).where(
+            col(DeploymentState.server_name).in_(names), col(DeploymentState.stable_version).is_not(None)
+        )
+    )
+    for state in sorted(states, key=lambda st: position.get(st.environment_id, len(position))):
+        running.setdefault(state.server_name, []).append(
+            Placement(
+                env_names[state.environment_id],
+                state.stable_version,
+                state.canary_version,
+                state.canary_weight,
             )
         )
+    found = [
+        Entry(
+            name=name,
+            description=newest[name].description,
+            version=newest[name].version,
+            latest=latest.get(name),
+            channels=([(LATEST, latest[name])] if name in latest else []) + named.get(name, []),
+            running=running.get(name, []),
+        )
+        for name in names
+    ]
     return found, next_cursor
 
 

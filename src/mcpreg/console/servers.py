@@ -71,6 +71,9 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
         r for r in releases.all_releases(session, server) if privileged or r.status not in (DRAFT, "deleted")
     ]
     where = running.placements(session, server, {r.version for r in shown})
+    pointing: dict[str, list[str]] = {}  # version -> the channels at it, ``latest`` first
+    for c in channels.list_channels(session, name):
+        pointing.setdefault(c["version"], []).append(c["channel"])
     return [
         Row(
             version=r.version,
@@ -81,7 +84,7 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
             published_at=r.published_at,
             created_by=r.created_by,
             status_message=r.status_message,
-            channels=list(channels.channels_of(session, r)),
+            channels=pointing.get(r.version, []),
             running=[f"{p.environment} ({p.track})" for p in where.get(r.version, [])],
         )
         for r in shown
