@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.db.types import utcnow
@@ -141,3 +141,43 @@ def test_the_report_times_are_the_window_asked_about() -> None:
     now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     report = traffic.TrafficReport(NAME, ENV, "5m", 300, now - timedelta(minutes=5), now, 0, [])
     assert report.to_dict()["since"] == "2026-12-01T09:55:00Z"
+
+
+def test_hour_old_rows_of_a_replica_are_merged_by_minute_and_keep_their_sums(
+    engine: sa.Engine, session: Session
+) -> None:
+    prepare(session, versions=("1.0.0",))
+    now = utcnow().replace(second=30, microsecond=0)
+    minute = now - timedelta(minutes=65, seconds=30)  # a whole minute, 65 minutes ago
+    ticks = [minute + timedelta(seconds=5 * i - 5) for i in range(13)]  # twelve 5 s intervals end in it
+    ours = GatewayMetrics(replica="ours", clock=lambda: ticks.pop(0))
+    theirs = GatewayMetrics(replica="theirs", clock=lambda: minute)
+    for _ in range(12):
+        _observe(ours, "1.0.0", "ok", 0.003, n=2)
+        traffic.record(session, ours.replica, ours.drain())
+    _observe(theirs, "1.0.0", "ok", 0.2, n=5)
+    traffic.record(session, theirs.replica, theirs.drain())
+    recent = GatewayMetrics(replica="ours")
+    _observe(recent, "1.0.0", "ok", 0.003)
+    traffic.record(session, recent.replica, recent.drain())  # this minute: not merged
+    session.commit()
+    before = _report(session, window=7200, now=now).versions[0]
+    assert _rows(engine) == 14
+
+    assert traffic.compactable(session, "ours", now)
+    assert traffic.compact(session, "ours", now) == 11
+    session.commit()
+    assert not traffic.compactable(session, "ours", now)
+    assert traffic.compact(session, "ours", now) == 0  # a second pass changes nothing
+    with Session(engine) as check:
+        rows = check.exec(select(TrafficAggregate).order_by(col(TrafficAggregate.id))).all()
+    assert [(r.replica, r.requests) for r in rows] == [("ours", 24), ("theirs", 5), ("ours", 1)]
+    merged = rows[0]
+    assert merged.interval_start == minute - timedelta(seconds=5)
+    assert merged.interval_end == minute + timedelta(seconds=55)
+    after = _report(session, window=7200, now=now).versions[0]
+    assert (after.requests, after.buckets, after.seconds_sum) == (
+        before.requests,
+        before.buckets,
+        pytest.approx(before.seconds_sum),
+    )

@@ -5,7 +5,8 @@ seconds (the ``traffic-flusher`` loop) and once more when the replica stops, so 
 replica's last seconds are kept. A write that fails puts its interval back
 (``GatewayMetrics.restore``): the next pass writes it with its own, nothing is lost while
 the database is away (the Prometheus series never depended on it). About once a minute the
-pass also deletes rows no window can reach.
+pass also deletes rows no window can reach and merges this replica's hour-old rows into one
+per key and minute (``services.traffic.compact``).
 """
 
 from __future__ import annotations
@@ -56,10 +57,14 @@ class TrafficFlusher:
         return written
 
     def _prune(self) -> None:
-        """Delete expired rows; a cheap read first, so an idle replica takes no write lock."""
-        at = utcnow()
+        """Delete expired rows and merge this replica's hour-old ones by minute; a cheap read
+        first, so an idle replica takes no write lock."""
+        at, replica = utcnow(), self._metrics.replica
         with unit_of_work(self._engine) as session:
-            if not traffic.expired(session, at):
-                return
+            expired = traffic.expired(session, at)
+            compactable = traffic.compactable(session, replica, at)
+        if not (expired or compactable):
+            return
         with unit_of_work(self._engine, write=True) as session:
             traffic.prune(session, at)
+            traffic.compact(session, replica, at)
