@@ -109,7 +109,7 @@ def compact(session: Session, replica: str, now: datetime) -> int:
     and minute (sums kept; the interval widened); returns how many rows went.
 
     Only a replica's own rows, so replicas never write the same rows. A window reaching past
-    an hour ago then ends on a minute, not on a flush, and the table keeps about 1,500 rows
+    an hour ago then ends on a minute, not on a flush, and the table keeps about 2,100 rows
     a day per busy key and replica instead of 17,280.
     """
     removed = 0
