@@ -146,6 +146,7 @@ def test_a_rollback_moves_legacy_sessions_and_stateless_clients_at_once(
         assert modern_whoami(url, authorization, "c-1") == "1.1.0"
         assert api.post(f"{TARGET}/rollback", json={"notes": "bad release"}).status_code == 200
         assert modern_whoami(url, authorization, "c-1") == "1.0.0"
+        assert modern_whoami(url, authorization, "c-1", mode="auto") == "1.0.0"
         assert session.expired()
         expired = api.post(
             url,

@@ -63,16 +63,17 @@ def whoami_version(client: httpx.Client, url: str, key: str | None) -> str:
     return str(whoami(client, url, key)["version"])
 
 
-def modern_whoami(url: str, authorization: str, key: str) -> str:
-    """``whoami`` through the real ``mcp`` client in stateless 2026-07-28 mode."""
+def modern_whoami(url: str, authorization: str, key: str, mode: str = "2026-07-28") -> str:
+    """``whoami`` through the real ``mcp`` client in stateless 2026-07-28 mode (pinned, or
+    ``auto``: the SDK's default, which discovers it through the gateway)."""
     with start_blocking_portal() as portal:
-        return str(portal.call(_modern_whoami, url, authorization, key))
+        return str(portal.call(_modern_whoami, url, authorization, key, mode))
 
 
-async def _modern_whoami(url: str, authorization: str, key: str) -> str:
+async def _modern_whoami(url: str, authorization: str, key: str, mode: str) -> str:
     headers = {"authorization": authorization, "x-client-id": key}
     http = httpx2.AsyncClient(headers=headers)
-    async with http, Client(streamable_http_client(url, http_client=http), mode="2026-07-28") as client:
+    async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
         result = await client.call_tool("whoami", {})
     return str(json.loads(result.content[0].text)["version"])  # type: ignore[union-attr]
 
