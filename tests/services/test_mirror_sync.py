@@ -6,7 +6,7 @@ replicas never sync one upstream at once."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import make_engine, unit_of_work
-from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry, SyncRun
+from mcpreg.db.lease_tables import Lease
+from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry, SyncRun, Upstream
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
@@ -250,3 +251,39 @@ def test_a_release_published_locally_is_never_merged_with_an_upstream_one(engine
             ).first()
             is None
         )
+
+
+def test_a_stopping_background_sync_ends_after_its_page_gives_its_lease_up_and_resumes_later(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = seeded(8)
+    declare(engine)
+    with engine.begin() as connection:  # declared a day ago: due now
+        connection.execute(sa.update(Upstream).values(created_at=datetime.now(UTC) - timedelta(days=1)))
+    stop = threading.Event()
+
+    def shutdown_during_the_second_read(request: httpx.Request) -> None:
+        if len(fake.requests) == 2:  # page 2 is read ahead while page 1 is applied
+            stop.set()
+
+    fake.on_request = shutdown_during_the_second_read
+    monkeypatch.setattr(sync, "upstream_client", fake.client)
+    failures: list[str] = []
+    done = sync.sync_due(
+        engine,
+        RING,
+        overlap=timedelta(seconds=60),
+        stopping=stop.is_set,
+        on_failure=lambda n, e: failures.append(n),
+        page_limit=3,
+    )
+    assert (done, failures) == (0, [])
+    with Session(engine) as session:
+        run = session.exec(select(SyncRun)).one()
+        assert (run.state, run.pages, run.added) == ("failed", 1, 3)
+        assert (run.error or "").startswith("interrupted")
+        assert session.exec(select(sa.func.count()).select_from(Lease)).one() == 0  # given up
+        assert sync.due(session) == []  # it began a moment ago
+    fake.on_request = None
+    resumed = run_sync(engine, fake)
+    assert (resumed["resumed"], resumed["added"], resumed["pages"]) == (True, 5, 2)

@@ -233,6 +233,7 @@ def sync_due(
     overlap: timedelta,
     stopping: Callable[[], bool],
     on_failure: Callable[[str, RegistryError], None],
+    page_limit: int = PAGE_LIMIT,
 ) -> int:
     """One background pass: sync each due upstream this replica can take the lease of.
 
@@ -246,7 +247,9 @@ def sync_due(
     for name in names:
         if stopping():
             break
-        options = SyncOptions(holder=holder("background"), overlap=overlap, stopping=stopping)
+        options = SyncOptions(
+            holder=holder("background"), overlap=overlap, stopping=stopping, page_limit=page_limit
+        )
         try:
             with upstream_client() as client:
                 sync(engine, keyring, client, SYSTEM, name, options)
