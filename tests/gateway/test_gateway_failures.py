@@ -129,3 +129,21 @@ def test_nothing_deployed_is_a_404_and_the_gateway_stays_up(api: httpx.Client, l
     missing = call(api, gateway_url(live, name="io.github.acme/nothing"), key="c-1")
     assert missing.status_code == 404 and missing.json()["code"] in ("server_not_found", "no_deployment")
     assert api.get("/v0.1/health").status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_before_it_reaches_the_upstream(
+    api: httpx.Client, live: LiveServer, echo: Upstream
+) -> None:
+    release(api, {"1.0.0": echo}, "1.0.0")
+    deploy(api, "1.0.0")
+    huge = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {"x": "a" * 1_100_000}},
+    }
+    refused = api.post(
+        gateway_url(live), json=huge, headers={"accept": "application/json, text/event-stream"}
+    )
+    assert refused.status_code == 413 and refused.json()["code"] == "payload_too_large"
+    assert echo.seen == []

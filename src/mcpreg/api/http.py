@@ -134,7 +134,7 @@ def _check_content_type(request: Request) -> None:
         )
 
 
-async def _limited_body(request: Request) -> bytes:
+async def limited_body(request: Request) -> bytes:
     """The raw body, refused with 413 as soon as it passes MCPREG_MAX_BODY_BYTES."""
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length")
@@ -157,7 +157,7 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
     """
     if not optional:
         _check_content_type(request)
-    raw = await _limited_body(request)
+    raw = await limited_body(request)
     if not raw.strip():
         if optional:
             return None
