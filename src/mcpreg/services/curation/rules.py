@@ -7,9 +7,8 @@ one again restores each release to its local status (``status_override``) or els
 upstream's last known status. Withholding a release that runs in an environment is refused
 (``release_in_use``) unless forced, and a rule change while a sync of an upstream it
 concerns runs is refused (``sync_in_progress``): that sync read the rules when it started.
-Every act is journaled (``curation.allow``,
-``curation.deny``, ``curation.rule.remove``, and ``curation.withhold`` / ``curation.restore``
-per server).
+Every act is journaled (``curation.allow``, ``curation.deny``, ``curation.rule.remove``, and
+``curation.withhold`` / ``curation.restore`` per server, ``services.curation.withholding``).
 """
 
 from __future__ import annotations
