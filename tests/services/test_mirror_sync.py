@@ -24,6 +24,7 @@ from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
 from mcpreg.services import discovery
 from mcpreg.services.mirror import sync, upstreams
+from mcpreg.services.releases import create_release
 from tests.conftest import server_doc
 from tests.support.upstream_registry import BASE, FakeUpstream
 
@@ -132,6 +133,9 @@ def test_non_semver_versions_are_stored_flagged_and_ordered_below_every_semver_o
         assert latest is not None and latest.version == "1.0.0-rc.1"  # SemVer wins, as upstream
         assert discovery.lookup(session, name, "2023-winter").version == "2023-winter"
         assert discovery.resolve_range(session, name, "*", prerelease=True).version == "1.0.0-rc.1"
+    with unit_of_work(engine, write=True) as session, pytest.raises(RegistryError) as refused:
+        create_release(session, SYSTEM, server_doc("io.github.acme/local", "2024.01.15"))
+    assert refused.value.code == "invalid_version"  # publishing one here stays refused
 
 
 def test_invalid_entries_are_recorded_with_their_reason_and_nothing_of_them_is_stored(
@@ -234,8 +238,6 @@ def test_two_replicas_never_sync_the_same_upstream_at_once(engine: sa.Engine) ->
 
 
 def test_a_release_published_locally_is_never_merged_with_an_upstream_one(engine: sa.Engine) -> None:
-    from mcpreg.services.releases import create_release
-
     with unit_of_work(engine, write=True) as session:
         create_release(session, SYSTEM, server_doc("io.github.acme/tool-0", "1.0.0"))
     fake = seeded(3)
