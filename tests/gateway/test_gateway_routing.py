@@ -208,3 +208,25 @@ def test_a_stateless_retry_chain_stays_on_the_version_that_asked(
         refused.status_code == 400
         and answer_of(refused)["error"]["data"]["reason"] == "invalid_request_state"
     )
+
+
+@pytest.mark.parametrize("action", ["abort", "promote"])
+def test_an_abort_or_a_completed_rollout_reaches_canary_sessions_and_clients_at_once(
+    api: httpx.Client, live: LiveServer, echo: dict[str, Upstream], action: str
+) -> None:
+    release(api, echo, "1.0.0", "1.1.0")
+    deploy(api, "1.0.0")
+    deploy(api, "1.1.0", strategy="canary", weight=50)
+    url = gateway_url(live)
+    authorization = api.headers["authorization"]
+    stable, canary = _tracked(api, "stable"), _tracked(api, "canary")
+    after = "1.0.0" if action == "abort" else "1.1.0"  # promote: the canary becomes stable
+    moved, kept = (canary, stable) if action == "abort" else (stable, canary)
+    with (
+        legacy_session(url, authorization, moved) as leaving,
+        legacy_session(url, authorization, kept) as staying,
+    ):
+        assert leaving.version() != after and staying.version() == after
+        assert api.post(f"{TARGET}/rollout/{action}", json={}).status_code == 200
+        assert whoami_version(api, url, stable) == after and whoami_version(api, url, canary) == after
+        assert leaving.expired() and staying.version() == after
