@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mcpreg.crypto import KeyRing
 from mcpreg.domain.addresses import address_allowed, host_allowed, is_private_address, scheme_allowed
@@ -133,3 +135,28 @@ def test_gateway_timeouts_are_seconds_and_a_bad_one_names_its_variable() -> None
     with pytest.raises(ConfigurationError) as refused:
         Settings.from_env({**base, "MCPREG_GATEWAY_TIMEOUT": "soon"})
     assert refused.value.code == "configuration_error" and refused.value.field == "MCPREG_GATEWAY_TIMEOUT"
+
+
+@given(st.ip_addresses(v=4))
+def test_an_ipv4_address_and_its_ipv6_mapped_form_get_the_same_verdict(
+    address: ipaddress.IPv4Address,
+) -> None:
+    mapped = ipaddress.IPv6Address(f"::ffff:{address}")
+    assert is_private_address(mapped) == is_private_address(address)
+    assert host_allowed(f"[{mapped}]", private_remotes=False) == host_allowed(
+        str(address), private_remotes=False
+    )
+
+
+_text = st.text(max_size=40)
+
+
+@given(_text, st.none() | _text, st.none() | _text, st.none() | _text, _text, _text)
+def test_any_pinned_session_opens_to_itself_and_only_where_it_was_sealed(
+    version: str, rollout: str | None, upstream: str | None, key: str | None, server: str, environment: str
+) -> None:
+    seal = _seal()
+    pinned = PinnedSession(version, rollout, upstream, key)
+    token = seal.seal(pinned, server=server, environment=environment)
+    assert seal.open(token, server=server, environment=environment) == pinned
+    assert seal.open(token, server=server + "x", environment=environment) is None
