@@ -32,6 +32,7 @@ from mcpreg.gateway.upstream import Upstream
 log = logging.getLogger("mcpreg.gateway")
 
 MAX_JSON_READ = 1024 * 1024  # a JSON answer larger than this is passed on but not read
+CANCEL_NOTICE_TIMEOUT = 5.0  # seconds the upstream gets to take a cancellation notice
 
 
 @dataclass
@@ -158,7 +159,8 @@ class Relay(Response):
                 await self.upstream.aclose()
                 if disconnected and self.on_disconnect is not None:
                     try:
-                        await self.on_disconnect()
+                        with anyio.move_on_after(CANCEL_NOTICE_TIMEOUT):  # never holds the response
+                            await self.on_disconnect()
                     except Exception:
                         log.exception("could not tell %s that its client went away", self.exchange.server)
                 seconds = time.perf_counter() - self.exchange.started
