@@ -190,3 +190,18 @@ def test_a_public_name_that_resolves_to_loopback_is_refused_after_resolution(
     assert pinned.extensions == {"sni_hostname": "mcp.example.com"}
     with pytest.raises(UpstreamForbidden):
         anyio.run(lambda: guard.destination("http://mcp.example.com/mcp", private_remotes=False))
+
+
+def test_a_secret_never_fills_a_url_variable(api: httpx.Client, live: LiveServer, echo: Upstream) -> None:
+    publish(api, _configured_doc(echo))
+    scope = {"environment": "production"}
+    port = echo.base.rsplit(":", 1)[1]
+    assert (
+        api.put(f"/api/servers/{NAME}/secrets/X-Api-Key", params=scope, json={"value": SECRET}).status_code
+        == 201
+    )
+    assert api.put(f"/api/servers/{NAME}/secrets/port", params=scope, json={"value": port}).status_code == 201
+    deploy(api, "1.0.0")
+    refused = call(api, gateway_url(live), key="c-1")
+    assert refused.status_code == 409 and refused.json()["missing"] == ["port"]
+    assert echo.seen == []

@@ -2,11 +2,11 @@
 
 A ``GatewayTarget`` is what one server runs in one environment, per track, as the gateway
 needs it: the release's first streamable-http remote with its ``{variables}`` filled in
-and its declared ``headers`` given values, both from the release's effective
-configuration for the environment (``services.config.effective_config``, secrets
-unsealed). It lives in memory only (the replica's response-cache memo, dropped whenever
-the change generation moves, exactly like ``/resolve``'s routed targets) and its
-``repr`` never shows a header value.
+(from variables only) and its declared ``headers`` given values (variables or secrets),
+both from the release's effective configuration for the environment
+(``services.config.effective_config``, secrets unsealed). It lives in memory only (the
+replica's response-cache memo, dropped whenever the change generation moves, exactly like
+``/resolve``'s routed targets) and its ``repr`` never shows a header value.
 
 Routing is ``services.routing``'s: the same ``Target`` ``/resolve`` renders, so both pick a
 track with one call of ``domain.bucketing.route`` on the same inputs.
@@ -113,9 +113,10 @@ def build_upstream(session: Session, keyring: KeyRing, resolution: routing.Resol
     effective = config.effective_config(
         session, keyring, resolution.server, release.version, resolution.environment, reveal=True
     )
-    values = {name: entry["value"] for name, entry in effective["variables"].items()}
-    values.update({name: entry["value"] for name, entry in effective["secrets"].items()})
-    url, missing = _fill(str(remote["url"]), values, remote.get("variables") or {})
+    variables = {name: entry["value"] for name, entry in effective["variables"].items()}
+    # Secrets go into headers only: a URL is what HTTP libraries and access logs write down.
+    values = {**variables, **{name: entry["value"] for name, entry in effective["secrets"].items()}}
+    url, missing = _fill(str(remote["url"]), variables, remote.get("variables") or {})
     headers: list[tuple[str, str]] = []
     for header in remote.get("headers") or []:
         if not isinstance(header, dict) or not isinstance(header.get("name"), str):
