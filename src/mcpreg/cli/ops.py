@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from mcpreg.cli.health import state_text
 from mcpreg.cli.remote import (
     AsJson,
     Url,
@@ -21,7 +22,7 @@ from mcpreg.cli.remote import (
     usage,
     when,
 )
-from mcpreg.client import NoDeployment, NotFound, Registry
+from mcpreg.client import NoDeployment, NotFound, PermissionDenied, Registry
 from mcpreg.domain.timestamps import read_rfc3339, rfc3339
 
 Name = Annotated[str, typer.Argument(help="Server name.")]
@@ -239,22 +240,41 @@ def history(
     out.print(table)
 
 
+def _health(registry: Registry, name: str, environment: str) -> dict[str, Any] | None:
+    """The prober's report, or None where this token may not read it."""
+    try:
+        return registry.health(name, environment)
+    except (PermissionDenied, NotFound):
+        return None
+
+
 def where(name: Name, url: Url = None, as_json: AsJson = False) -> None:
     """Which version runs in each environment, with its canary."""
     with remote(url) as registry:
         result = registry.where(name)
+        rows = result.get("environments") or result.get("deployments") or []
+        checked = {
+            row["environment"]: report
+            for row in rows
+            if row.get("stable") and (report := _health(registry, name, row["environment"])) is not None
+        }
     if as_json:
-        print_json(result)
+        print_json({**result, "health": checked})
         return
-    rows = result.get("environments") or result.get("deployments") or []
-    table = new_table("environment", "stable", "canary", "weight", "status", "deployed", "by", title=name)
+    table = new_table(
+        "environment", "stable", "canary", "weight", "status", "health", "deployed", "by", title=name
+    )
     for row in rows:
+        states = {
+            v["track"]: v.get("state") for v in checked.get(row.get("environment"), {}).get("versions", [])
+        }
         table.add_row(
             f"[bold]{cell(row.get('environment'))}[/bold]",
             cell(row.get("stable")),
             cell(row.get("canary")),
             f"{row.get('weight')}%" if row.get("canary") else "",
             cell(row.get("status")),
+            " / ".join(state_text(states.get(track)) for track in ("stable", "canary") if track in states),
             when(row.get("deployedAt")),
             cell(row.get("deployedBy")),
         )

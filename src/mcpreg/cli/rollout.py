@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from mcpreg.cli.health import summary
 from mcpreg.cli.remote import AsJson, Url, cell, err, out, print_json, remote
 from mcpreg.domain.timestamps import read_rfc3339
 
@@ -104,10 +105,12 @@ def status(
         state = registry.rollout(name, env)
         if watch:
             state = _watch(lambda: registry.rollout(name, env), state, timeout, interval, quiet=as_json)
+        checked = registry.health(name, env)
     if as_json:
-        print_json(state)
+        print_json({**state, "health": checked})
     elif not watch:
         out.print(render(state))
+        out.print(summary(checked))
     if watch:
         _verdict(state)
 

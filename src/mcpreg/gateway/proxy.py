@@ -48,6 +48,7 @@ from mcpreg.errors import (
     UpstreamTimeout,
 )
 from mcpreg.gateway.guard import destination
+from mcpreg.gateway.health import healthy_route
 from mcpreg.gateway.limits import admit
 from mcpreg.gateway.outcome import Outcome
 from mcpreg.gateway.relay import Exchange, Relay
@@ -192,7 +193,7 @@ async def gateway(request: Request) -> Response:
             )
         key = key or pinned.key
     await admit(request, env, name, key)  # 429 over the target's or this client's rate limit
-    upstream = target.route(key)
+    upstream = await healthy_route(request, target, target.route(key), env, name)
     if pinned is not None and upstream.version != pinned.version:
         assert client_session is not None
         await _record_move(request, name, env, pinned.version, client_session)

@@ -38,6 +38,7 @@ ACTIONS = (
     "resume",
     "abort",
     "rollback",
+    "health",  # the prober saw a deployed version change state (``services.health``)
 )
 _LKG_WINDOW = 500
 """How many recent events ``last_known_good`` looks back through."""

@@ -35,6 +35,7 @@ _OUTSIDE_CATALOGUE = (
     "config.",
     "token.",
     "rate_limit.",
+    "health.",
 )
 
 

@@ -1,0 +1,203 @@
+"""Health of deployed versions: recording probe results, and reading them.
+
+``record`` folds one probe result into the version's state (``domain.health``). A change
+of state is recorded in the target's deployment history (action ``health``, with the old
+and new state and the failure's reason) and so in the journal (``deploy.health``); that
+also moves the change generation, so every replica's gateway re-reads the states within
+one poll and sends an unhealthy canary's clients to stable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from mcpreg.db.deploy_tables import DeploymentState, Environment
+from mcpreg.db.health_tables import VersionHealth
+from mcpreg.db.types import utcnow
+from mcpreg.domain.health import UNHEALTHY, Health, Thresholds, observe
+from mcpreg.domain.principal import Principal
+from mcpreg.services import deploy_history
+from mcpreg.services.deploy_state import snapshot
+from mcpreg.services.environments import get_environment
+from mcpreg.services.releases import get_server
+from mcpreg.services.tokens import require
+
+PROBER = "prober"  # the actor of health changes
+DETAIL = 500  # characters of a failure's reason kept
+
+
+def _row(session: Session, env: Environment, server: str, version: str) -> VersionHealth | None:
+    return session.exec(
+        select(VersionHealth).where(
+            VersionHealth.environment_id == env.id,
+            VersionHealth.server_name == server,
+            VersionHealth.version == version,
+        )
+    ).first()
+
+
+def record(
+    session: Session,
+    env_name: str,
+    server: str,
+    version: str,
+    ok: bool,
+    detail: str | None = None,
+    *,
+    thresholds: Thresholds = Thresholds(),
+    now: datetime | None = None,
+) -> tuple[str | None, str]:
+    """Fold one probe result in; the state before and after."""
+    now = now or utcnow()
+    env = get_environment(session, env_name)
+    row = _row(session, env, server, version)
+    before = Health(row.state, row.failures, row.successes) if row is not None else None
+    after = observe(before, ok, thresholds)
+    if row is None:
+        row = VersionHealth(
+            environment_id=env.id or 0, server_name=server, version=version, state=after.state
+        )
+        row.changed_at = now
+    elif row.state != after.state:
+        row.changed_at = now
+    row.state, row.failures, row.successes, row.checked_at = after.state, after.failures, after.successes, now
+    if not ok:
+        row.detail = (detail or "the probe failed")[:DETAIL]
+    session.add(row)
+    session.flush()
+    old = before.state if before is not None else None
+    if old != after.state:
+        _history(session, env, server, version, old, after.state, None if ok else row.detail, now)
+    return old, after.state
+
+
+def _history(
+    session: Session,
+    env: Environment,
+    server: str,
+    version: str,
+    old: str | None,
+    new: str,
+    reason: str | None,
+    now: datetime,
+) -> None:
+    state = session.exec(
+        select(DeploymentState).where(
+            DeploymentState.environment_id == env.id, DeploymentState.server_name == server
+        )
+    ).first()
+    if state is None:
+        return
+    before = snapshot(state)
+    deploy_history.record_event(
+        session,
+        state,
+        env,
+        PROBER,
+        "health",
+        before,
+        now,
+        version=version,
+        detail={"health": new, "previous": old, **({"reason": reason} if reason else {})},
+    )
+
+
+def health_view(row: VersionHealth, track: str | None) -> dict[str, Any]:
+    return {
+        "version": row.version,
+        "track": track,
+        "state": row.state,
+        "failures": row.failures,
+        "successes": row.successes,
+        "checkedAt": row.checked_at,
+        "changedAt": row.changed_at,
+        "detail": row.detail if row.state != "healthy" else None,
+    }
+
+
+def unhealthy_versions(session: Session, env_name: str, server: str) -> frozenset[str]:
+    """The versions of ``server`` the prober holds unhealthy in ``env_name`` (the gateway's read)."""
+    env = session.exec(select(Environment).where(Environment.name == env_name)).first()
+    if env is None:
+        return frozenset()
+    rows = session.exec(
+        select(VersionHealth.version).where(
+            VersionHealth.environment_id == env.id,
+            VersionHealth.server_name == server,
+            VersionHealth.state == UNHEALTHY,
+        )
+    ).all()
+    return frozenset(rows)
+
+
+def target_health(session: Session, principal: Principal, env_name: str, server: str) -> dict[str, Any]:
+    """The health of what runs of ``server`` in ``env_name``: stable first, then the canary."""
+    require(principal, "read", server=server, environment=env_name)
+    env = get_environment(session, env_name)
+    server = get_server(session, server).name
+    state = session.exec(
+        select(DeploymentState).where(
+            DeploymentState.environment_id == env.id, DeploymentState.server_name == server
+        )
+    ).first()
+    tracks = []
+    if state is not None and state.stable_version:
+        tracks.append((state.stable_version, "stable"))
+    if state is not None and state.canary_version:
+        tracks.append((state.canary_version, "canary"))
+    versions = []
+    for version, track in tracks:
+        row = _row(session, env, server, version)
+        versions.append(
+            health_view(row, track)
+            if row is not None
+            else {
+                "version": version,
+                "track": track,
+                "state": None,
+                "failures": 0,
+                "successes": 0,
+                "checkedAt": None,
+                "changedAt": None,
+                "detail": None,
+            }
+        )
+    canary = next((v for v in versions if v["track"] == "canary"), None)
+    stable = next((v for v in versions if v["track"] == "stable"), None)
+    note = None
+    if canary is not None and canary["state"] == UNHEALTHY:
+        note = (
+            f"the canary {canary['version']} is unhealthy: its clients are sent to stable until it recovers"
+        )
+    elif (
+        stable is not None
+        and stable["state"] == UNHEALTHY
+        and canary is not None
+        and canary["state"] == "healthy"
+    ):
+        note = f"the stable {stable['version']} is unhealthy and the canary healthy: nothing moves by itself"
+    return {"server": server, "environment": env.name, "versions": versions, "note": note}
+
+
+def all_states(session: Session) -> list[tuple[str, str, str, str]]:
+    """(server, environment, version, state) of every checked version still stable or canary."""
+    rows = session.exec(
+        select(VersionHealth, Environment.name, DeploymentState)
+        .join(Environment, col(Environment.id) == col(VersionHealth.environment_id))
+        .join(
+            DeploymentState,
+            sa.and_(
+                col(DeploymentState.environment_id) == col(VersionHealth.environment_id),
+                col(DeploymentState.server_name) == col(VersionHealth.server_name),
+            ),
+        )
+    ).all()
+    return [
+        (h.server_name, env, h.version, h.state)
+        for h, env, st in rows
+        if h.version in (st.stable_version, st.canary_version)
+    ]
