@@ -33,13 +33,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.api.http import principal_of, server_name
+from mcpreg.api.http import limited_body, principal_of, server_name
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import (
     GatewayError,
-    PayloadTooLarge,
     RegistryError,
     SessionExpired,
     Unauthenticated,
@@ -93,17 +92,6 @@ def _forwarded_headers(request: Request, upstream: Upstream, session: str | None
     if session is not None:
         headers[SESSION_HEADER] = session
     return headers
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is larger than {limit} bytes", field="body")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _message(body: bytes) -> tuple[str, Any, bool]:
@@ -180,7 +168,7 @@ async def gateway(request: Request) -> Response:
     rt = runtime(request.app)
     gw = rt.gateway
     principal, target = await _authorized(request, env, name)
-    body = await _body(request, rt.settings.max_body_bytes) if request.method == "POST" else b""
+    body = await limited_body(request) if request.method == "POST" else b""
     method, request_id, expects_answer = _message(body)
     key = _routing_key(request, principal)
     client_session = request.headers.get(SESSION_HEADER)
