@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -20,6 +21,9 @@ class Environment(Answer):
     requires_approval: bool
     allow_prereleases: bool
     gateway_public: bool = Field(description="the gateway serves it without a token")
+    analysis: dict[str, Any] | Omitted | None = Field(
+        default=None, description="the default analysis of rollouts here (`checks`); null: none"
+    )
     description: str
     created_at: datetime
     updated_at: datetime
@@ -36,6 +40,7 @@ class EnvironmentCreate(Body):
     requires_approval: bool = False
     allow_prereleases: bool = False
     gateway_public: bool = False
+    analysis: dict[str, Any] | None = Field(default=None, description="`{checks: [...]}`, null: none")
     description: str = Field(default="", max_length=500)
 
 
@@ -48,6 +53,7 @@ class EnvironmentUpdate(Body):
     requires_approval: bool | Omitted = None
     allow_prereleases: bool | Omitted = None
     gateway_public: bool | Omitted = None
+    analysis: dict[str, Any] | None = Field(default=None, description="`{checks: [...]}`, null: none")
     description: str | Omitted = Field(default=None, max_length=500)
 
 

@@ -117,6 +117,8 @@ _DOCUMENT = (
     "publisher_meta_too_large",
     "remote_url_taken",
     "name_mismatch",
+    "namespace_mirrored",
+    "name_clash",
 )
 _LOOKUP = ("version_not_found", "invalid_channel", "invalid_version")
 
