@@ -148,8 +148,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(database_url: str, tmp_path: Path, **extra: str) -> Settings:
+    """The suite's settings on ``database_url`` (data under ``tmp_path``), plus ``extra``."""
     return Settings.from_env(
         {
             "MCPREG_DATABASE_URL": database_url,
@@ -157,8 +157,14 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "MCPREG_SAMPLE_DATA": "0",
             "MCPREG_DEV": "1",
             "MCPREG_SECRET_KEYS": TEST_KEYS,
+            **extra,
         }
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -26,26 +26,13 @@ from mcpreg.db.engine import make_engine, make_null_pool_engine
 from mcpreg.db.tables import Release
 from mcpreg.mcp.registry import build_server
 from mcpreg.services import journal
-from mcpreg.settings import Settings
-from tests.conftest import TEST_KEYS, _pg_url, make_token, server_doc
+from tests.conftest import _pg_url, make_token, server_doc, settings_for
 from tests.support.inprocess import InProcess
 from tests.support.problems import assert_problem
 from tests.support.served import free_port
 from tests.support.tools import call_tool
 
 LATEST = "/v0.1/servers/io.github.acme/weather/versions/latest"
-
-
-def _settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "MCPREG_DATABASE_URL": database_url,
-            "MCPREG_DATA_DIR": str(tmp_path / "data"),
-            "MCPREG_SAMPLE_DATA": "0",
-            "MCPREG_DEV": "1",
-            "MCPREG_SECRET_KEYS": TEST_KEYS,
-        }
-    )
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         folder.mkdir()  # SQLite cannot open a folder: "unable to open database file"
         url = f"sqlite:///{folder}"
     engine = make_engine(url, pool_size=2)
-    app = create_app(_settings(url, tmp_path), engine, prepare=False, background=False)
+    app = create_app(settings_for(url, tmp_path), engine, prepare=False, background=False)
     with InProcess(app) as server:
         yield server, engine
     engine.dispose()
@@ -87,7 +74,7 @@ def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(
 
 def test_an_exhausted_pool_is_a_503_with_retry_after(database_url: str, tmp_path: Path) -> None:
     engine = sa.create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    app = create_app(_settings(database_url, tmp_path), engine, prepare=False, background=False)
+    app = create_app(settings_for(database_url, tmp_path), engine, prepare=False, background=False)
     with InProcess(app) as server, server.client() as client:
         with engine.connect():  # the pool's only connection, held
             assert_unavailable(client.get("/v0.1/servers"))
@@ -116,7 +103,7 @@ def test_a_database_cut_off_mid_flight_is_a_503_and_service_returns_with_it(
     url = _pg_url(own_postgres)
     engine = make_engine(url, pool_size=2)
     token = make_token(engine, "admin", ["admin"])
-    app = create_app(_settings(url, tmp_path), engine, background=False)
+    app = create_app(settings_for(url, tmp_path), engine, background=False)
     auth = {"Authorization": f"Bearer {token}"}
     with InProcess(app) as server, server.client() as client:
         assert client.post("/v0.1/publish", json=server_doc(), headers=auth).status_code == 200

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,67 +22,31 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import PG_ADMIN_URL, TEST_KEYS, make_token, server_doc
+from tests.support.served import Spawned, serve_env, spawn_serve, stop_serve, wait_answers
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-MCPREG = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "mcpreg")
 NAME = "io.github.acme/weather"
 SERVER = "io.github.acme/weather"
 ENVS = ("dev", "staging", "production")
 VERSIONS = ("1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Replica:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start(url: str, data_dir: Path, name: str) -> Replica:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")},
-        "MCPREG_DATABASE_URL": url,
-        "MCPREG_DEV": "1",
-        "MCPREG_SAMPLE_DATA": "0",
-        "MCPREG_SECRET_KEYS": TEST_KEYS,
-        "MCPREG_DATA_DIR": str(data_dir / name),
-        "MCPREG_ACCESS_LOG": "0",
-    }
-    log = data_dir / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [MCPREG, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Replica(f"http://127.0.0.1:{port}", process, log)
-
-
-def wait_healthy(replica: Replica, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if replica.process.poll() is not None:
-            pytest.fail(f"{replica.url} exited:\n{replica.log.read_text()}")
-        try:
-            if httpx.get(f"{replica.url}/v0.1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{replica.url} did not become healthy:\n{replica.log.read_text()}")
+def start(url: str, data_dir: Path, name: str) -> Spawned:
+    env = serve_env(
+        MCPREG_DATABASE_URL=url,
+        MCPREG_DEV="1",
+        MCPREG_SAMPLE_DATA="0",
+        MCPREG_SECRET_KEYS=TEST_KEYS,
+        MCPREG_DATA_DIR=str(data_dir / name),
+        MCPREG_ACCESS_LOG="0",
+    )
+    return spawn_serve(env, data_dir / f"{name}.log")
 
 
 @pytest.fixture
-def replicas(postgres_admin: sa.Engine, tmp_path: Path) -> Iterator[tuple[Replica, Replica, sa.Engine]]:
+def replicas(postgres_admin: sa.Engine, tmp_path: Path) -> Iterator[tuple[Spawned, Spawned, sa.Engine]]:
     name = f"mcpreg_replicas_{os.getpid()}"
     with postgres_admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -95,17 +56,13 @@ def replicas(postgres_admin: sa.Engine, tmp_path: Path) -> Iterator[tuple[Replic
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         for replica in started:
-            wait_healthy(replica)
+            wait_answers(replica)
         yield started[0], started[1], engine
     finally:
         for replica in started:
             replica.process.terminate()
         for replica in started:
-            try:
-                replica.process.wait(15)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
-                replica.process.wait(15)
+            stop_serve(replica)
         engine.dispose()
         with postgres_admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -138,7 +95,7 @@ def operations(rng: random.Random, count: int) -> list[tuple[str, str, dict[str,
 
 
 def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollback_within_a_second(
-    replicas: tuple[Replica, Replica, sa.Engine],
+    replicas: tuple[Spawned, Spawned, sa.Engine],
 ) -> None:
     a, b, engine = replicas
     token = make_token(engine, "ops", ["admin"])
@@ -216,12 +173,8 @@ def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollba
         )
         assert staged.status_code == 201, staged.text
         first_seq = staged.json()["current"]["revision"]
-        deadline = time.monotonic() + 15
-        while (
-            admin.get(f"/api/environments/staging/servers/{SERVER}/rollout").json()["status"] != "completed"
-        ):
-            assert time.monotonic() < deadline, "the staged rollout did not complete"
-            time.sleep(0.1)
+        rollout = f"/api/environments/staging/servers/{SERVER}/rollout"
+        wait_until(lambda: admin.get(rollout).json()["status"] == "completed", 15, "the staged rollout")
     with engine.connect() as conn:
         after = conn.execute(
             sa.text(
@@ -260,15 +213,13 @@ def test_two_replicas_keep_one_stable_version_a_gapless_history_and_see_a_rollba
         )
         committed = time.monotonic()
     assert rolled.status_code == 200, rolled.text
-    seen = None
-    while time.monotonic() - committed < 2.0:
+
+    def seen_on_b() -> float | None:
         served = httpx.get(latest_on_b).json()["server"]["version"]
         resolved = httpx.get(resolve_on_b, headers=headers).json()["version"]
-        if served == resolved == target:
-            seen = time.monotonic()
-            break
-        time.sleep(0.01)
-    assert seen is not None, "replica b never served (or resolved) the rollback"
+        return time.monotonic() if served == resolved == target else None
+
+    seen = wait_until(seen_on_b, 2.0, "replica b serving (and resolving) the rollback")
     latency = seen - committed
     print(
         f"\ncross-replica rollback: request {committed - started:.3f}s, "

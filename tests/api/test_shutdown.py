@@ -8,7 +8,6 @@ to this replica once it has seen ``/readyz`` answer 503.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,61 +22,37 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_KEYS
-from tests.support.served import free_port
+from tests.support.databases import empty_database
+from tests.support.served import Spawned, answers, serve_env, spawn_serve, wait_answers
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-START_TIMEOUT = 60.0
 LOAD_THREADS = 6
+DRAIN = 1.5  # seconds the replica keeps serving, not ready, after SIGTERM
 
 
-def serve_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
-    env.update(
-        {
-            "MCPREG_DATABASE_URL": database_url,
-            "MCPREG_DATA_DIR": str(tmp_path / "data"),
-            "MCPREG_SECRET_KEYS": TEST_KEYS,
-            "MCPREG_SAMPLE_DATA": "0",
-            "MCPREG_ACCESS_LOG": "0",
-            **extra,
-        }
-    )
-    return env
-
-
-def spawn_serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mcpreg", "serve", "--port", str(port), "--log-level", "info"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def _env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return serve_env(
+        MCPREG_DATABASE_URL=database_url,
+        MCPREG_DATA_DIR=str(tmp_path / "data"),
+        MCPREG_SECRET_KEYS=TEST_KEYS,
+        MCPREG_SAMPLE_DATA="0",
+        MCPREG_ACCESS_LOG="0",
+        **extra,
     )
 
 
 @contextmanager
-def mcpreg_serve(
-    database_url: str, tmp_path: Path, **extra: str
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
-    process = spawn_serve(serve_env(database_url, tmp_path, **extra), port)
-    url = f"http://127.0.0.1:{port}"
+def mcpreg_serve(database_url: str, tmp_path: Path, **extra: str) -> Iterator[Spawned]:
+    """A ready ``mcpreg serve`` (``/readyz`` answers 200), killed if a test left it running."""
+    spawned = spawn_serve(_env(database_url, tmp_path, **extra), tmp_path / "serve.log", log_level="info")
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, process.communicate()[0]
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "mcpreg serve did not become ready"
-            time.sleep(0.05)
-        yield process, url
+        wait_answers(spawned, "/readyz")
+        yield spawned
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
+        if spawned.process.poll() is None:
+            spawned.process.kill()
+        spawned.process.wait(timeout=30)
 
 
 @dataclass
@@ -112,52 +87,52 @@ class Load:
                 client.close()
 
 
-def _wait_until(condition: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 def test_sigterm_under_load_drains_finishes_in_flight_work_and_exits_zero(
     database_url: str, tmp_path: Path
 ) -> None:
-    with mcpreg_serve(database_url, tmp_path, MCPREG_SHUTDOWN_DRAIN="1.5", MCPREG_SHUTDOWN_TIMEOUT="10") as (
-        process,
-        url,
-    ):
+    with mcpreg_serve(
+        database_url, tmp_path, MCPREG_SHUTDOWN_DRAIN=str(DRAIN), MCPREG_SHUTDOWN_TIMEOUT="10"
+    ) as spawned:
+        process, url = spawned.process, spawned.url
         load = Load(url)
         threads = [threading.Thread(target=load.worker, args=(i,)) for i in range(LOAD_THREADS)]
         for thread in threads:
             thread.start()
-        _wait_until(lambda: load.ok >= 50, 30)
+        wait_until(lambda: load.ok >= 50, 30, "50 answers under load")
 
         # An open long poll (a stream in flight): it must be answered, not cut.
         generation = httpx.get(url + "/api/changes", params={"wait": 0}, timeout=10).json()["generation"]
         poll: dict[str, object] = {}
+        sent = threading.Event()
+
+        def trace(event: str, info: object) -> None:
+            if event == "http11.send_request_body.complete":
+                sent.set()
 
         def long_poll() -> None:
             try:
-                response = httpx.get(
-                    url + "/api/changes", params={"after": generation, "wait": 20}, timeout=30
-                )
+                with httpx.Client(timeout=30) as client:
+                    response = client.get(
+                        url + "/api/changes",
+                        params={"after": generation, "wait": 20},
+                        extensions={"trace": trace},
+                    )
                 poll["status"], poll["body"] = response.status_code, response.json()
             except httpx.HTTPError as exc:
                 poll["error"] = repr(exc)
 
         poller = threading.Thread(target=long_poll)
         poller.start()
-        time.sleep(0.3)  # let the poll reach the server; it waits up to 20 s for a change
+        assert sent.wait(timeout=10), "the long poll was never sent"  # on the wire: in flight
         assert poller.is_alive()
 
         sent_at = time.monotonic()
         process.send_signal(signal.SIGTERM)
         # Readiness turns false at once, while the replica still serves.
-        _wait_until(lambda: httpx.get(url + "/readyz", timeout=5).status_code == 503, 5)
+        wait_until(lambda: httpx.get(url + "/readyz", timeout=5).status_code == 503, 5, "not ready")
         not_ready_after = time.monotonic() - sent_at
         served_while_draining = load.ok
-        time.sleep(0.3)
-        assert load.ok > served_while_draining, "the replica stopped serving before its drain ended"
+        wait_until(lambda: load.ok > served_while_draining, DRAIN, "an answer while draining")
         load.stop.set()  # the balancer has taken the replica out
         for thread in threads:
             thread.join(timeout=30)
@@ -166,36 +141,40 @@ def test_sigterm_under_load_drains_finishes_in_flight_work_and_exits_zero(
         assert poll.get("status") == 200, poll
         assert poll["body"] == {"generation": generation, "changed": False}
 
-        output, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        output = spawned.output()
         assert process.returncode == 0, output
         assert load.failures == [], load.failures[:5]
         assert load.ok > 50
-        assert not_ready_after < 1.0
+        # Measured, not bounded tighter than the requirement: not ready within the drain period.
+        print(f"\nnot ready {not_ready_after:.3f}s after SIGTERM (drain {DRAIN}s)")
+        assert not_ready_after < DRAIN
         assert "Traceback" not in output, output
 
 
 def test_a_second_sigterm_ends_the_drain_early(database_url: str, tmp_path: Path) -> None:
-    with mcpreg_serve(database_url, tmp_path, MCPREG_SHUTDOWN_DRAIN="60") as (process, url):
+    with mcpreg_serve(database_url, tmp_path, MCPREG_SHUTDOWN_DRAIN="60") as spawned:
+        process, url = spawned.process, spawned.url
         process.send_signal(signal.SIGTERM)
-        _wait_until(lambda: httpx.get(url + "/readyz", timeout=5).status_code == 503, 5)
+        wait_until(lambda: httpx.get(url + "/readyz", timeout=5).status_code == 503, 5, "not ready")
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-        assert process.returncode == 0, output
+        process.wait(timeout=30)
+        assert process.returncode == 0, spawned.output()
 
 
-def test_a_replica_that_does_not_migrate_waits_for_mcpreg_migrate(database_url: str, tmp_path: Path) -> None:
+def test_a_replica_that_does_not_migrate_waits_for_mcpreg_migrate(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """The Kubernetes shape: serve with MCPREG_MIGRATE_ON_START=0 becomes ready only after
     ``mcpreg migrate`` (the init step) has run."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with _fresh_database(database_url, tmp_path) as fresh:
-        env = serve_env(fresh, tmp_path, MCPREG_MIGRATE_ON_START="0")
-        process = spawn_serve(env, port)
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")))  # type: ignore[union-attr]
-        reader.start()
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    admin = request.getfixturevalue("postgres_admin") if backend == "postgresql" else None
+    with empty_database(backend, tmp_path, admin, "fresh") as fresh:
+        env = _env(fresh, tmp_path, MCPREG_MIGRATE_ON_START="0")
+        spawned = spawn_serve(env, tmp_path / "serve.log", log_level="info")
+        process, url = spawned.process, spawned.url
         try:
-            _wait_until(lambda: any("waiting for migrations" in line for line in lines), 30)
+            wait_until(lambda: "waiting for migrations" in spawned.output(), 30, "the wait for migrations")
             with pytest.raises(httpx.TransportError):
                 httpx.get(url + "/v0.1/health", timeout=1)  # waiting, not serving
             migrated = subprocess.run(
@@ -207,40 +186,8 @@ def test_a_replica_that_does_not_migrate_waits_for_mcpreg_migrate(database_url: 
             )
             assert migrated.returncode == 0, migrated.stderr
             assert migrated.stdout.startswith("schema at ")
-            _wait_until(lambda: _ready(url), 30)
+            wait_until(lambda: answers(url + "/readyz"), 30, "ready after mcpreg migrate")
         finally:
             process.terminate()
             process.wait(timeout=30)
-            reader.join(timeout=10)
-        assert process.returncode == 0, "".join(lines)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url + "/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-@contextmanager
-def _fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty, unmigrated database on the same backend, dropped afterwards."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
-
-    from tests.conftest import PG_ADMIN_URL, _pg_url, _worker
-
-    name = f"mcpreg_fresh_{_worker()}_{os.getpid()}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        assert process.returncode == 0, spawned.output()

@@ -15,9 +15,8 @@ import httpx
 import pytest
 
 from mcpreg import __version__
-from tests.cli.test_serve_command import clean_env, serving
 from tests.conftest import server_doc
-from tests.support.served import MCPREG
+from tests.support.served import MCPREG, running_serve, serve_env
 
 
 def mcpreg(
@@ -135,7 +134,7 @@ def test_piped_stdin_that_is_not_utf8_or_a_token_that_is_not_ascii_is_refused(tm
         done = subprocess.run(
             [MCPREG, *args],
             cwd=tmp_path,
-            env={**clean_env(tmp_path), "MCPREG_URL": url, **env},
+            env={**serve_env(), "MCPREG_URL": url, **env},
             input=b"sk-\xe9\xff\n",
             capture_output=True,
             timeout=60,
@@ -205,8 +204,9 @@ def test_a_local_command_refuses_to_create_a_second_database_in_another_director
 
 
 def test_a_token_created_where_serve_runs_on_defaults_works_against_it(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, MCPREG_DEV="1", MCPREG_SAMPLE_DATA="0")
-    with serving(env, tmp_path) as url:
+    env = serve_env(MCPREG_DEV="1", MCPREG_SAMPLE_DATA="0")
+    with running_serve(env, tmp_path / "serve.log", cwd=tmp_path) as spawned:
+        url = spawned.url
         created = mcpreg("tokens", "create", "--name", "root", "--scope", "admin", cwd=tmp_path, env=env)
         assert created.returncode == 0, created.stderr
         token = created.stdout.strip()

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from mcpreg.serving import MAX_HEADER_BYTES
-from tests.cli.test_serve_command import clean_env, serving
 from tests.conftest import TEST_KEYS
+from tests.support.served import running_serve, serve_env
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,7 @@ HEAD = b"GET /v0.1/health HTTP/1.1\r\nHost: registry\r\n"
 @pytest.fixture(scope="module")
 def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     home = tmp_path_factory.mktemp("serve-timeouts")
-    env = clean_env(
-        home,
+    env = serve_env(
         MCPREG_DATA_DIR=str(home / "data"),
         MCPREG_SAMPLE_DATA="0",
         MCPREG_SECRET_KEYS=TEST_KEYS,
@@ -37,8 +36,8 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
         MCPREG_KEEPALIVE_TIMEOUT="1",
         MCPREG_HEADER_TIMEOUT="1",
     )
-    with serving(env, home) as url:
-        parts = urlsplit(url)
+    with running_serve(env, home / "serve.log", cwd=home) as spawned:
+        parts = urlsplit(spawned.url)
         assert parts.hostname is not None and parts.port is not None
         yield parts.hostname, parts.port
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from alembic.script import ScriptDirectory
 
 from mcpreg.db import migrate
 from mcpreg.db.engine import make_null_pool_engine
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import BACKENDS
+from tests.support.databases import empty_database
 
 
 def test_head_names_the_newest_migration() -> None:
@@ -21,19 +21,11 @@ def test_head_names_the_newest_migration() -> None:
     assert script.get_current_head() == migrate.HEAD
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    admin: sa.Engine = request.getfixturevalue("postgres_admin")
-    name = f"mcpreg_migrate_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin = request.getfixturevalue("postgres_admin") if request.param == "postgresql" else None
+    with empty_database(request.param, tmp_path, admin, "migrate") as url:
+        yield url
 
 
 def _indexes(engine: sa.Engine) -> dict[str, list[str | None]]:

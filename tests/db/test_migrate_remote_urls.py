@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,24 +14,17 @@ from mcpreg.db import migrate
 from mcpreg.db.engine import make_null_pool_engine, unit_of_work
 from mcpreg.errors import Conflict
 from mcpreg.services.publish_checks import check_remote_urls
-from tests.conftest import PG_ADMIN_URL, server_doc
+from tests.conftest import BACKENDS, server_doc
+from tests.support.databases import empty_database
 
 URL = "https://mcp.acme.example.com/weather"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    admin: sa.Engine = request.getfixturevalue("postgres_admin")
-    name = f"mcpreg_migrate_remote_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin = request.getfixturevalue("postgres_admin") if request.param == "postgresql" else None
+    with empty_database(request.param, tmp_path, admin, "migrate_remote") as url:
+        yield url
 
 
 def _insert_release(conn: sa.Connection, version: str, key: str, document: dict[str, object]) -> None:

@@ -1,6 +1,10 @@
-"""A real ``mcpreg serve`` subprocess and a runner for real ``mcpreg`` CLI subprocesses.
+"""Real ``mcpreg serve`` subprocesses, and a runner for real ``mcpreg`` CLI subprocesses.
 
-``tests/cli/conftest.py`` keeps one per test module and backend (``served``).
+The one way the tests start ``mcpreg serve``: ``spawn_serve`` (a process on a free port, its
+output in a log file), ``wait_answers`` (a bounded wait until a path answers 200, failing
+with the log if the process exits), ``stop_serve``, and ``running_serve`` (all three as a
+context manager). ``serving`` builds on them for the CLI tests: ``tests/cli/conftest.py``
+keeps one per test module and backend (``served``).
 """
 
 from __future__ import annotations
@@ -93,18 +97,93 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def serve_env(**variables: str) -> dict[str, str]:
+    """This process's environment without any ``MCPREG_*`` variable, plus ``variables``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
+    env.update(variables)
+    return env
+
+
+@dataclass
+class Spawned:
+    """One ``mcpreg serve`` process, its address and its log (stdout and stderr together)."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def spawn_serve(
+    env: dict[str, str],
+    log: Path,
+    *,
+    cwd: Path | None = None,
+    port: int | None = None,
+    log_level: str = "warning",
+    args: tuple[str, ...] = (),
+) -> Spawned:
+    """Start ``mcpreg serve`` on 127.0.0.1 (a free port unless given); returns at once."""
+    port = port or free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [MCPREG, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level, *args],
+            env=env,
+            cwd=cwd,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return Spawned(process, f"http://127.0.0.1:{port}", log)
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``url`` answers 200 now (False when nothing listens yet)."""
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def wait_answers(spawned: Spawned, path: str = "/v0.1/health", timeout: float = START_TIMEOUT) -> None:
+    """Wait (bounded) until ``path`` answers 200; fail with the log if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while not answers(spawned.url + path, timeout=1):
+        if spawned.process.poll() is not None:
+            raise RuntimeError(f"mcpreg serve exited with {spawned.process.returncode}:\n{spawned.output()}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{spawned.url}{path} did not answer within {timeout}s:\n{spawned.output()}")
+        time.sleep(0.05)
+
+
+def stop_serve(spawned: Spawned, timeout: float = 15.0) -> int:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout``; the exit status."""
+    if spawned.process.poll() is None:
+        spawned.process.terminate()
+    try:
+        return spawned.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        spawned.process.kill()
+        return spawned.process.wait(timeout=timeout)
+
+
+@contextmanager
+def running_serve(
+    env: dict[str, str], log: Path, *, ready: str = "/v0.1/health", **options: Any
+) -> Iterator[Spawned]:
+    """``spawn_serve``, ``wait_answers`` on ``ready``, and ``stop_serve`` on the way out."""
+    spawned = spawn_serve(env, log, **options)
+    try:
+        wait_answers(spawned, ready)
+        yield spawned
+    finally:
+        stop_serve(spawned)
+
+
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mcpreg serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/v0.1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"mcpreg serve did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
+    """``wait_answers`` for a process started elsewhere (``tests/support/walkthrough.py``)."""
+    wait_answers(Spawned(process, url, log))
 
 
 _databases = itertools.count()
@@ -122,31 +201,19 @@ def serving(backend: str, home: Path, postgres_admin: sa.Engine | None) -> Itera
         with postgres_admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
         database_url = _pg_url(database)
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("MCPREG_")}
-    server_env.update(
-        {
-            "MCPREG_DATABASE_URL": database_url,
-            "MCPREG_DATA_DIR": str(home / "data"),
-            "MCPREG_DEV": "1",
-            "MCPREG_SAMPLE_DATA": "0",
-            "MCPREG_SECRET_KEYS": TEST_KEYS,
-            "MCPREG_SCHEDULER_INTERVAL": "0.2",
-            "MCPREG_ACCESS_LOG": "0",
-        }
+    server_env = serve_env(
+        MCPREG_DATABASE_URL=database_url,
+        MCPREG_DATA_DIR=str(home / "data"),
+        MCPREG_DEV="1",
+        MCPREG_SAMPLE_DATA="0",
+        MCPREG_SECRET_KEYS=TEST_KEYS,
+        MCPREG_SCHEDULER_INTERVAL="0.2",
+        MCPREG_ACCESS_LOG="0",
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = home / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [MCPREG, "serve", "--port", str(port), "--log-level", "warning"],
-            env=server_env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    spawned = spawn_serve(server_env, home / "serve.log")
     engine = make_null_pool_engine(database_url)
     try:
-        wait_healthy(url, process, log)
+        wait_answers(spawned)
         created = subprocess.run(
             [MCPREG, "tokens", "create", "--name", "cli-admin", "--scope", "admin"],
             env=server_env,
@@ -155,14 +222,9 @@ def serving(backend: str, home: Path, postgres_admin: sa.Engine | None) -> Itera
             timeout=60,
             check=True,
         )
-        yield Served(url, database_url, created.stdout.strip(), home, engine)
+        yield Served(spawned.url, database_url, created.stdout.strip(), home, engine)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_serve(spawned)
         engine.dispose()
         if database is not None and postgres_admin is not None:
             with postgres_admin.connect() as conn:
