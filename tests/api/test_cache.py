@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 import tracemalloc
 
 import httpx
@@ -16,6 +15,7 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.services.journal import current_generations
 from tests.conftest import publish, server_doc
 from tests.support.live import LiveServer
+from tests.support.waiting import wait_until
 
 DETAIL = "/v0.1/servers/io.github.acme/weather/versions/latest"
 
@@ -132,14 +132,13 @@ def test_a_publish_through_this_replica_is_served_at_once(api: httpx.Client, ano
 def _settle(live: LiveServer, cache: ResponseCache) -> None:
     """Wait (bounded) until this replica's generation watcher has seen every committed change."""
     engine = runtime(live.app).engine
-    deadline = time.monotonic() + 5
-    while True:
+
+    def caught_up() -> bool:
         with unit_of_work(engine) as session:
             generation, catalogue = current_generations(session)
-        if (cache.generation, cache.catalogue_generation) == (generation, catalogue):
-            return
-        assert time.monotonic() < deadline, "the generation watcher did not catch up in 5 s"
-        time.sleep(0.02)
+        return (cache.generation, cache.catalogue_generation) == (generation, catalogue)
+
+    wait_until(caught_up, 5, "the generation watcher catching up")
 
 
 def test_a_deployment_leaves_the_catalogue_cached_and_refreshes_the_environment_view(

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +26,7 @@ from mcpreg.services.journal import current_generations
 from mcpreg.settings import Settings
 from tests.conftest import publish, server_doc
 from tests.support.live import LiveServer
+from tests.support.waiting import wait_until
 
 NAMES = [f"io.github.acme/s{i}" for i in range(4)]
 
@@ -48,15 +48,15 @@ def settle(live: LiveServer) -> Warmer:
     warmer = rt.warmer
     assert warmer is not None
     cache = rt.cache
-    deadline = time.monotonic() + 10
-    while True:
+
+    def settled() -> bool:
         with unit_of_work(rt.engine) as session:
             generations = current_generations(session)
         seen = (cache.generation, cache.catalogue_generation) == generations
-        if seen and warmer.idle and warmer.rounds > 0:
-            return warmer
-        assert time.monotonic() < deadline, "the watcher or the warmer did not settle in 10 s"
-        time.sleep(0.02)
+        return seen and warmer.idle and warmer.rounds > 0
+
+    wait_until(settled, 10, "the watcher and the warmer settling")
+    return warmer
 
 
 @contextmanager

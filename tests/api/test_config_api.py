@@ -14,70 +14,39 @@ import sqlalchemy as sa
 
 from mcpreg.api.app import create_app
 from mcpreg.api.runtime import runtime
-from mcpreg.domain.publish_rules import CURRENT_SCHEMA_URL
 from mcpreg.errors import ConfigurationError
 from mcpreg.settings import Settings
 from tests.conftest import make_token
-from tests.support.live import LiveServer
+from tests.support.documents import weather_doc
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 
 NAME = "io.github.acme/weather"
 SERVER = f"/api/servers/{NAME}"
 CONFIG = f"/api/environments/production/servers/{NAME}/config"
 
 
-def weather_doc(version: str) -> dict[str, Any]:
-    return {
-        "$schema": CURRENT_SCHEMA_URL,
-        "name": NAME,
-        "description": "Weather forecasts",
-        "version": version,
-        "packages": [
-            {
-                "registryType": "npm",
-                "identifier": "@acme/weather-mcp",
-                "version": version,
-                "transport": {"type": "stdio"},
-                "environmentVariables": [
-                    {"name": "API_KEY", "isRequired": True, "isSecret": True},
-                    {"name": "REGION", "isRequired": True},
-                    {"name": "LOG_LEVEL", "default": "info"},
-                ],
-            }
-        ],
-    }
-
-
 @pytest.fixture
-def weather(api: httpx.Client) -> httpx.Client:
+def weather(app_api: httpx.Client) -> httpx.Client:
     for version in ("1.0.0", "2.0.0"):
-        assert api.post("/v0.1/publish", json=weather_doc(version)).status_code == 200
-    return api
+        assert app_api.post("/v0.1/publish", json=weather_doc(version)).status_code == 200
+    return app_api
 
 
-def client(live: LiveServer, token: str) -> httpx.Client:
-    return httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+def client(app_server: InProcess, token: str) -> httpx.Client:
+    return app_server.client(token)
 
 
 @pytest.fixture
-def reader(live: LiveServer, engine: sa.Engine) -> Iterator[httpx.Client]:
-    with client(live, make_token(engine, "reader", ["read"])) as c:
+def reader(app_server: InProcess, engine: sa.Engine) -> Iterator[httpx.Client]:
+    with client(app_server, make_token(engine, "reader", ["read"])) as c:
         yield c
 
 
 @pytest.fixture
-def revealer(live: LiveServer, engine: sa.Engine) -> Iterator[httpx.Client]:
-    with client(live, make_token(engine, "oncall", ["secrets:read"])) as c:
+def revealer(app_server: InProcess, engine: sa.Engine) -> Iterator[httpx.Client]:
+    with client(app_server, make_token(engine, "oncall", ["secrets:read"])) as c:
         yield c
-
-
-def problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    if field is not None:
-        assert body["field"] == field
-    return body
 
 
 # -- variables ---------------------------------------------------------------------------
@@ -100,7 +69,7 @@ def test_a_variable_is_created_replaced_read_listed_and_deleted(weather: httpx.C
     only_release = weather.get(f"{SERVER}/variables", params={"version": "1.0.0"}).json()["variables"]
     assert [v["value"] for v in only_release] == ["ap"]
     assert weather.delete(f"{SERVER}/variables/REGION", params={"version": "1.0.0"}).status_code == 204
-    problem(
+    assert_problem(
         weather.get(f"{SERVER}/variables/REGION", params={"version": "1.0.0"}),
         404,
         "variable_not_found",
@@ -174,26 +143,26 @@ def test_config_is_masked_without_secrets_read_and_revealed_with_it(
 
 
 def test_a_secrets_read_token_limited_to_other_environments_sees_masks(
-    weather: httpx.Client, live: LiveServer, engine: sa.Engine
+    weather: httpx.Client, app_server: InProcess, engine: sa.Engine
 ) -> None:
     weather.put(f"{SERVER}/secrets/API_KEY", json={"value": "sk-staging-only"})
-    with client(live, make_token(engine, "stg", ["secrets:read"], environments=["staging"])) as stg:
+    with client(app_server, make_token(engine, "stg", ["secrets:read"], environments=["staging"])) as stg:
         assert stg.get(CONFIG, params={"version": "1.0.0"}).status_code == 403
         staging = stg.get(f"/api/environments/staging/servers/{NAME}/config", params={"version": "1.0.0"})
         assert staging.json()["secrets"]["API_KEY"]["value"] == "sk-staging-only"
 
 
-def test_config_needs_a_token(weather: httpx.Client, anon: httpx.Client) -> None:
-    problem(anon.get(CONFIG, params={"version": "1.0.0"}), 401, "unauthenticated")
-    problem(anon.get(f"{SERVER}/variables"), 401, "unauthenticated")
-    problem(anon.put(f"{SERVER}/secrets/API_KEY", json={"value": "x"}), 401, "unauthenticated")
+def test_config_needs_a_token(weather: httpx.Client, app_anon: httpx.Client) -> None:
+    assert_problem(app_anon.get(CONFIG, params={"version": "1.0.0"}), 401, "unauthenticated")
+    assert_problem(app_anon.get(f"{SERVER}/variables"), 401, "unauthenticated")
+    assert_problem(app_anon.put(f"{SERVER}/secrets/API_KEY", json={"value": "x"}), 401, "unauthenticated")
 
 
 def test_a_read_token_cannot_change_configuration(weather: httpx.Client, reader: httpx.Client) -> None:
-    problem(reader.put(f"{SERVER}/variables/REGION", json={"value": "x"}), 403, "permission_denied")
-    problem(reader.put(f"{SERVER}/secrets/API_KEY", json={"value": "x"}), 403, "permission_denied")
+    assert_problem(reader.put(f"{SERVER}/variables/REGION", json={"value": "x"}), 403, "permission_denied")
+    assert_problem(reader.put(f"{SERVER}/secrets/API_KEY", json={"value": "x"}), 403, "permission_denied")
     weather.put(f"{SERVER}/variables/REGION", json={"value": "x"})
-    problem(reader.delete(f"{SERVER}/variables/REGION"), 403, "permission_denied")
+    assert_problem(reader.delete(f"{SERVER}/variables/REGION"), 403, "permission_denied")
 
 
 # -- bad input -------------------------------------------------------------------------------
@@ -238,11 +207,11 @@ def test_bad_input_is_a_problem_naming_the_field(
     code: str,
     field: str,
 ) -> None:
-    problem(weather.put(f"{SERVER}/{path}", params=params, json=body), status, code, field)
+    assert_problem(weather.put(f"{SERVER}/{path}", params=params, json=body), status, code, field)
 
 
 def test_a_body_that_is_not_a_json_object_is_refused(weather: httpx.Client) -> None:
-    problem(
+    assert_problem(
         weather.put(
             f"{SERVER}/secrets/API_KEY", content=b"[1]", headers={"content-type": "application/json"}
         ),
@@ -250,8 +219,10 @@ def test_a_body_that_is_not_a_json_object_is_refused(weather: httpx.Client) -> N
         "invalid_body",
         "body",
     )
-    problem(weather.put(f"{SERVER}/secrets/API_KEY", content=b"value=x"), 415, "unsupported_media_type")
-    problem(
+    assert_problem(
+        weather.put(f"{SERVER}/secrets/API_KEY", content=b"value=x"), 415, "unsupported_media_type"
+    )
+    assert_problem(
         weather.put("/api/servers/io.github.acme/none/variables/A", json={"value": "x"}),
         404,
         "server_not_found",
@@ -259,20 +230,20 @@ def test_a_body_that_is_not_a_json_object_is_refused(weather: httpx.Client) -> N
 
 
 def test_the_config_endpoint_checks_environment_and_version(weather: httpx.Client) -> None:
-    problem(
+    assert_problem(
         weather.get(f"/api/environments/Prod!/servers/{NAME}/config", params={"version": "1.0.0"}),
         422,
         "invalid_environment",
         "env",
     )
-    problem(weather.get(CONFIG), 404, "no_deployment", "environment")
-    problem(weather.get(CONFIG.replace("/production/", "/qa/")), 404, "environment_not_found")
-    problem(weather.get(CONFIG, params={"version": "3.0.0"}), 404, "version_not_found", "version")
+    assert_problem(weather.get(CONFIG), 404, "no_deployment", "environment")
+    assert_problem(weather.get(CONFIG.replace("/production/", "/qa/")), 404, "environment_not_found")
+    assert_problem(weather.get(CONFIG, params={"version": "3.0.0"}), 404, "version_not_found", "version")
 
 
 def test_without_a_version_the_config_is_that_of_what_is_deployed(weather: httpx.Client) -> None:
     staging = f"/api/environments/staging/servers/{NAME}/config"
-    problem(weather.get(staging), 404, "no_deployment", "environment")
+    assert_problem(weather.get(staging), 404, "no_deployment", "environment")
     weather.put(f"{SERVER}/variables/LOG_LEVEL", params={"version": "2.0.0"}, json={"value": "debug"})
     deployed = weather.post(
         "/api/environments/staging/deployments", json={"server": NAME, "version": "2.0.0"}

@@ -12,92 +12,94 @@ from starlette.datastructures import QueryParams
 
 from mcpreg.api.resolve import client_parameter
 from mcpreg.api.runtime import runtime
-from tests.api.test_bad_input import assert_problem
 from tests.conftest import make_token, publish, server_doc
-from tests.support.live import LiveServer
+from tests.support.inprocess import InProcess
+from tests.support.problems import assert_problem
 
 NAME = "io.github.acme/weather"
 TARGET = f"/api/environments/production/servers/{NAME}"
 DEPLOY = "/api/environments/production/deployments"
 
 
-def released(api: httpx.Client, *versions: str) -> None:
+def released(app_api: httpx.Client, *versions: str) -> None:
     for version in versions:
-        publish(api, server_doc(version=version))
+        publish(app_api, server_doc(version=version))
 
 
-def deploy(api: httpx.Client, version: str, **body: object) -> None:
-    response = api.post(DEPLOY, json={"server": NAME, "version": version, **body})
+def deploy(app_api: httpx.Client, version: str, **body: object) -> None:
+    response = app_api.post(DEPLOY, json={"server": NAME, "version": version, **body})
     assert response.status_code == 201, response.text
 
 
-def resolved(api: httpx.Client, client: str = "c-1") -> dict[str, object]:
-    response = api.get(f"{TARGET}/resolve", params={"client": client})
+def resolved(app_api: httpx.Client, client: str = "c-1") -> dict[str, object]:
+    response = app_api.get(f"{TARGET}/resolve", params={"client": client})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_a_rollback_is_resolved_at_once(api: httpx.Client) -> None:
-    released(api, "1.0.0", "1.1.0")
-    deploy(api, "1.0.0")
-    deploy(api, "1.1.0")
-    assert resolved(api)["version"] == "1.1.0"
-    assert resolved(api)["version"] == "1.1.0"  # now from the snapshot
-    assert api.post(f"{TARGET}/rollback", json={}).status_code == 200
-    assert resolved(api)["version"] == "1.0.0"
+def test_a_rollback_is_resolved_at_once(app_api: httpx.Client) -> None:
+    released(app_api, "1.0.0", "1.1.0")
+    deploy(app_api, "1.0.0")
+    deploy(app_api, "1.1.0")
+    assert resolved(app_api)["version"] == "1.1.0"
+    assert resolved(app_api)["version"] == "1.1.0"  # now from the snapshot
+    assert app_api.post(f"{TARGET}/rollback", json={}).status_code == 200
+    assert resolved(app_api)["version"] == "1.0.0"
 
 
 def test_every_client_gets_the_same_track_from_the_snapshot_as_from_the_database(
-    api: httpx.Client, live: LiveServer
+    app_api: httpx.Client, app_server: InProcess
 ) -> None:
-    released(api, "1.0.0", "1.1.0")
-    deploy(api, "1.0.0")
-    deploy(api, "1.1.0", strategy="canary", weight=30)
+    released(app_api, "1.0.0", "1.1.0")
+    deploy(app_api, "1.0.0")
+    deploy(app_api, "1.1.0", strategy="canary", weight=30)
     clients = [f"client-{i}" for i in range(60)]
-    targets = runtime(live.app).targets
+    targets = runtime(app_server.app).targets
     first = {}
     for client in clients:
         targets.clear()  # every answer below is worked out from the database
-        first[client] = api.get(f"{TARGET}/resolve", params={"client": client}).content
-    again = {c: api.get(f"{TARGET}/resolve", params={"client": c}).content for c in clients}
+        first[client] = app_api.get(f"{TARGET}/resolve", params={"client": client}).content
+    again = {c: app_api.get(f"{TARGET}/resolve", params={"client": c}).content for c in clients}
     assert again == first
-    tracks = {resolved(api, c)["track"] for c in clients}
+    tracks = {resolved(app_api, c)["track"] for c in clients}
     assert tracks == {"stable", "canary"}
 
 
-def test_a_configuration_change_is_resolved_at_once_and_secrets_stay_masked(api: httpx.Client) -> None:
-    released(api, "1.0.0")
-    deploy(api, "1.0.0")
-    assert resolved(api)["config"]["variables"] == {}  # type: ignore[index]
-    variable = api.put(f"/api/servers/{NAME}/variables/LOG_LEVEL", json={"value": "debug"})
+def test_a_configuration_change_is_resolved_at_once_and_secrets_stay_masked(app_api: httpx.Client) -> None:
+    released(app_api, "1.0.0")
+    deploy(app_api, "1.0.0")
+    assert resolved(app_api)["config"]["variables"] == {}  # type: ignore[index]
+    variable = app_api.put(f"/api/servers/{NAME}/variables/LOG_LEVEL", json={"value": "debug"})
     assert variable.status_code in (200, 201), variable.text
-    secret = api.put(f"/api/servers/{NAME}/secrets/API_KEY", json={"value": "s3cr3t-value"})
+    secret = app_api.put(f"/api/servers/{NAME}/secrets/API_KEY", json={"value": "s3cr3t-value"})
     assert secret.status_code in (200, 201), secret.text
-    answer = api.get(f"{TARGET}/resolve", params={"client": "c-1"})
+    answer = app_api.get(f"{TARGET}/resolve", params={"client": "c-1"})
     assert answer.json()["config"]["variables"]["LOG_LEVEL"]["value"] == "debug"
     assert answer.json()["config"]["secrets"]["API_KEY"]["value"] == "********"
     assert b"s3cr3t-value" not in answer.content
 
 
-def test_a_revoked_token_is_refused_at_once(api: httpx.Client, engine: sa.Engine, live: LiveServer) -> None:
-    released(api, "1.0.0")
-    deploy(api, "1.0.0")
+def test_a_revoked_token_is_refused_at_once(
+    app_api: httpx.Client, engine: sa.Engine, app_server: InProcess
+) -> None:
+    released(app_api, "1.0.0")
+    deploy(app_api, "1.0.0")
     reader = make_token(engine, "reader", ["read"])
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {reader}"}) as client:
+    with app_server.client(reader) as client:
         assert resolved(client)["version"] == "1.0.0"
         assert resolved(client)["version"] == "1.0.0"  # the token is remembered now
-        assert api.delete("/api/tokens/reader").status_code in (200, 204)
+        assert app_api.delete("/api/tokens/reader").status_code in (200, 204)
         assert_problem(client.get(f"{TARGET}/resolve"), 401, "unauthenticated")
 
 
 def test_a_token_outside_its_environments_is_refused_even_when_the_target_is_remembered(
-    api: httpx.Client, engine: sa.Engine, live: LiveServer
+    app_api: httpx.Client, engine: sa.Engine, app_server: InProcess
 ) -> None:
-    released(api, "1.0.0")
-    deploy(api, "1.0.0")
-    resolved(api)  # the snapshot is in memory
+    released(app_api, "1.0.0")
+    deploy(app_api, "1.0.0")
+    resolved(app_api)  # the snapshot is in memory
     staging_only = make_token(engine, "staging-reader", ["read"], environments=["staging"])
-    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {staging_only}"}) as client:
+    with app_server.client(staging_only) as client:
         client.get(f"/api/environments/staging/servers/{NAME}/resolve")  # remembered token
         assert_problem(client.get(f"{TARGET}/resolve"), 403, "environment_denied")
 
