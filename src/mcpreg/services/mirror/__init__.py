@@ -1,2 +1,4 @@
 """The subregistry: declared upstreams (``upstreams``), reading their pages (``pages``),
-applying entries (``apply``), the sync with its checkpoints and runs (``sync``, ``runs``)."""
+reading and checking one entry (``entries``), applying a page (``apply``), the sync with its
+lease, checkpoints and background pass (``sync``), its runs (``runs``), and where mirrored
+releases came from (``provenance``)."""
