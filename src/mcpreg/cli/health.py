@@ -33,6 +33,31 @@ def summary(report: dict[str, Any]) -> str:
     return f"{line}\n[yellow]{escape(note)}[/yellow]" if note else line
 
 
+VERDICT = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
+
+
+def analysis_summary(report: dict[str, Any], last: int = 5) -> str | None:
+    """The analysis lines of ``rollout status``: the decision and the latest verdicts."""
+    if not report.get("analysis"):
+        return None
+    decision = report.get("decision") or {}
+    lines = [
+        f"analysis: {cell(decision.get('action'))}"
+        + (f" ({escape(decision['reason'])})" if decision.get("reason") else "")
+    ]
+    for run in (report.get("runs") or [])[:last]:
+        colour = VERDICT.get(run.get("verdict"), "white")
+        numbers = run.get("numbers") or {}
+        where = f"step {run.get('step')} check {run.get('check')} ({cell(run.get('kind'))})"
+        canary = f"{numbers.get('canaryErrors', 0)}/{numbers.get('canaryRequests', 0)}"
+        stable = f"{numbers.get('stableErrors', 0)}/{numbers.get('stableRequests', 0)}"
+        lines.append(
+            f"  {where} interval {run.get('interval')}: [{colour}]{cell(run.get('verdict'))}[/] "
+            f"canary {canary} errors, stable {stable}"
+        )
+    return "\n".join(lines)
+
+
 def health(name: Name, env: Env, url: Url = None, as_json: AsJson = False) -> None:
     """Healthy, degraded or unhealthy: the stable and canary versions, as the prober last saw them."""
     with remote(url) as registry:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -56,6 +58,19 @@ def strategy_of(canary: float | None, steps: str | None) -> dict[str, Any]:
     return {"strategy": "immediate"}
 
 
+def analysis_file(path: Path | None) -> dict[str, Any] | None:
+    """``--analysis FILE``: a JSON object; the registry checks its rules."""
+    if path is None:
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        usage(f"--analysis {path}: not a readable JSON file ({exc})", "--analysis")
+    if not isinstance(value, dict):
+        usage(f"--analysis {path}: the file holds a JSON object with checks", "--analysis")
+    return value
+
+
 def scheduled_time(text: str | None) -> str | None:
     """``--at``: an RFC 3339 time (local time when it has no zone) or ``+DURATION`` from now."""
     from mcpreg.domain.deploy_requests import CLOCK_SKEW
@@ -107,6 +122,14 @@ def deploy(
         str | None, typer.Option("--at", help="When: 2030-01-31T18:00:00Z, local time, or +30m.")
     ] = None,
     notes: Notes = None,
+    analysis: Annotated[
+        Path | None,
+        typer.Option(
+            "--analysis",
+            help="A JSON file of the rollout's canary analysis ({checks: [...]}).",
+            show_default=False,
+        ),
+    ] = None,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
@@ -115,8 +138,11 @@ def deploy(
     assert version is not None
     strategy = strategy_of(canary, steps)
     scheduled = scheduled_time(at)
+    checks = analysis_file(analysis)
     with remote(url) as registry:
-        result = registry.deploy(name, version, env, scheduled_at=scheduled, notes=notes, **strategy)
+        result = registry.deploy(
+            name, version, env, scheduled_at=scheduled, notes=notes, analysis=checks, **strategy
+        )
     if as_json:
         print_json(result)
     else:

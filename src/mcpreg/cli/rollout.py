@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from mcpreg.cli.health import summary
+from mcpreg.cli.health import analysis_summary, summary
 from mcpreg.cli.remote import AsJson, Url, cell, err, out, print_json, remote
 from mcpreg.domain.timestamps import read_rfc3339
 
@@ -106,11 +106,15 @@ def status(
         if watch:
             state = _watch(lambda: registry.rollout(name, env), state, timeout, interval, quiet=as_json)
         checked = registry.health(name, env)
+        analysed = registry.analysis(name, env)
     if as_json:
-        print_json({**state, "health": checked})
+        print_json({**state, "health": checked, "analysis": analysed})
     elif not watch:
         out.print(render(state))
         out.print(summary(checked))
+        lines = analysis_summary(analysed)
+        if lines:
+            out.print(lines)
     if watch:
         _verdict(state)
 

@@ -34,6 +34,8 @@ class Environment(SQLModel, table=True):
     gateway_public: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )
+    # The canary analysis staged and canary rollouts here get by default (JSON, ``domain.analysis``).
+    analysis: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     description: str = Field(
         default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default="")
     )
@@ -63,6 +65,7 @@ class DeploymentState(SQLModel, table=True):
     rollout_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     rollout_strategy: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     rollout_plan: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    rollout_analysis: str | None = Field(default=None, sa_column=sa.Column(sa.Text))  # in force (JSON)
     rollout_status: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     rollout_index: int = Field(default=0, nullable=False)
     step_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -94,6 +97,7 @@ class Deployment(SQLModel, table=True):
     version: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     strategy: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     plan: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    analysis: str | None = Field(default=None, sa_column=sa.Column(sa.Text))  # asked for (JSON)
     notes: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     from_environment: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     forced: bool = Field(default=False, nullable=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mcpreg.domain.analysis import Analysis, parse_analysis
 from mcpreg.domain.rollout import Step, canary_plan, parse_steps
 from mcpreg.domain.storable import parse_time
 from mcpreg.domain.timestamps import rfc3339
@@ -17,7 +18,7 @@ from mcpreg.errors import ScheduledInPast, ValidationFailed
 
 STRATEGIES = ("immediate", "canary", "staged")
 MAX_NOTES = 2000
-_COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt"}
+_COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt", "analysis"}
 DEPLOY_FIELDS = frozenset({"server", "version", *_COMMON})
 PROMOTE_FIELDS = frozenset({"from", "to", "force", *_COMMON})
 CLOCK_SKEW = timedelta(seconds=5)
@@ -34,6 +35,8 @@ class Plan:
     scheduled_at: datetime | None = None
     scheduled_field: str = "scheduled_at"
     """The body key the time came in (``scheduled_at`` or ``scheduledAt``): refusals name it."""
+    analysis: Analysis | None = None
+    """The canary analysis of a staged or canary rollout (None: the environment's default)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +113,11 @@ def _common(body: dict[str, Any]) -> dict[str, Any]:
     strategy, steps = _plan(body)
     key = "scheduledAt" if "scheduledAt" in body else "scheduled_at"
     raw = body.get(key)
+    analysis = body.get("analysis")
+    if analysis is not None and strategy == "immediate":
+        raise ValidationFailed("an analysis is for canary and staged rollouts", field="analysis")
     return {
+        "analysis": None if analysis is None else parse_analysis(analysis),
         "strategy": strategy,
         "steps": steps,
         "notes": _notes(body),

@@ -152,6 +152,7 @@ def clear_canary(state: DeploymentState) -> None:
 
 def cancel_rollout(state: DeploymentState) -> None:
     """Forget the rollout and its canary: no step will run for it again."""
+    state.rollout_analysis = None
     clear_canary(state)
     state.rollout_id = None
     state.rollout_strategy = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlmodel import Session, select
 
 from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
@@ -175,6 +176,7 @@ def _submit(
         version=release.version,
         strategy=request.strategy,
         plan=plan_text(request.steps) if request.steps else None,
+        analysis=orjson.dumps(request.analysis.to_dict()).decode() if request.analysis else None,
         notes=request.notes,
         from_environment=promotion.source.name if promotion else None,
         forced=bool(promotion and promotion.skipped),
@@ -252,6 +254,7 @@ def apply(
     else:
         state.rollout_id = uuid.uuid4().hex
         state.rollout_strategy = strategy
+        state.rollout_analysis = deployment.analysis or env.analysis  # asked for, else the default
         state.canary_release_id, state.canary_version = release.id, release.version
         store_rollout(state, machine.start(plan_of(deployment.plan), now), by=asked_by, at=now)
         if state.stable_release_id == release.id:  # a single 100% step completes at once

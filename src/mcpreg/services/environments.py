@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.tables import Release
 from mcpreg.db.types import utcnow
+from mcpreg.domain.analysis import parse_analysis
 from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.domain.timestamps import rfc3339
@@ -29,7 +31,7 @@ _JSON_FLAGS = {
     "allowPrereleases": "allow_prereleases",
     "gatewayPublic": "gateway_public",
 }
-_FIELDS = {"name", "position", "description", *_JSON_FLAGS}
+_FIELDS = {"name", "position", "description", "analysis", *_JSON_FLAGS}
 
 DEFAULTS: tuple[dict[str, Any], ...] = (
     {"name": "dev", "allow_prereleases": True},
@@ -46,6 +48,7 @@ def environment_view(env: Environment) -> dict[str, Any]:
         "requiresApproval": env.requires_approval,
         "allowPrereleases": env.allow_prereleases,
         "gatewayPublic": env.gateway_public,
+        "analysis": orjson.loads(env.analysis) if env.analysis else None,
         "description": env.description,
         "createdAt": rfc3339(env.created_at),
         "updatedAt": rfc3339(env.updated_at),
@@ -155,6 +158,13 @@ def _check_fields(body: dict[str, Any]) -> None:
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 500:
         raise ValidationFailed("description is a string of at most 500 characters", field="description")
+    _analysis(body)
+
+
+def _analysis(body: dict[str, Any]) -> str | None:
+    """The body's default analysis as stored (JSON), checked; None when absent or null."""
+    value = body.get("analysis")
+    return None if value is None else orjson.dumps(parse_analysis(value).to_dict()).decode()
 
 
 def _check_position(value: object, count: int) -> int:
@@ -195,6 +205,7 @@ def create_environment(session: Session, principal: Principal, body: dict[str, A
         name=name,
         position=position,
         description=body.get("description", ""),
+        analysis=_analysis(body),
         **{column: body.get(key, False) for key, column in _JSON_FLAGS.items()},
     )
     ordered.insert(position, env)
@@ -228,6 +239,8 @@ def update_environment(
             setattr(env, column, body[key])
     if "description" in body:
         env.description = body["description"]
+    if "analysis" in body:
+        env.analysis = _analysis(body)
     after = environment_view(env)
     if {k: v for k, v in after.items() if k != "updatedAt"} == {
         k: v for k, v in before.items() if k != "updatedAt"

@@ -7,7 +7,9 @@ three timed pauses since it was last looked at leaves three ``step`` events.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -18,6 +20,7 @@ from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotARollbackTarget
+from mcpreg.services.analysis_runs import step_passed
 from mcpreg.services.deploy_history import last_known_good, record_event, was_stable
 from mcpreg.services.deploy_state import (
     cancel_rollout,
@@ -53,19 +56,27 @@ def rollout_owner(session: Session, state: DeploymentState) -> str | None:
 def catch_up(
     session: Session, state: DeploymentState, env: Environment, now: datetime, actor: Principal | str = SYSTEM
 ) -> int:
-    """Take every timed step that came due by ``now``, one event each; return how many."""
+    """Take every timed step that came due by ``now``, one event each; return how many.
+
+    A rollout with a canary analysis takes at most one step, and only once the latest
+    interval of every check of its step passed; it then steps at ``now`` (not when the
+    step came due), so the next step's intervals start with it.
+    """
     current = rollout_of(state)
     taken = 0
+    gated = state.rollout_analysis is not None
     while (
         current is not None
         and current.status == "progressing"
         and current.next_step_at is not None
         and current.next_step_at <= now
+        and not (gated and (taken or not step_passed(session, state)))
     ):
-        due = current.next_step_at
+        due = now if gated else current.next_step_at
         before = snapshot(state)
         canary = state.canary_version
-        current = machine.tick(current, due)
+        # An analysed step is taken when its checks passed, which may be after it came due.
+        current = machine.tick(replace(current, next_step_at=due) if gated else current, due)
         owner = rollout_owner(session, state) if current.status == "completed" else None
         store_rollout(state, current, by=owner, at=due)
         record_event(
@@ -93,9 +104,11 @@ def transition(
     *,
     full: bool = False,
     notes: str | None = None,
+    detail: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> DeploymentState:
-    """Promote (one step, or to 100% with ``full``), pause, resume or abort a rollout."""
+    """Promote (one step, or to 100% with ``full``), pause, resume or abort a rollout
+    (``detail``: what led to it, e.g. the analysis numbers, kept on the history event)."""
     now = now or utcnow()
     env = get_environment(session, env_name)
     server = get_server(session, server_name)
@@ -131,7 +144,7 @@ def transition(
         strategy=state.rollout_strategy,
         notes=notes,
         replaced=canary if action == "abort" else None,
-        detail={"step": moved.index, "full": full} if action == "promote" else None,
+        detail={"step": moved.index, "full": full} if action == "promote" else detail,
     )
     return state
 

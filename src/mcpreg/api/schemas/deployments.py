@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -133,6 +133,11 @@ class _Plan(Body):
     )
     scheduled_at_camel: datetime | None = Field(
         default=None, alias="scheduledAt", description="the same as `scheduled_at`"
+    )
+    analysis: dict[str, Any] | None = Field(
+        default=None,
+        description="canary and staged only: `{interval?, failureLimit?, inconclusiveLimit?, checks}`; "
+        "default: the environment's",
     )
 
 

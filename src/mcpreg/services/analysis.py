@@ -1,0 +1,252 @@
+"""Canary analysis of running rollouts: judging intervals, and acting on the verdicts.
+
+``analyse`` (the ``canary-analysis`` loop, on every replica) looks at each progressing
+rollout with an analysis. For each check it judges every interval of the current step
+that has ended (and whose traffic had ``settle`` seconds to reach the database), from
+the gateway's traffic aggregates of the canary and of stable in that interval. A verdict
+is stored once: ``analysis_run`` is unique per rollout, step, check and interval, so a
+second replica's insert fails and is dropped.
+
+Past a check's ``failureLimit`` the rollout is aborted by the actor ``analysis`` (canary
+weight 0, stable serving), recorded with the numbers that failed it; past its
+``inconclusiveLimit`` it is paused with the reason. Manual rollbacks and aborts go
+through ``services.rollouts`` as ever and never wait for any of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from mcpreg.db.analysis_tables import AnalysisRun
+from mcpreg.db.deploy_tables import DeploymentState, Environment
+from mcpreg.db.traffic_tables import TrafficAggregate
+from mcpreg.db.types import utcnow
+from mcpreg.domain.analysis import Analysis, Check, Decision, Sample, decide, judge
+from mcpreg.domain.principal import Principal
+from mcpreg.domain.traffic import BUCKET_COUNT, add_buckets, quantile
+from mcpreg.services import rollouts
+from mcpreg.services.analysis_runs import analysis_of, run_view, step_passed, verdicts
+from mcpreg.services.deploy_state import find_state, try_lock_state
+from mcpreg.services.environments import get_environment
+from mcpreg.services.releases import get_server
+from mcpreg.services.tokens import require
+
+ANALYST = Principal(name="analysis", scopes=frozenset({"admin"}), token_id=0)
+MAX_INTERVALS = 1000  # intervals judged per check and step at most (a step paused for days)
+
+
+def _samples(
+    session: Session, state: DeploymentState, env: str, start: datetime, end: datetime
+) -> tuple[Sample, Sample]:
+    rows = session.exec(
+        select(TrafficAggregate).where(
+            TrafficAggregate.environment == env,
+            TrafficAggregate.server_name == state.server_name,
+            col(TrafficAggregate.interval_end) > start,
+            col(TrafficAggregate.interval_end) <= end,
+        )
+    ).all()
+    totals: dict[str, tuple[int, int, list[int]]] = {}
+    for row in rows:
+        requests, errors, buckets = totals.get(row.version, (0, 0, [0] * BUCKET_COUNT))
+        bad = 0 if row.outcome == "ok" else row.requests
+        totals[row.version] = (
+            requests + row.requests,
+            errors + bad,
+            add_buckets(buckets, _buckets(row.buckets)),
+        )
+
+    def sample(version: str | None) -> Sample:
+        if version is None or version not in totals:
+            return Sample()
+        requests, errors, buckets = totals[version]
+        return Sample(requests, errors, quantile(buckets, 0.95))
+
+    return sample(state.canary_version), sample(state.stable_version)
+
+
+def _buckets(text: str) -> list[int]:
+    """A row's latency histogram, stored as comma-separated counts (``services.traffic``)."""
+    return [int(n) for n in text.split(",")] if text else [0] * BUCKET_COUNT
+
+
+def _judged(session: Session, state: DeploymentState, check: int) -> set[int]:
+    return set(
+        session.exec(
+            select(AnalysisRun.interval_index).where(
+                AnalysisRun.rollout_id == state.rollout_id,
+                AnalysisRun.step == state.rollout_index,
+                AnalysisRun.check_index == check,
+            )
+        ).all()
+    )
+
+
+def _store(session: Session, run: AnalysisRun) -> bool:
+    """Insert one verdict; False when another replica judged that interval first."""
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def judge_due(session: Session, state: DeploymentState, env: str, now: datetime, settle: float) -> int:
+    """Judge every ended, settled interval of the current step not judged yet; how many."""
+    analysis = analysis_of(state)
+    if analysis is None or state.step_started_at is None or state.rollout_id is None:
+        return 0
+    stored = 0
+    for index, check in enumerate(analysis.checks):
+        length = timedelta(seconds=check.interval)
+        ended = int((now - timedelta(seconds=settle) - state.step_started_at) / length)
+        done = _judged(session, state, index)
+        for k in range(max(0, ended - MAX_INTERVALS), max(0, ended)):
+            if k in done:
+                continue
+            start = state.step_started_at + k * length
+            stored += _judge_one(session, state, env, index, check, k, start, start + length)
+    return stored
+
+
+def _judge_one(
+    session: Session,
+    state: DeploymentState,
+    env: str,
+    index: int,
+    check: Check,
+    k: int,
+    start: datetime,
+    end: datetime,
+) -> int:
+    canary, stable = _samples(session, state, env, start, end)
+    verdict, numbers = judge(check, canary, stable)
+    run = AnalysisRun(
+        state_id=state.id or 0,
+        server_name=state.server_name,
+        environment=env,
+        rollout_id=state.rollout_id or "",
+        step=state.rollout_index,
+        check_index=index,
+        interval_index=k,
+        kind=check.kind,
+        started_at=start,
+        ended_at=end,
+        verdict=verdict,
+        numbers=orjson.dumps(numbers).decode(),
+    )
+    return int(_store(session, run))
+
+
+def decision_of(analysis: Analysis, runs: list[AnalysisRun]) -> Decision:
+    by_check: dict[int, list[str]] = {}
+    for run in runs:
+        by_check.setdefault(run.check_index, []).append(run.verdict)
+    return decide(analysis, by_check)
+
+
+@dataclass(frozen=True)
+class Acted:
+    server: str
+    environment: str
+    action: str  # "abort" or "pause"
+    reason: str
+
+
+def _failing(runs: list[AnalysisRun], check: int | None, verdict: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "step": r.step,
+            "interval": r.interval_index,
+            "startedAt": r.started_at.isoformat(),
+            **orjson.loads(r.numbers),
+        }
+        for r in runs
+        if r.check_index == check and r.verdict == verdict
+    ]
+
+
+ANALYSED = ("progressing", "paused_manual")  # a timed step, or a canary waiting for its promote
+
+
+def _progressing() -> Any:
+    return select(DeploymentState.id).where(
+        col(DeploymentState.rollout_status).in_(ANALYSED), col(DeploymentState.rollout_analysis).is_not(None)
+    )
+
+
+def pending(session: Session) -> bool:
+    """Whether any progressing rollout has an analysis (a cheap read)."""
+    return session.exec(_progressing().limit(1)).first() is not None
+
+
+def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.0) -> tuple[int, list[Acted]]:
+    """One pass over every progressing rollout with an analysis: verdicts stored, actions taken."""
+    now = now or utcnow()
+    ids = session.exec(_progressing()).all()
+    stored, acted = 0, []
+    for state_id in ids:
+        state = try_lock_state(session, state_id or 0)
+        if state is None or state.rollout_status not in ANALYSED or state.rollout_id is None:
+            continue  # another replica or a request holds it: it is judged on the next pass
+        env = session.get(Environment, state.environment_id)
+        analysis = analysis_of(state)
+        if env is None or analysis is None:
+            continue
+        stored += judge_due(session, state, env.name, now, settle)
+        runs = verdicts(session, state.rollout_id)
+        decision = decision_of(analysis, runs)
+        if decision.action == "continue" or (
+            decision.action == "pause" and state.rollout_status != "progressing"
+        ):
+            continue  # a canary waiting for its promote already waits for a human: the report says why
+        verdict = "fail" if decision.action == "abort" else "inconclusive"
+        detail = {
+            "analysis": decision.reason,
+            "check": decision.check,
+            "intervals": _failing(runs, decision.check, verdict),
+        }
+        rollouts.transition(
+            session,
+            ANALYST,
+            state.server_name,
+            env.name,
+            decision.action,
+            notes=decision.reason,
+            detail=detail,
+            now=now,
+        )
+        acted.append(Acted(state.server_name, env.name, decision.action, decision.reason))
+    return stored, acted
+
+
+def report(session: Session, principal: Principal, env_name: str, server_name: str) -> dict[str, Any]:
+    """The analysis in force on the target's rollout, its verdicts (newest first) and its decision."""
+    require(principal, "read", server=server_name, environment=env_name)
+    env = get_environment(session, env_name)
+    server = get_server(session, server_name)
+    state = find_state(session, server, env)
+    followed = analysis_of(state) if state is not None else None
+    runs = verdicts(session, state.rollout_id) if state is not None and state.rollout_id else []
+    decision = decision_of(followed, runs) if followed is not None else None
+    return {
+        "server": server.name,
+        "environment": env.name,
+        "rolloutId": state.rollout_id if state is not None else None,
+        "status": state.rollout_status if state is not None else None,
+        "step": state.rollout_index if state is not None else None,
+        "analysis": followed.to_dict() if followed is not None else None,
+        "stepPassed": step_passed(session, state) if state is not None and followed is not None else None,
+        "decision": {"action": decision.action, "check": decision.check, "reason": decision.reason or None}
+        if decision is not None
+        else None,
+        "runs": [run_view(r) for r in reversed(runs)],
+    }
