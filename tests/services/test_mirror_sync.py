@@ -22,7 +22,7 @@ from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry, SyncRun, Upst
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
-from mcpreg.services import discovery
+from mcpreg.services import discovery, rotation
 from mcpreg.services.mirror import sync, upstreams
 from mcpreg.services.releases import create_release
 from tests.conftest import server_doc
@@ -289,3 +289,13 @@ def test_a_stopping_background_sync_ends_after_its_page_gives_its_lease_up_and_r
     fake.on_request = None
     resumed = run_sync(engine, fake)
     assert (resumed["resumed"], resumed["added"], resumed["pages"]) == (True, 5, 2)
+
+
+def test_a_key_rotation_moves_upstream_tokens_to_the_new_primary_key(engine: sa.Engine) -> None:
+    declare(engine, token="upstream-bearer")
+    rotated = KeyRing([("k2", bytes(range(1, 33))), ("k1", bytes(range(32)))])
+    rotation.rotate(engine, rotated)
+    with Session(engine) as session:
+        upstream = upstreams.get(session, "public")
+        assert upstream.token_key_id == "k2"
+        assert upstreams.token_of(KeyRing([("k2", bytes(range(1, 33)))]), upstream) == "upstream-bearer"

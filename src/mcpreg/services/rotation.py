@@ -28,6 +28,7 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services import journal
+from mcpreg.services.mirror import upstreams
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each row of this run."""
@@ -188,6 +189,7 @@ def _move(engine: sa.Engine, keyring: KeyRing, row: Secret, report: RotationRepo
 
 def _finish(engine: sa.Engine, keyring: KeyRing, actor: Principal | str, report: RotationReport) -> None:
     with unit_of_work(engine, write=True) as session:
+        upstreams.reseal_tokens(session, keyring)  # the subregistry's upstream tokens, too
         report.remaining = stale_count(session, keyring)
         session.execute(
             sa.update(SecretRotation)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mcpreg.crypto import KeyRing, SecretContext, key_id_of, seal, unseal
+from mcpreg.crypto import KeyRing, SecretContext, key_id_of, rewrap, seal, unseal
 from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry, SyncCheckpoint, SyncRun, Upstream
 from mcpreg.db.types import utcnow
 from mcpreg.domain.mirror import Coverage, check_pattern, parse_interval, split_patterns
@@ -233,3 +233,19 @@ def view(upstream: Upstream) -> dict[str, Any]:
         "createdBy": upstream.created_by,
         "updatedAt": rfc3339(upstream.updated_at),
     }
+
+
+def reseal_tokens(session: Session, keyring: KeyRing) -> int:
+    """Move every upstream token sealed under an older key to the primary key (the data key
+    is rewrapped, the token never opened); part of ``mcpreg secrets rotate``. Returns how many."""
+    moved = 0
+    stale = select(Upstream).where(
+        col(Upstream.token_sealed).is_not(None), col(Upstream.token_key_id) != keyring.primary_id
+    )
+    for upstream in session.exec(stale):
+        assert upstream.token_sealed is not None
+        upstream.token_sealed = rewrap(keyring, upstream.token_sealed, _context(upstream.name))
+        upstream.token_key_id = key_id_of(upstream.token_sealed)
+        session.add(upstream)
+        moved += 1
+    return moved
