@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpreg.domain.mirror import Coverage, MirrorVersion, mirror_version, parse_interval, read_upstream_time
@@ -40,6 +40,7 @@ VERSIONS = st.lists(
 )
 
 
+@settings(max_examples=60, deadline=None)
 @given(VERSIONS)
 def test_precedence_keys_order_upstream_versions_as_the_official_registry_does(
     versions: list[tuple[str, datetime]],
