@@ -16,7 +16,7 @@ import socket
 from dataclasses import dataclass, field
 
 import anyio
-import httpx
+import httpx2
 
 from mcpreg.domain.addresses import address_allowed, host_allowed, parse_address, scheme_allowed
 from mcpreg.errors import UpstreamForbidden, UpstreamRefused
@@ -26,12 +26,12 @@ from mcpreg.errors import UpstreamForbidden, UpstreamRefused
 class Destination:
     """Where one upstream request goes: the URL to send it to and what to add to it."""
 
-    url: httpx.URL
+    url: httpx2.URL
     headers: dict[str, str] = field(default_factory=dict)
     extensions: dict[str, str] = field(default_factory=dict)
 
 
-def _forbidden(url: httpx.URL, why: str) -> UpstreamForbidden:
+def _forbidden(url: httpx2.URL, why: str) -> UpstreamForbidden:
     return UpstreamForbidden(
         f"the gateway does not connect to {url.scheme}://{url.host}: {why} "
         "(MCPREG_ALLOW_PRIVATE_REMOTES=1 allows private upstreams)",
@@ -41,7 +41,7 @@ def _forbidden(url: httpx.URL, why: str) -> UpstreamForbidden:
 
 async def destination(raw_url: str, *, private_remotes: bool) -> Destination:
     """The checked destination of ``raw_url``; ``UpstreamForbidden`` when the rule refuses it."""
-    url = httpx.URL(raw_url)
+    url = httpx2.URL(raw_url)
     if not scheme_allowed(url.scheme, private_remotes=private_remotes):
         raise _forbidden(url, "only https upstreams are allowed")
     if not host_allowed(url.host, private_remotes=private_remotes):

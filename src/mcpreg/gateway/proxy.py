@@ -5,7 +5,7 @@ server and environment, unless the environment's gateway is public), picks the r
 key (``X-Client-Id``, else the principal's name, else the key sealed in the session,
 else none: stable), routes on the target ``services.routing`` gives (the same ``Target``
 ``/resolve`` answers from), and forwards to that track's upstream through the replica's
-one ``httpx.AsyncClient``.
+one ``httpx2.AsyncClient``.
 
 * **Legacy** (initialize, ``Mcp-Session-Id``): an ``initialize`` is routed by its key and
   the answer gets mcpreg's own session id (``gateway.sessions``) sealing the version,
@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -256,14 +256,14 @@ def _outcome_of(error: GatewayError) -> Outcome:
 
 async def _send(
     gw: Gateway, request: Request, upstream: Upstream, body: bytes, pinned: PinnedSession | None
-) -> httpx.Response:
+) -> httpx2.Response:
     """The upstream's response, its body still to be read; 5xx and transport failures raised."""
     settings = gw.settings
     where = await destination(upstream.url, private_remotes=settings.allow_private_remotes)
     headers = _forwarded_headers(request, upstream, pinned.upstream if pinned is not None else None)
     headers.update(where.headers)
     stream = request.method == "GET"
-    timeout = httpx.Timeout(
+    timeout = httpx2.Timeout(
         settings.gateway_timeout,
         connect=settings.gateway_connect_timeout,
         read=None if stream else settings.gateway_timeout,
@@ -279,9 +279,9 @@ async def _send(
     label = f"{upstream.server}@{upstream.version}"
     try:
         response = await gw.client.send(outgoing, stream=True)
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         raise UpstreamTimeout(f"{label} did not answer in time", field="upstream") from None
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         raise UpstreamRefused(
             f"{label} could not be reached ({type(exc).__name__})", field="upstream"
         ) from None
@@ -292,7 +292,7 @@ async def _send(
 
 
 def _headers_back(
-    gw: Gateway, exchange: Exchange, response: httpx.Response, client_session: str | None
+    gw: Gateway, exchange: Exchange, response: httpx2.Response, client_session: str | None
 ) -> dict[str, str]:
     headers = {name: value for name, value in response.headers.items() if name in _PASSED_BACK}
     upstream_session = response.headers.get(SESSION_HEADER)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
-import httpx
+import httpx2
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -66,7 +66,7 @@ class Exchange:
 class _Reading:
     """The outcome of a body, read as it passes."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         decided = of_status(response.status_code)
         content_type = response.headers.get("content-type", "").lower()
         self._decided = decided
@@ -103,7 +103,7 @@ class Relay(Response):
         self,
         observe: Callable[[Observation], None],
         exchange: Exchange,
-        upstream: httpx.Response,
+        upstream: httpx2.Response,
         headers: dict[str, str],
         on_disconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -145,10 +145,10 @@ class Relay(Response):
                         reading.feed(chunk)
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except httpx.TimeoutException:
+                except httpx2.TimeoutException:
                     outcome = "timeout"
                     await _end(send)
-                except httpx.TransportError:
+                except httpx2.TransportError:
                     outcome = "refused"
                     await _end(send)
                 except OSError:

@@ -12,7 +12,9 @@ second, as it reaches ``/resolve``.
 
 from __future__ import annotations
 
-import httpx
+import logging
+
+import httpx2
 import sqlalchemy as sa
 
 from mcpreg.api.cache import Memo, ResponseCache
@@ -27,11 +29,20 @@ CONNECTIONS = 200  # open upstream connections at most, per replica
 KEEPALIVE = 50  # idle upstream connections kept for reuse
 
 
-def upstream_client(settings: Settings) -> httpx.AsyncClient:
-    """The one client every upstream request goes through (no redirects, no proxy variables)."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.gateway_timeout, connect=settings.gateway_connect_timeout),
-        limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=KEEPALIVE),
+QUIET = ("httpx", "httpx2")  # HTTP clients that log every request's URL at INFO
+
+
+def upstream_client(settings: Settings) -> httpx2.AsyncClient:
+    """The one client every upstream request goes through (no redirects, no proxy variables).
+
+    Upstream URLs are filled from the effective configuration, so the clients' request
+    lines are never logged: their loggers keep warnings and errors only.
+    """
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.WARNING))
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(settings.gateway_timeout, connect=settings.gateway_connect_timeout),
+        limits=httpx2.Limits(max_connections=CONNECTIONS, max_keepalive_connections=KEEPALIVE),
         follow_redirects=False,
         trust_env=False,
     )
