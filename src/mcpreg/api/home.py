@@ -26,6 +26,7 @@ LINKS: dict[str, tuple[str, str]] = {
     "console": ("/console/", "the web console: catalogue, version history, compare, history, configuration"),
     "servers": ("/v0.1/servers", "the official MCP Registry API (also under /v0)"),
     "environments": ("/api/environments", "environments in promotion order (the /api management API)"),
+    "openapi": ("/api/openapi.json", "the OpenAPI 3.1 document of the /api management API"),
     "mcp": ("/mcp", "the registry as MCP tools (streamable HTTP)"),
     "changes": ("/api/changes", "the change feed (long-poll)"),
     "health": ("/v0.1/health", "liveness"),
