@@ -88,6 +88,13 @@ class PayloadTooLarge(BadRequest):
     title = "Payload too large"
 
 
+class InvalidWindow(BadRequest):
+    """A traffic ``window`` that is not a duration such as ``30s``, ``5m`` or ``1h`` (at most 24h)."""
+
+    code = "invalid_window"
+    title = "Invalid window"
+
+
 class MethodNotAllowed(RegistryError):
     """The path exists but does not take this HTTP method (answered with ``Allow``)."""
 
@@ -219,6 +226,77 @@ class HTTPError(RegistryError):
         self.status = status
 
 
+class UpstreamFailed(RegistryError):
+    """An upstream registry answered a sync with an error, garbage, or not at all."""
+
+    code = "upstream_failed"
+    status = 502
+    title = "Upstream failed"
+
+
+class SessionExpired(NotFound):
+    """A gateway session is pinned to a version no longer routed for its client: initialize again."""
+
+    code = "session_expired"
+    title = "Session expired"
+
+
+class NoStreamableRemote(Conflict):
+    """The routed release has no streamable-http remote for the gateway to forward to."""
+
+    code = "no_streamable_remote"
+    title = "No streamable-http remote"
+
+
+class GatewayError(RegistryError):
+    """The gateway got no usable answer from the routed upstream (the gateway itself is fine)."""
+
+    code = "gateway_error"
+    status = 502
+    title = "Bad gateway"
+
+
+class UpstreamRefused(GatewayError):
+    """The upstream refused the connection, or it could not be reached at all."""
+
+    code = "upstream_refused"
+    title = "Upstream refused the connection"
+
+
+class UpstreamForbidden(GatewayError):
+    """The upstream's address is one the gateway may not connect to (private, loopback, http)."""
+
+    code = "upstream_forbidden"
+    title = "Upstream address forbidden"
+
+
+class UpstreamTimeout(GatewayError):
+    """The upstream did not answer within ``MCPREG_GATEWAY_TIMEOUT``."""
+
+    code = "upstream_timeout"
+    status = 504
+    title = "Upstream timed out"
+
+
+class UpstreamServerError(GatewayError):
+    """The upstream answered with a 5xx status."""
+
+    code = "upstream_5xx"
+    title = "Upstream error"
+
+
+class RateLimited(RegistryError):
+    """A gateway rate limit refused the request; it may be sent again after ``retry_after`` s."""
+
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, bucket: str) -> None:
+        super().__init__(detail, field=bucket, extra={"retryAfter": retry_after})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(RegistryError):
     """The registry cannot serve now, through no fault of the request; retry after ``retry_after`` s."""
 
@@ -252,6 +330,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("invalid_body", 400, "the body is JSON but not an object (or not a server.json object)"),
     ErrorCode("invalid_repository_url", 400, "publish: a GitHub/GitLab `repository.url` names no repository"),
     ErrorCode("invalid_updated_since", 400, "`updated_since` is not an RFC 3339 time (the official rule)"),
+    ErrorCode("invalid_window", 400, "a traffic `window` that is not a duration like `5m` (1s to 24h)"),
     ErrorCode("malformed_json", 400, "the body is not valid JSON"),
     ErrorCode("no_changes", 400, "a status or environment change that changes nothing"),
     ErrorCode("publisher_meta_too_large", 400, "publish: the publisher-provided `_meta` block is over 4 KB"),
@@ -260,12 +339,15 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("status_message_not_allowed", 400, "a status message with status `active`"),
     ErrorCode("token_expired", 401, "the bearer token is past its `expiresAt`"),
     ErrorCode("unauthenticated", 401, "no bearer token, a malformed one, or one the registry does not know"),
+    ErrorCode("cross_origin", 403, "console: a write whose Origin or Referer is another site's or missing"),
+    ErrorCode("csrf_failed", 403, "console: a form without this session's CSRF token"),
     ErrorCode("environment_denied", 403, "the token may not act on this environment"),
     ErrorCode("environment_protected", 403, "deploying to a protected environment needs the `deploy` scope"),
     ErrorCode("namespace_denied", 403, "the server is outside the token's namespaces"),
     ErrorCode("permission_denied", 403, "the token lacks the scope this needs"),
     ErrorCode("self_approval", 403, "a deployment is approved by a principal other than its requester"),
     ErrorCode("channel_not_found", 404, "the server has no such channel"),
+    ErrorCode("curation_not_found", 404, "no such allow/deny rule, local namespace or pin"),
     ErrorCode("deployment_not_found", 404, "no deployment with this id in the environment"),
     ErrorCode("environment_not_found", 404, "no environment of that name"),
     ErrorCode("no_deployment", 404, "nothing of the server is deployed in the environment"),
@@ -273,6 +355,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("not_found", 404, "no route, or no record, at this path"),
     ErrorCode("secret_not_found", 404, "the server has no secret of that name at that scope"),
     ErrorCode("server_not_found", 404, "no server of that name"),
+    ErrorCode("session_expired", 404, "gateway: the session's version is no longer routed; initialize again"),
+    ErrorCode("upstream_not_found", 404, "no upstream of that name"),
     ErrorCode("variable_not_found", 404, "the server has no variable of that name at that scope"),
     ErrorCode("version_not_found", 404, "no such version or channel (or it is not deployed there)"),
     ErrorCode("method_not_allowed", 405, "the path does not take this method; `Allow` lists those it does"),
@@ -281,11 +365,14 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("draft_status", 409, "a draft is published, not given a status"),
     ErrorCode("environment_exists", 409, "an environment of that name exists"),
     ErrorCode("immutable_release", 409, "a published release is never edited; publish a new version"),
+    ErrorCode("name_clash", 409, "the server holds mirrored releases; local ones are never mixed in"),
     ErrorCode("name_is_secret", 409, "the name is already a secret of the server (a variable was set)"),
     ErrorCode("name_is_variable", 409, "the name is already a variable of the server (a secret was set)"),
+    ErrorCode("namespace_mirrored", 409, "an upstream owns the namespace: read-only unless marked local"),
     ErrorCode("no_next_environment", 409, "promotion from the last environment"),
     ErrorCode("no_rollback_target", 409, "no earlier good version to roll back to; name one"),
     ErrorCode("no_rollout", 409, "the server has no rollout in the environment"),
+    ErrorCode("no_streamable_remote", 409, "gateway: the routed release has no streamable-http remote"),
     ErrorCode("not_a_draft", 409, "the release is not a draft"),
     ErrorCode("not_a_rollback_target", 409, "the version was never stable in the environment: deploy it"),
     ErrorCode("not_cancellable", 409, "the deployment is past cancelling"),
@@ -302,7 +389,10 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("rollout_already_paused", 409, "the rollout is already paused"),
     ErrorCode("rollout_not_active", 409, "the rollout is not in progress"),
     ErrorCode("rollout_not_paused", 409, "the rollout is not paused"),
+    ErrorCode("sync_in_progress", 409, "another replica (or request) is syncing this upstream now"),
     ErrorCode("token_exists", 409, "a token of that name exists"),
+    ErrorCode("upstream_exists", 409, "an upstream of that name exists"),
+    ErrorCode("upstream_unconfigured", 409, "gateway: a remote URL variable or required header has no value"),
     ErrorCode("version_exists", 409, "version numbers are never reused (400 on `/v0.1`, `/v0`)"),
     ErrorCode("version_not_deployed", 409, "the version is not what runs in the source environment"),
     ErrorCode("payload_too_large", 413, "the body is over `MCPREG_MAX_BODY_BYTES`"),
@@ -311,6 +401,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("declared_secret", 422, "the server.json declares this name secret: set it as a secret"),
     ErrorCode("immutable_name", 422, "an environment is never renamed"),
     ErrorCode("invalid_channel", 422, "not a channel name, or one that parses as a version or range"),
+    ErrorCode("invalid_curation", 422, "a curation pattern, effect, namespace or upstream breaks its rule"),
     ErrorCode("invalid_cursor", 422, "a cursor that no page gave"),
     ErrorCode("invalid_environment", 422, "a configuration `environment` that is not an environment name"),
     ErrorCode("invalid_environment_name", 422, "not an environment name (1-63 of a-z, 0-9, '-')"),
@@ -318,6 +409,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("invalid_range", 422, "not an npm version range"),
     ErrorCode("invalid_status", 422, "not a release status"),
     ErrorCode("invalid_strategy", 422, "not a deployment strategy"),
+    ErrorCode("invalid_upstream", 422, "an upstream name, URL, pattern, interval or token breaks its rule"),
     ErrorCode("invalid_value", 422, "a variable or secret value that is not a string, or too long"),
     ErrorCode("invalid_version", 422, "not a SemVer 2.0.0 version"),
     ErrorCode("name_mismatch", 422, "the body's name differs from the path's (400 on `/v0.1`, `/v0`)"),
@@ -333,8 +425,15 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     ErrorCode("internal_error", 500, "an unexpected failure; nothing was changed, the connection closes"),
     ErrorCode("secret_decrypt_failed", 500, "a stored secret fails authentication (tampered, moved)"),
     ErrorCode("unknown_key", 500, "a secret is sealed under a key not in `MCPREG_SECRET_KEYS`"),
+    ErrorCode("gateway_error", 502, "gateway: no usable answer from the upstream (base of `upstream_*`)"),
+    ErrorCode("upstream_5xx", 502, "gateway: the upstream answered with a 5xx status"),
+    ErrorCode("upstream_failed", 502, "an upstream answered a sync with an error, garbage, or not at all"),
+    ErrorCode("upstream_forbidden", 502, "gateway: the upstream's address is private and not allowed here"),
+    ErrorCode("upstream_refused", 502, "gateway: the upstream refused the connection or cannot be reached"),
+    ErrorCode("rate_limited", 429, "gateway: over the rate limit of the server there or of the client"),
     ErrorCode("database_unavailable", 503, "the database cannot serve now; retry after `Retry-After`"),
     ErrorCode("service_unavailable", 503, "the registry cannot serve now; retry after `Retry-After`"),
+    ErrorCode("upstream_timeout", 504, "gateway: no answer from the upstream in `MCPREG_GATEWAY_TIMEOUT`"),
     ErrorCode("invalid_response", None, "client: the answer is not mcpreg's API"),
     ErrorCode("no_database", None, "CLI local commands: no database where one is expected; nothing created"),
     ErrorCode("not_utf8", None, "CLI import: a file that is not UTF-8"),

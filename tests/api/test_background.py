@@ -202,8 +202,32 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
 @pytest.mark.parametrize(
     ("background_work", "cache_bytes", "expected"),
     [
-        (True, None, {"generation-watcher", "rollout-scheduler", "cache-warmer"}),
-        (True, "0", {"generation-watcher", "rollout-scheduler"}),  # no cache: nothing to warm
+        (
+            True,
+            None,
+            {
+                "generation-watcher",
+                "rollout-scheduler",
+                "traffic-flusher",
+                "cache-warmer",
+                "mirror-sync",
+                "health-prober",
+                "canary-analysis",
+            },
+        ),
+        # Nothing to warm:
+        (
+            True,
+            "0",
+            {
+                "generation-watcher",
+                "rollout-scheduler",
+                "traffic-flusher",
+                "mirror-sync",
+                "health-prober",
+                "canary-analysis",
+            },
+        ),
         (False, None, set()),
     ],
 )

@@ -23,9 +23,11 @@ from jsonschema import Draft202012Validator
 
 from mcpreg.api.app import create_app
 from mcpreg.api.openapi import document
+from mcpreg.services.mirror import sync
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS, make_token
 from tests.support.inprocess import InProcess
+from tests.support.upstream_registry import BASE, FakeUpstream
 
 NAME = "io.github.acme/weather"
 SERVER = f"/api/servers/{NAME}"
@@ -200,6 +202,7 @@ def _rollouts(admin: httpx.Client, approver: httpx.Client) -> None:
     _ok(admin.get("/api/environments/dev/servers"))
     _ok(admin.get("/api/environments/dev/history", params={"limit": 3}))
     _ok(admin.get(f"{DEV_TARGET}/history"))
+    _ok(admin.get(f"{DEV_TARGET}/traffic", params={"window": "1h"}))
     _ok(admin.get(f"{DEV_TARGET}/config", params={"reveal": "true", "reason": "checking"}))
 
 
@@ -215,6 +218,47 @@ def _administration(admin: httpx.Client, anonymous: httpx.Client) -> None:
     _ok(admin.get("/api/audit", params={"cursor": page["metadata"]["nextCursor"], "action": "release."}))
 
 
+def _curation(admin: httpx.Client) -> None:
+    _ok(admin.post("/api/curation/rules", json={"pattern": "io.github.spam", "effect": "deny"}))
+    _ok(admin.put("/api/curation/local/io.github.acme"))
+    _ok(admin.put(f"{SERVER}/pin", json={"version": "1.0.0"}))
+    _ok(admin.get("/api/curation"))
+    _ok(admin.delete(f"{SERVER}/pin"))
+    _ok(admin.delete("/api/curation/local/io.github.acme"))
+    _ok(admin.delete("/api/curation/rules", params={"pattern": "io.github.spam"}))
+
+
+def _gateway(admin: httpx.Client) -> None:
+    _ok(admin.get(f"{DEV_TARGET}/health"))
+    _ok(admin.get(f"{DEV_TARGET}/analysis"))
+    for limited in ("/api/environments/dev/rate-limit", f"{DEV_TARGET}/rate-limit"):
+        _ok(admin.put(limited, json={"rate": 50, "burst": 100}))
+        _ok(admin.get(limited))
+    _ok(admin.get("/api/environments/dev/rate-limits"))
+    for limited in ("/api/environments/dev/rate-limit", f"{DEV_TARGET}/rate-limit"):
+        _ok(admin.delete(limited), 204)
+
+
+def _upstreams(admin: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subregistry, syncing from an official-shaped fake upstream (no socket)."""
+    upstream = FakeUpstream()
+    upstream.add({**_draft("1.0.0"), "name": "io.github.mirrored/tool"})
+    upstream.add({"name": "io.github.mirrored/bad", "version": "1.0.0"})  # no description: refused
+    monkeypatch.setattr(sync, "upstream_client", upstream.client)
+    _ok(
+        admin.post(
+            "/api/upstreams", json={"name": "public", "url": BASE, "namespaces": ["io.github.mirrored/*"]}
+        ),
+        201,
+    )
+    _ok(admin.get("/api/upstreams"))
+    _ok(admin.patch("/api/upstreams/public", json={"interval": "1h"}))
+    assert _ok(admin.post("/api/upstreams/public/sync"))["added"] == 1
+    _ok(admin.get("/api/upstreams/public"))
+    _ok(admin.get("/api/upstreams/public/runs", params={"refused": "true"}))
+    _ok(admin.delete("/api/upstreams/public"), 204)
+
+
 def _refusals(admin: httpx.Client, anonymous: httpx.Client) -> None:
     _refused(anonymous.post(f"{SERVER}/drafts", json=_draft("3.0.0")), 401, "unauthenticated")
     _refused(admin.get("/api/servers/io.github.nobody/none/versions/1.0.0"), 404, "server_not_found")
@@ -227,6 +271,7 @@ def _refusals(admin: httpx.Client, anonymous: httpx.Client) -> None:
     _refused(admin.get("/api/environments/dev/deployments/999999"), 404, "deployment_not_found")
     _refused(admin.get(f"{SERVER}/resolve", params={"range": "^9"}), 404, "no_matching_version")
     _refused(admin.post(f"{DEV_TARGET}/rollout/pause"), 409, "no_rollout")
+    _refused(admin.get(f"{DEV_TARGET}/traffic", params={"window": "5x"}), 400, "invalid_window")
 
 
 def test_every_api_operation_answers_as_its_openapi_document_says(
@@ -235,6 +280,7 @@ def test_every_api_operation_answers_as_its_openapi_document_says(
     admin: httpx.Client,
     anonymous: httpx.Client,
     checked: Conformance,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     approver_token = make_token(engine, "approver", ["deploy"])
     with app_server.client(approver_token, event_hooks={"response": [checked]}) as approver:
@@ -243,6 +289,9 @@ def test_every_api_operation_answers_as_its_openapi_document_says(
         _environments(admin)
         _rollouts(admin, approver)
         _administration(admin, anonymous)
+        _curation(admin)
+        _gateway(admin)
+        _upstreams(admin, monkeypatch)
         _refusals(admin, anonymous)
     every = {(m.upper(), p) for p, item in checked.doc["paths"].items() for m in item}
     assert every - checked.succeeded == set()

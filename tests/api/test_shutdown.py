@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ import pytest
 
 from tests.conftest import TEST_KEYS
 from tests.support.databases import empty_database
+from tests.support.load import Load
 from tests.support.served import Spawned, answers, serve_env, spawn_serve, wait_answers
 from tests.support.waiting import wait_until
 
@@ -53,38 +53,6 @@ def mcpreg_serve(database_url: str, tmp_path: Path, **extra: str) -> Iterator[Sp
         if spawned.process.poll() is None:
             spawned.process.kill()
         spawned.process.wait(timeout=30)
-
-
-@dataclass
-class Load:
-    url: str
-    stop: threading.Event = field(default_factory=threading.Event)
-    ok: int = 0
-    failures: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def worker(self, index: int) -> None:
-        # Half the workers keep one connection alive, half open a new one per request.
-        keep = index % 2 == 0
-        client = httpx.Client(base_url=self.url, timeout=30) if keep else None
-        try:
-            while not self.stop.is_set():
-                try:
-                    if client is not None:
-                        response = client.get("/v0.1/servers", params={"limit": 5})
-                    else:
-                        response = httpx.get(self.url + "/v0.1/servers", params={"limit": 5}, timeout=30)
-                    outcome = None if response.status_code == 200 else f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
-                    outcome = f"{type(exc).__name__}: {exc}"
-                with self.lock:
-                    if outcome is None:
-                        self.ok += 1
-                    else:
-                        self.failures.append(outcome)
-        finally:
-            if client is not None:
-                client.close()
 
 
 def test_sigterm_under_load_drains_finishes_in_flight_work_and_exits_zero(

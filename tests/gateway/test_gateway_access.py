@@ -3,13 +3,13 @@ client's token or cookies, never in the logs), and which addresses the gateway r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -181,15 +181,15 @@ def test_a_public_name_that_resolves_to_loopback_is_refused_after_resolution(
 
     monkeypatch.setattr(guard.anyio, "getaddrinfo", resolves_to_loopback)
     with pytest.raises(UpstreamForbidden) as refused:
-        anyio.run(lambda: guard.destination("https://mcp.example.com/mcp", private_remotes=False))
+        asyncio.run(guard.destination("https://mcp.example.com/mcp", private_remotes=False))
     assert refused.value.code == "upstream_forbidden"
     monkeypatch.setattr(guard.anyio, "getaddrinfo", resolves_to_public)
-    pinned = anyio.run(lambda: guard.destination("https://mcp.example.com:8443/mcp", private_remotes=False))
+    pinned = asyncio.run(guard.destination("https://mcp.example.com:8443/mcp", private_remotes=False))
     assert str(pinned.url) == "https://93.184.216.34:8443/mcp"  # sent to the address that was checked
     assert pinned.headers == {"host": "mcp.example.com:8443"}
     assert pinned.extensions == {"sni_hostname": "mcp.example.com"}
     with pytest.raises(UpstreamForbidden):
-        anyio.run(lambda: guard.destination("http://mcp.example.com/mcp", private_remotes=False))
+        asyncio.run(guard.destination("http://mcp.example.com/mcp", private_remotes=False))
 
 
 def test_a_secret_never_fills_a_url_variable(api: httpx.Client, live: LiveServer, echo: Upstream) -> None:

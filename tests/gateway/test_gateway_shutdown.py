@@ -1,5 +1,6 @@
-"""SIGTERM to a real ``mcpreg serve`` during an open gateway stream: the stream completes
-(the tool's answer arrives after the signal) and the process exits 0 (issue 15)."""
+"""SIGTERM to a real ``mcpreg serve`` under gateway load and during an open gateway stream:
+no request fails, the stream completes (the tool's answer arrives after the signal) and the
+process exits 0 (issue 15)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from tests.conftest import TEST_KEYS, make_token, publish
 from tests.support.gateway_clients import DEPLOY, ENV, NAME
+from tests.support.load import Load
 from tests.support.served import MCPREG, free_port
 from tests.support.upstreams import Upstream, modern_call, remote_doc, upstreams
 from tests.support.waiting import wait_until
@@ -54,7 +56,7 @@ def test_sigterm_during_an_open_gateway_stream_lets_it_finish_and_exits_zero(
         MCPREG_SAMPLE_DATA="0",
         MCPREG_ACCESS_LOG="0",
         MCPREG_ALLOW_PRIVATE_REMOTES="1",
-        MCPREG_SHUTDOWN_DRAIN="0.5",
+        MCPREG_SHUTDOWN_DRAIN="1.5",
         MCPREG_SHUTDOWN_TIMEOUT="15",
     )
     port = free_port()
@@ -87,14 +89,29 @@ def test_sigterm_during_an_open_gateway_stream_lets_it_finish_and_exits_zero(
                             events.append(json.loads(line[5:]))
                             first.set()
 
+            def whoami(client: httpx.Client) -> httpx.Response:
+                call = modern_call("whoami")
+                return client.post(
+                    f"/environments/{ENV}/servers/{NAME}/mcp", json=call["json"], headers=call["headers"]
+                )
+
+            load = Load(url, whoami, headers={"authorization": f"Bearer {token}"})
+            workers = load.start(4)
+            wait_until(lambda: load.ok >= 20, 30, "20 gateway answers under load")
             reader = threading.Thread(target=stream)
             reader.start()
             assert first.wait(20), "no progress came through the gateway"
             process.send_signal(signal.SIGTERM)
             wait_until(lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 503, 5, "not ready")
+            served = load.ok
+            wait_until(lambda: load.ok > served, 5, "a gateway answer while draining")
+            load.stop.set()  # the balancer has taken the replica out
+            for worker in workers:
+                worker.join(timeout=30)
             upstream.gate.set()  # the tool finishes only now, after the signal
             reader.join(timeout=30)
         assert not reader.is_alive()
+        assert load.failures == [], load.failures[:5]
         assert events[-1]["result"]["content"][0]["text"] == "done on 1.0.0"  # type: ignore[index]
         assert process.wait(timeout=30) == 0, log.read_text()
         assert "Traceback" not in log.read_text()

@@ -20,6 +20,7 @@ from mcpreg.api import official, resolve
 from mcpreg.api.background import running
 from mcpreg.api.cache import CachedResponses, ResponseCache
 from mcpreg.api.config import load_app_keyring
+from mcpreg.api.metrics import CountedRequests, ServiceMetrics
 from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.probes import Drain
 from mcpreg.api.problems import HANDLERS
@@ -27,11 +28,16 @@ from mcpreg.api.routes import routes
 from mcpreg.api.runtime import Runtime
 from mcpreg.api.warming import Warmer
 from mcpreg.db.engine import make_engine
+from mcpreg.gateway.health import HealthCollector
+from mcpreg.gateway.limits import build_limiter
+from mcpreg.gateway.metrics import GatewayMetrics
+from mcpreg.gateway.replica import Gateway
 from mcpreg.mcp.registry import build_server
 from mcpreg.services.bootstrap import prepare_database
 from mcpreg.settings import Settings
 
 PRINCIPALS = 4096  # tokens remembered per replica until the next change
+TARGET_FACTS = 20_000  # targets whose gateway limits and unhealthy versions are kept until a change
 # Blocking work (every database call) runs on this many threads, and the engine's pool
 # keeps as many connections: no connection is opened and closed per request under load
 # (anyio's default of 40 threads against a pool of 10 did, with a cold SQLite page cache
@@ -44,6 +50,8 @@ def build_runtime(settings: Settings, engine: sa.Engine, *, background: bool) ->
     ring raises ``ConfigurationError`` here, so the app is never built without one."""
     keyring = load_app_keyring(settings)
     cache = ResponseCache(settings.cache_bytes, cache_control=settings.cache_control)
+    metrics = ServiceMetrics(cache, engine)  # this app's own Prometheus registry (``/metrics``)
+    metrics.registry.register(HealthCollector(engine))  # the prober's states, read at each scrape
     return Runtime(
         settings=settings,
         engine=engine,
@@ -56,6 +64,12 @@ def build_runtime(settings: Settings, engine: sa.Engine, *, background: bool) ->
         drain=Drain(),
         mcp_server=build_server(engine),
         background=background,
+        metrics=metrics,
+        gateway_metrics=GatewayMetrics(metrics.registry),
+        gateway=Gateway(settings, engine, keyring, cache),
+        limiter=build_limiter(settings.redis_url, metrics.registry),
+        rate_limits=cache.memo(TARGET_FACTS),
+        unhealthy=cache.memo(TARGET_FACTS),
         # Renders every server's ``latest`` ahead into the cache, at start and after changes.
         warmer=Warmer(engine, cache) if background and settings.cache_bytes > 0 else None,
         # The front door's answers, tried in order: ``latest`` bodies, then remembered routing.
@@ -79,25 +93,38 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         if prepare:
             await asyncio.to_thread(prepare_database, engine, settings)
-        loops: tuple[str, ...] = ("generation-watcher", "rollout-scheduler") if background else ()
+        loops: tuple[str, ...] = (
+            ("generation-watcher", "rollout-scheduler", "traffic-flusher") if background else ()
+        )
         if rt.warmer is not None:
             loops += ("cache-warmer",)
+        if background and settings.mirror_sync:
+            loops += ("mirror-sync",)
+        if background and settings.health_checks:
+            loops += ("health-prober",)
+        if background:
+            loops += ("canary-analysis",)
         # In the background: start-up does not wait for them. Stopped (cancelled, then
-        # awaited) on shutdown, after the MCP session manager.
-        async with running(app, loops), rt.mcp_server.session_manager.run():
+        # awaited) on shutdown, after the MCP session manager and the gateway's upstream client.
+        async with running(app, loops), rt.mcp_server.session_manager.run(), rt.gateway.client:
             # Everything loaded so far (modules, schemas, the ORM's registry) lives as long as
             # the process: keep it out of the collector's full passes, whose pauses otherwise
             # show in p99 as the response cache fills.
             gc.freeze()
-            yield
+            try:
+                yield
+            finally:
+                await rt.limiter.close()  # the shared limiter's Redis connections, if any
 
     table = routes(rt)  # builds the MCP endpoint, and with it its session manager
     app = Starlette(
         routes=table,
         exception_handlers=HANDLERS,
         lifespan=lifespan,
-        # NulGuard outermost: no cached answer or handler ever sees a NUL in the path or query.
+        # CountedRequests outermost (every answer counted and timed, ``/metrics``); then
+        # NulGuard: no cached answer or handler ever sees a NUL in the path or query.
         middleware=[
+            Middleware(CountedRequests, metrics=rt.metrics),
             Middleware(NulGuard),
             Middleware(CachedResponses, cache=rt.cache, answers=rt.answers),
         ],

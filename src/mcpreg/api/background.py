@@ -10,6 +10,18 @@ once the database is prepared, and stops them on shutdown (cancelled, then await
   and starts due scheduled deployments (``run_scheduler_once``);
 * ``cache-warmer``: renders the ``latest`` answers ahead (``api.warming.Warmer.run``), woken
   by catalogue changes; only where there is a cache to warm.
+* ``mirror-sync``: every ``MCPREG_MIRROR_POLL`` seconds, syncs each upstream whose interval
+  has passed (``services.mirror.sync.sync_due``), on one replica at a time by the upstream's
+  lease; on shutdown the sync ends after its current page and gives its lease up.
+* ``health-prober``: every ``MCPREG_HEALTH_INTERVAL`` seconds, on the replica holding the
+  prober's lease, checks every deployed version with the MCP client (``gateway.prober``);
+  on shutdown it gives the lease up.
+* ``canary-analysis``: every ``MCPREG_ANALYSIS_POLL`` seconds, judges the ended intervals
+  of rollouts with an analysis and aborts or pauses them past their limits
+  (``services.analysis``); each interval is judged once across replicas.
+* ``traffic-flusher``: every ``MCPREG_TRAFFIC_FLUSH_INTERVAL`` seconds, writes what this
+  replica's gateway counted to the database (``gateway.traffic.TrafficFlusher``), and once
+  more on shutdown; a failed write keeps its counts for the next pass.
 
 A pass that fails does not stop its loop: the failure is logged and the next pass, one
 interval later, tries again. An ``Outage`` logs the first failure with its traceback, then
@@ -22,8 +34,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,12 +47,20 @@ from starlette.concurrency import run_in_threadpool
 from mcpreg.api.cache import ResponseCache
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
-from mcpreg.services import scheduler
+from mcpreg.errors import RegistryError
+from mcpreg.gateway.prober import Prober
+from mcpreg.gateway.traffic import TrafficFlusher
+from mcpreg.services import analysis, scheduler
 from mcpreg.services.journal import current_generations
+from mcpreg.services.mirror import sync as mirror_sync
 
 log = logging.getLogger("mcpreg.background")
+health_log = logging.getLogger("mcpreg.health")
+analysis_log = logging.getLogger("mcpreg.analysis")
 cache_log = logging.getLogger("mcpreg.cache")
 scheduler_log = logging.getLogger("mcpreg.scheduler")
+mirror_log = logging.getLogger("mcpreg.mirror")
+traffic_log = logging.getLogger("mcpreg.traffic")
 
 WATCH_INTERVAL = 0.25  # seconds between two reads of the change generations
 REPEAT_EVERY = 10.0  # seconds between two lines about one outage after its first
@@ -146,6 +168,52 @@ def run_scheduler_once(engine: sa.Engine) -> scheduler.TickReport:
         return scheduler.tick(session)
 
 
+async def flush_traffic(flusher: TrafficFlusher, interval: float) -> None:
+    """Write the gateway's aggregates every ``interval`` seconds, and once more when stopped."""
+
+    async def flush() -> None:
+        await run_in_threadpool(flusher.flush)
+
+    outage = Outage(traffic_log, "writing the gateway traffic", meanwhile="the counts wait for the next pass")
+    try:
+        await every(interval, flush, outage)
+    finally:  # cancelled at shutdown: the last seconds are written too
+        try:
+            await run_in_threadpool(flusher.flush)
+        except Exception:
+            traffic_log.exception("the last write of the gateway traffic failed; its counts are lost")
+
+
+async def sync_mirrors(app: Starlette) -> None:
+    """Sync due upstreams, one pass per ``MCPREG_MIRROR_POLL`` seconds. A cancelled pass
+    asks its sync to stop and waits for it (at most one page), so the lease is released."""
+    rt = runtime(app)
+    stopping = threading.Event()
+
+    def failed(name: str, error: RegistryError) -> None:
+        mirror_log.warning("sync of upstream %s failed: %s (recorded on its run)", name, error.code)
+
+    def sync_pass() -> int:
+        overlap = timedelta(seconds=rt.settings.mirror_overlap)
+        return mirror_sync.sync_due(
+            rt.engine, rt.keyring, overlap=overlap, stopping=stopping.is_set, on_failure=failed
+        )
+
+    async def tick() -> None:
+        work = asyncio.ensure_future(run_in_threadpool(sync_pass))
+        try:
+            synced = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stopping.set()
+            await asyncio.wait([work])
+            raise
+        if synced:
+            rt.cache.invalidate()
+
+    outage = Outage(mirror_log, "the mirror sync pass", meanwhile="the next pass retries")
+    await every(rt.settings.mirror_poll, tick, outage)
+
+
 def _generation_watcher(app: Starlette) -> Coroutine[Any, Any, None]:
     rt = runtime(app)
     return watch_generation(rt.engine, rt.cache, WATCH_INTERVAL)
@@ -163,10 +231,73 @@ def _cache_warmer(app: Starlette) -> Coroutine[Any, Any, None]:
     return warmer.run()
 
 
+def _traffic_flusher(app: Starlette) -> Coroutine[Any, Any, None]:
+    rt = runtime(app)
+    return flush_traffic(TrafficFlusher(rt.engine, rt.gateway_metrics), rt.settings.traffic_flush_interval)
+
+
+async def probe_health(prober: Prober, cache: ResponseCache, interval: float) -> None:
+    """One prober pass every ``interval`` seconds (on the lease holder); the lease is given
+    up when the loop stops, so another replica takes the probing over at once. A pass that
+    changed a state drops this replica's routing memos at once (other replicas see the
+    change generation within one poll)."""
+
+    async def tick() -> None:
+        if await prober.run_once():
+            cache.invalidate(catalogue=False)
+
+    outage = Outage(health_log, "the health prober pass", meanwhile="the next pass retries")
+    try:
+        await every(interval, tick, outage)
+    finally:
+        try:
+            await run_in_threadpool(prober.release)
+        except Exception:
+            health_log.exception("could not give the prober's lease up; it expires by itself")
+
+
+async def analyse_canaries(engine: sa.Engine, cache: ResponseCache, interval: float, settle: float) -> None:
+    """Judge the ended intervals of analysed rollouts and act on them, every ``interval`` s."""
+
+    def analysis_pass() -> int:
+        with unit_of_work(engine) as session:  # a cheap read first: most replicas find nothing
+            if not analysis.pending(session):
+                return 0
+        with unit_of_work(engine, write=True) as session:
+            stored, acted = analysis.analyse(session, settle=settle)
+        for done in acted:
+            analysis_log.warning(
+                "analysis: %s %s in %s: %s", done.action, done.server, done.environment, done.reason
+            )
+        return stored + len(acted)
+
+    async def tick() -> None:
+        if await run_in_threadpool(analysis_pass):
+            cache.invalidate(catalogue=False)
+
+    outage = Outage(analysis_log, "the canary analysis pass", meanwhile="the next pass retries")
+    await every(interval, tick, outage)
+
+
+def _canary_analysis(app: Starlette) -> Coroutine[Any, Any, None]:
+    rt = runtime(app)
+    settle = rt.settings.traffic_flush_interval + 1.0  # the interval's traffic reaches the database
+    return analyse_canaries(rt.engine, rt.cache, rt.settings.analysis_poll, settle)
+
+
+def _health_prober(app: Starlette) -> Coroutine[Any, Any, None]:
+    rt = runtime(app)
+    return probe_health(Prober(rt.settings, rt.engine, rt.keyring), rt.cache, rt.settings.health_interval)
+
+
 LOOPS: Mapping[str, Loop] = {
     "generation-watcher": _generation_watcher,
     "rollout-scheduler": _rollout_scheduler,
     "cache-warmer": _cache_warmer,
+    "mirror-sync": sync_mirrors,
+    "traffic-flusher": _traffic_flusher,
+    "health-prober": _health_prober,
+    "canary-analysis": _canary_analysis,
 }
 
 

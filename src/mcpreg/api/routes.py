@@ -16,23 +16,32 @@ from starlette.routing import BaseRoute, Route
 
 from mcpreg.api import (
     admin,
+    analysis,
     changes,
     config,
+    curation,
     deployments,
     env_views,
     environments,
+    health,
     home,
+    metrics,
     official,
+    openapi,
     parity,
     probes,
+    rate_limits,
     registry,
     resolve,
+    traffic,
+    upstreams,
 )
 from mcpreg.api.config import CONFIG
 from mcpreg.api.deployments import ENV, TARGET
 from mcpreg.api.registry import SERVER
 from mcpreg.api.runtime import Runtime
 from mcpreg.console.routes import routes as console_routes
+from mcpreg.gateway.routes import routes as gateway_routes
 from mcpreg.mcp import registry as mcp_registry
 from mcpreg.services import rollouts
 from mcpreg.services.deployments import approve, cancel
@@ -94,6 +103,22 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route(f"{SERVER}/channels/{{channel}}", registry.delete_channel, methods=["DELETE"]),
         Route(f"{SERVER}/resolve", registry.resolve, methods=["GET"]),
         Route(f"{SERVER}/diff", registry.diff, methods=["GET"]),
+        # The subregistry: declared upstreams, a sync now, and every run.
+        Route(upstreams.UPSTREAMS, upstreams.list_upstreams, methods=["GET"]),
+        Route(upstreams.UPSTREAMS, upstreams.create_upstream, methods=["POST"]),
+        Route(upstreams.UPSTREAM, upstreams.get_upstream, methods=["GET"]),
+        Route(upstreams.UPSTREAM, upstreams.change_upstream, methods=["PATCH"]),
+        Route(upstreams.UPSTREAM, upstreams.remove_upstream, methods=["DELETE"]),
+        Route(f"{upstreams.UPSTREAM}/sync", upstreams.sync_upstream, methods=["POST"]),
+        Route(f"{upstreams.UPSTREAM}/runs", upstreams.list_runs, methods=["GET"]),
+        # Curation of the mirrored catalogue: allow/deny rules, local namespaces, pins.
+        Route(curation.CURATION, curation.show, methods=["GET"]),
+        Route(curation.RULES, curation.set_rule, methods=["POST"]),
+        Route(curation.RULES, curation.remove_rule, methods=["DELETE"]),
+        Route(curation.LOCAL, curation.mark_local, methods=["PUT"]),
+        Route(curation.LOCAL, curation.unmark_local, methods=["DELETE"]),
+        Route(curation.PIN, curation.pin, methods=["PUT"]),
+        Route(curation.PIN, curation.unpin, methods=["DELETE"]),
         # Tokens and the audit journal.
         Route("/api/audit", admin.audit, methods=["GET"]),
         Route("/api/tokens", admin.create_token, methods=["POST"]),
@@ -102,6 +127,8 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route("/api/whoami", admin.whoami, methods=["GET"]),
         # The change feed (long poll) and the readiness probe.
         Route("/api/changes", changes.changes, methods=["GET"]),
+        # The OpenAPI 3.1 document of /api (``api.openapi``), rendered once per process.
+        Route(openapi.PATH, openapi.openapi_json, methods=["GET"]),
         Route("/readyz", probes.readyz, methods=["GET"]),
         # The front page and the README.
         Route("/", home.home, methods=["GET", "HEAD"]),
@@ -146,6 +173,24 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route(f"{TARGET}/history", deployments.server_history, methods=["GET"]),
         Route(f"{SERVER}/versions/{{version}}/promote", deployments.promote, methods=["POST"]),
         Route(f"{SERVER}/deployments", deployments.where, methods=["GET"]),
+        # The gateway's traffic per version (every replica's aggregates) and this replica's
+        # Prometheus metrics (gateway, HTTP, cache, rollouts).
+        Route(f"{TARGET}/traffic", traffic.server_traffic, methods=["GET"]),
+        # The prober's health of what runs of one server in one environment.
+        Route(f"{TARGET}/health", health.target_health, methods=["GET"]),
+        # The canary analysis of the target's rollout: verdicts per interval and the decision.
+        Route(f"{TARGET}/analysis", analysis.rollout_analysis, methods=["GET"]),
+        # The gateway's rate limits: an environment's default and one server's override.
+        Route(f"{ENV}/rate-limits", rate_limits.list_limits, methods=["GET"]),
+        Route(f"{ENV}/rate-limit", rate_limits.get_limit, methods=["GET"]),
+        Route(f"{ENV}/rate-limit", rate_limits.put_limit, methods=["PUT"]),
+        Route(f"{ENV}/rate-limit", rate_limits.delete_limit, methods=["DELETE"]),
+        Route(f"{TARGET}/rate-limit", rate_limits.get_limit, methods=["GET"]),
+        Route(f"{TARGET}/rate-limit", rate_limits.put_limit, methods=["PUT"]),
+        Route(f"{TARGET}/rate-limit", rate_limits.delete_limit, methods=["DELETE"]),
+        Route("/metrics", metrics.metrics, methods=["GET"]),
+        # The MCP gateway: each environment's live endpoint of a deployed server (``gateway``).
+        *gateway_routes(),
         # The official read API per environment.
         *_environment_views("v0.1"),
         *_environment_views("v0"),

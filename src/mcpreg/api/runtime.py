@@ -21,10 +21,15 @@ if TYPE_CHECKING:  # the types only: these modules import this one
 
     from mcpreg.api.batching import Coalescer
     from mcpreg.api.cache import Answer, Memo, ResponseCache
+    from mcpreg.api.metrics import ServiceMetrics
     from mcpreg.api.probes import Drain
     from mcpreg.api.resolve import RoutedTarget
     from mcpreg.api.warming import Warmer
     from mcpreg.domain.principal import Principal
+    from mcpreg.domain.rate_limits import Limits
+    from mcpreg.gateway.limits import Limiter
+    from mcpreg.gateway.metrics import GatewayMetrics
+    from mcpreg.gateway.replica import Gateway
 
 TargetKey = tuple[str, str]  # (environment, server name)
 
@@ -44,6 +49,12 @@ class Runtime:
     drain: Drain  # set on SIGTERM: readiness fails, long polls answer at once
     mcp_server: MCPServer  # the registry's MCP tools at ``/mcp``
     background: bool  # whether the lifespan runs the background loops
+    metrics: ServiceMetrics  # this replica's Prometheus registry, HTTP counters (``/metrics``)
+    gateway_metrics: GatewayMetrics  # counts every proxied request; flushed by ``traffic-flusher``
+    gateway: Gateway  # the MCP gateway: its upstream client, session seal and upstreams memo
+    limiter: Limiter  # the gateway's token buckets: this replica's, or shared in Redis
+    rate_limits: Memo[TargetKey, Limits]  # each target's limits, read once per change
+    unhealthy: Memo[TargetKey, frozenset[str]]  # versions the prober holds unhealthy, per target
     warmer: Warmer | None = None  # renders ``latest`` ahead; only with a cache and loops
     # Tried in order by the front door before routing (``api.cache.CachedResponses``).
     answers: list[Answer] = field(default_factory=list)

@@ -27,6 +27,13 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "mcpreg.cli.environments": ("env",),
     "mcpreg.cli.ops": ("deploy", "promote", "approve", "rollback", "history", "where"),
     "mcpreg.cli.rollout": ("rollout",),
+    "mcpreg.cli.upstream": ("upstream",),
+    "mcpreg.cli.mirror": ("mirror",),
+    "mcpreg.cli.curate": ("curate",),
+    "mcpreg.cli.traffic": ("traffic",),
+    "mcpreg.cli.limits": ("limits",),
+    "mcpreg.cli.health": ("health",),
+    "mcpreg.cli.connect": ("connect",),
     "mcpreg.cli.doctor": ("migrate", "doctor"),
 }
 

@@ -52,6 +52,7 @@ BY_COMMAND: Mapping[str, Mapping[str, str]] = {
         "protected": "--protected",
         "requiresApproval": "--requires-approval",
         "allowPrereleases": "--allow-prereleases",
+        "gatewayPublic": "--gateway-public",
     },
     "env update": {
         "name": "NAME",
@@ -60,7 +61,14 @@ BY_COMMAND: Mapping[str, Mapping[str, str]] = {
         "protected": "--protected/--unprotected",
         "requiresApproval": "--requires-approval/--no-approval",
         "allowPrereleases": "--allow-prereleases/--no-prereleases",
+        "gatewayPublic": "--gateway-public/--gateway-private",
     },
+    "curate allow": {"pattern": "PATTERN", "upstream": "--upstream", "force": "--force"},
+    "curate deny": {"pattern": "PATTERN", "upstream": "--upstream", "force": "--force"},
+    "curate forget": {"pattern": "PATTERN", "upstream": "--upstream", "force": "--force"},
+    "curate local": {"namespace": "NAMESPACE"},
+    "curate pin": {"version": "VERSION"},
+    "curate deprecate": {"version": "VERSION", "statusMessage": "--message"},
     "draft edit": {"version": REF},
     "draft publish": {"version": REF},
 }

@@ -215,6 +215,74 @@ def delete_channel(name: str, channel: str) -> Call[None]:
     return Call("DELETE", f"{server_path(name)}/channels/{seg(channel)}", _nothing)
 
 
+# -- curation of mirrored servers (admin) ---------------------------------------------------------
+
+
+def curation() -> Call[dict[str, Any]]:
+    return Call("GET", "/api/curation", _same)
+
+
+def set_rule(pattern: str, effect: str, upstream: str | None, force: bool) -> Call[dict[str, Any]]:
+    body: dict[str, Any] = {"pattern": pattern, "effect": effect}
+    if upstream:
+        body["upstream"] = upstream
+    if force:
+        body["force"] = True
+    return Call("POST", "/api/curation/rules", _same, body=body)
+
+
+def remove_rule(pattern: str, upstream: str | None, force: bool) -> Call[dict[str, Any]]:
+    params = {"pattern": pattern, **({"upstream": upstream} if upstream else {})}
+    if force:
+        params["force"] = "true"
+    return Call("DELETE", "/api/curation/rules", _same, params=params)
+
+
+def set_local(namespace: str, local: bool) -> Call[dict[str, Any]]:
+    return Call("PUT" if local else "DELETE", f"/api/curation/local/{seg(namespace)}", _same)
+
+
+def pin(name: str, version: str) -> Call[dict[str, Any]]:
+    return Call("PUT", f"{server_path(name)}/pin", _same, body={"version": version})
+
+
+def unpin(name: str) -> Call[dict[str, Any]]:
+    return Call("DELETE", f"{server_path(name)}/pin", _same)
+
+
+# -- subregistry upstreams and their syncs (admin) -----------------------------------------------
+
+
+def upstreams() -> Call[list[dict[str, Any]]]:
+    return Call("GET", "/api/upstreams", lambda body: list(body["upstreams"]))
+
+
+def upstream(name: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"/api/upstreams/{seg(name)}", _same)
+
+
+def add_upstream(body: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("POST", "/api/upstreams", _same, body=body)
+
+
+def change_upstream(name: str, body: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("PATCH", f"/api/upstreams/{seg(name)}", _same, body=body)
+
+
+def remove_upstream(name: str) -> Call[None]:
+    return Call("DELETE", f"/api/upstreams/{seg(name)}", _nothing)
+
+
+def sync_upstream(name: str, full: bool) -> Call[dict[str, Any]]:
+    params = {"full": "true"} if full else {}
+    return Call("POST", f"/api/upstreams/{seg(name)}/sync", _same, params=params)
+
+
+def sync_runs(name: str, limit: int, refused: bool) -> Call[list[dict[str, Any]]]:
+    params = {"limit": str(limit), **({"refused": "true"} if refused else {})}
+    return Call("GET", f"/api/upstreams/{seg(name)}/runs", lambda body: list(body["runs"]), params=params)
+
+
 # -- variables, secrets and effective configuration -----------------------------------------------
 
 
@@ -313,9 +381,12 @@ def deploy_request(
     steps: list[dict[str, Any]] | None = None,
     scheduled_at: str | None = None,
     notes: str | None = None,
+    analysis: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The strategy part of a deploy or promote body."""
     body: dict[str, Any] = {"strategy": strategy}
+    if analysis is not None:
+        body["analysis"] = analysis
     if weight is not None:
         body["weight"] = weight
     if steps is not None:
@@ -372,6 +443,48 @@ def rollback(environment: str, name: str, version: str | None, notes: str | None
 
 def history(environment: str, name: str) -> Call[dict[str, Any]]:
     return Call("GET", f"{target_path(environment, name)}/history", _same)
+
+
+def traffic(environment: str, name: str, window: str | None = None) -> Call[dict[str, Any]]:
+    """The gateway's traffic per version over ``window`` (``5m`` by default), across replicas."""
+    params = {"window": window} if window else {}
+    return Call("GET", f"{target_path(environment, name)}/traffic", _same, params=params)
+
+
+def _limit_path(environment: str, name: str | None) -> str:
+    return f"{target_path(environment, name) if name else env_path(environment)}/rate-limit"
+
+
+def rate_limits(environment: str) -> Call[list[dict[str, Any]]]:
+    """The environment's default gateway rate limit and every per-server one."""
+    return Call("GET", f"{env_path(environment)}/rate-limits", lambda b: list(b["limits"]))
+
+
+def rate_limit(environment: str, name: str | None) -> Call[dict[str, Any]]:
+    return Call("GET", _limit_path(environment, name), _same)
+
+
+def set_rate_limit(environment: str, name: str | None, limits: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("PUT", _limit_path(environment, name), _same, body=limits)
+
+
+def delete_rate_limit(environment: str, name: str | None) -> Call[None]:
+    return Call("DELETE", _limit_path(environment, name), _nothing)
+
+
+def health(environment: str, name: str) -> Call[dict[str, Any]]:
+    """The prober's state of what runs of ``name`` in ``environment`` (stable, then canary)."""
+    return Call("GET", f"{target_path(environment, name)}/health", _same)
+
+
+def analysis(environment: str, name: str) -> Call[dict[str, Any]]:
+    """The canary analysis of the target's rollout: its checks, every verdict, the decision."""
+    return Call("GET", f"{target_path(environment, name)}/analysis", _same)
+
+
+def gateway_path(environment: str, name: str) -> str:
+    """``/environments/{env}/servers/{namespace}/{server}/mcp``: the MCP endpoint of the gateway."""
+    return f"/environments/{seg(environment)}{server_path(name, '')}/mcp"
 
 
 def where(name: str) -> Call[dict[str, Any]]:

@@ -187,6 +187,89 @@ class Operations(RegistryBase[TransportT]):
     def delete_channel(self, name: str, channel: str) -> Call[None]:
         return calls.delete_channel(name, channel)
 
+    # -- subregistry upstreams and their syncs (admin) -------------------------------------------
+
+    @operation
+    def upstreams(self) -> Call[list[dict[str, Any]]]:
+        """Every declared upstream (its token shows only as set or not)."""
+        return calls.upstreams()
+
+    @operation
+    def upstream(self, name: str) -> Call[dict[str, Any]]:
+        """One upstream and its last sync run."""
+        return calls.upstream(name)
+
+    @operation
+    def add_upstream(
+        self,
+        name: str,
+        url: str,
+        *,
+        namespaces: list[str] | None = None,
+        exclude: list[str] | None = None,
+        interval: str | None = None,
+        token: str | None = None,
+    ) -> Call[dict[str, Any]]:
+        """Declare an upstream registry that speaks the official ``/v0.1`` read API."""
+        given = {"namespaces": namespaces, "exclude": exclude, "interval": interval, "token": token}
+        body = {"name": name, "url": url, **{k: v for k, v in given.items() if v is not None}}
+        return calls.add_upstream(body)
+
+    @operation
+    def change_upstream(self, name: str, changes: dict[str, Any]) -> Call[dict[str, Any]]:
+        """Change an upstream's url, namespaces, exclude, interval or token ("" removes it)."""
+        return calls.change_upstream(name, changes)
+
+    @operation
+    def remove_upstream(self, name: str) -> Call[None]:
+        """Forget an upstream; the releases it brought stay, as local ones."""
+        return calls.remove_upstream(name)
+
+    @operation
+    def sync_upstream(self, name: str, *, full: bool = False) -> Call[dict[str, Any]]:
+        """Sync now (incremental unless ``full``) and answer the run when it ends."""
+        return calls.sync_upstream(name, full)
+
+    @operation
+    def sync_runs(self, name: str, *, limit: int = 20, refused: bool = False) -> Call[list[dict[str, Any]]]:
+        """The upstream's sync runs, newest first (with the entries each refused)."""
+        return calls.sync_runs(name, limit, refused)
+
+    # -- curation of mirrored servers (admin) ----------------------------------------------------
+
+    @operation
+    def curation(self) -> Call[dict[str, Any]]:
+        """Allow/deny rules, local namespaces, pins, local statuses, and what each upstream owns."""
+        return calls.curation()
+
+    @operation
+    def curate(
+        self, pattern: str, effect: str, *, upstream: str | None = None, force: bool = False
+    ) -> Call[dict[str, Any]]:
+        """Allow or deny server names matching ``pattern`` (for one upstream, or every one);
+        answers the mirrored servers it ``withheld`` and ``restored`` at once."""
+        return calls.set_rule(pattern, effect, upstream, force)
+
+    @operation
+    def forget_rule(
+        self, pattern: str, *, upstream: str | None = None, force: bool = False
+    ) -> Call[dict[str, Any]]:
+        return calls.remove_rule(pattern, upstream, force)
+
+    @operation
+    def set_local(self, namespace: str, local: bool = True) -> Call[dict[str, Any]]:
+        """Mark ``namespace`` local (publishable here, never synced into), or no longer."""
+        return calls.set_local(namespace, local)
+
+    @operation
+    def pin(self, name: str, version: str) -> Call[dict[str, Any]]:
+        """Hold ``latest`` of ``name`` on ``version`` across syncs."""
+        return calls.pin(name, version)
+
+    @operation
+    def unpin(self, name: str) -> Call[dict[str, Any]]:
+        return calls.unpin(name)
+
     # -- variables, secrets, configuration -------------------------------------------------------
 
     @operation
@@ -282,9 +365,11 @@ class Operations(RegistryBase[TransportT]):
         steps: list[dict[str, Any]] | None = None,
         scheduled_at: str | None = None,
         notes: str | None = None,
+        analysis: dict[str, Any] | None = None,
     ) -> Call[dict[str, Any]]:
-        """Deploy a release: ``immediate``, ``canary`` with a ``weight``, or ``staged`` with ``steps``."""
-        plan = calls.deploy_request(strategy, weight, steps, scheduled_at, notes)
+        """Deploy a release: ``immediate``, ``canary`` with a ``weight``, or ``staged`` with ``steps``
+        (``analysis``: the canary analysis its rollout follows, instead of the environment's)."""
+        plan = calls.deploy_request(strategy, weight, steps, scheduled_at, notes, analysis)
         return calls.deploy(environment, name, version, plan)
 
     @operation
@@ -349,6 +434,43 @@ class Operations(RegistryBase[TransportT]):
     @operation
     def history(self, name: str, environment: str) -> Call[dict[str, Any]]:
         return calls.history(environment, name)
+
+    @operation
+    def traffic(self, name: str, environment: str, window: str | None = None) -> Call[dict[str, Any]]:
+        """The gateway's traffic of ``name`` in ``environment`` per version over ``window``
+        (``5m`` by default), summed over every replica: rates, p50/p95/p99, outcomes."""
+        return calls.traffic(environment, name, window)
+
+    @operation
+    def rate_limits(self, environment: str) -> Call[list[dict[str, Any]]]:
+        """The environment's default gateway rate limit first, then each per-server one."""
+        return calls.rate_limits(environment)
+
+    @operation
+    def rate_limit(self, environment: str, name: str | None = None) -> Call[dict[str, Any]]:
+        """The rate limit of ``name`` in ``environment`` (None: the environment's default)."""
+        return calls.rate_limit(environment, name)
+
+    @operation
+    def set_rate_limit(
+        self, /, environment: str, name: str | None = None, **limits: float | int | None
+    ) -> Call[dict[str, Any]]:
+        """Set ``rate``/``burst`` and/or ``clientRate``/``clientBurst`` for ``name`` (or the default)."""
+        return calls.set_rate_limit(environment, name, {k: v for k, v in limits.items() if v is not None})
+
+    @operation
+    def delete_rate_limit(self, environment: str, name: str | None = None) -> Call[None]:
+        return calls.delete_rate_limit(environment, name)
+
+    @operation
+    def health(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        """The prober's state (healthy, degraded, unhealthy) of the stable and canary of ``name``."""
+        return calls.health(environment, name)
+
+    @operation
+    def analysis(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        """The canary analysis of ``name``'s rollout in ``environment`` (verdicts newest first)."""
+        return calls.analysis(environment, name)
 
     @operation
     def where(self, name: str) -> Call[dict[str, Any]]:

@@ -21,6 +21,7 @@ from mcpreg.domain.serverjson import validate_server_json
 from mcpreg.domain.versions import Version, parse_version, try_parse_version
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal, publish_checks, running
+from mcpreg.services.curation import state as curation
 from mcpreg.services.tokens import require
 
 
@@ -72,7 +73,17 @@ def get_server(session: Session, name: str, *, lock: bool = False) -> Server:
 
 
 def find_release(session: Session, server: Server, version: str) -> Release | None:
-    """The release with exactly this version, or with the same precedence when no build is given."""
+    """The release with exactly this version, or with the same precedence when no build is given.
+
+    A version that is not SemVer names only a mirrored release stored with exactly that text
+    (the official registry accepts any version); otherwise it is ``invalid_version``.
+    """
+    if try_parse_version(version) is None:
+        stored = session.exec(
+            select(Release).where(Release.server_id == server.id, Release.version == version)
+        ).first()
+        if stored is not None:
+            return stored
     parsed = parse_version(version, field="version")
     row = session.exec(
         select(Release).where(Release.server_id == server.id, Release.version_key == parsed.key)
@@ -89,10 +100,10 @@ def get_release(session: Session, server: Server, version: str) -> Release:
     return row
 
 
-def _checked_document(doc: object) -> tuple[dict[str, Any], Version]:
+def _checked_document(doc: object, private_remotes: bool = False) -> tuple[dict[str, Any], Version]:
     if not isinstance(doc, dict):
         raise BadRequest("the body must be a server.json object", field="/", code="invalid_body")
-    validate_server_json(doc)
+    validate_server_json(doc, private_remotes=private_remotes)
     version = parse_version(doc["version"], field="/version")
     return doc, version
 
@@ -101,14 +112,17 @@ def recompute_latest(session: Session, server: Server) -> Release | None:
     """Mark the highest active stable (else pre-release) version as latest; return it.
 
     ``version_key`` orders by SemVer precedence, so the winner is one indexed query over
-    this server's releases: stable before pre-release, then the highest key.
+    this server's releases: stable before pre-release, then the highest key. A pin holds
+    it on the pinned release instead (``curation.state.pinned_release``).
     """
-    winner = session.exec(
-        select(Release)
-        .where(Release.server_id == server.id, Release.status == "active")
-        .order_by(col(Release.is_prerelease), col(Release.version_key).desc())
-        .limit(1)
-    ).first()
+    winner = curation.pinned_release(session, server)
+    if winner is None:
+        winner = session.exec(
+            select(Release)
+            .where(Release.server_id == server.id, Release.status == "active")
+            .order_by(col(Release.is_prerelease), col(Release.version_key).desc())
+            .limit(1)
+        ).first()
     clear = sa.update(Release).where(
         col(Release.is_latest) == sa.true(), col(Release.server_name) == server.name
     )
@@ -136,18 +150,21 @@ def create_release(
     status: str = "active",
     action: str | None = None,
     official_rules: bool = False,
+    private_remotes: bool = False,
 ) -> Release:
     """Publish (or draft) a new version. Refuses reused versions, even deleted ones.
 
     ``official_rules`` adds the official registry's publish-time refusals (a missing
     ``$schema``, a forge URL naming no repository, an oversized ``_meta`` block, a remote
     URL another server serves): what ``/v0.1/publish`` and new drafts go through.
+    ``private_remotes`` (``MCPREG_ALLOW_PRIVATE_REMOTES``) allows http and local remotes.
     """
     if official_rules and isinstance(doc, dict):
         publish_checks.check_publishable_document(doc)
-    document, version = _checked_document(doc)
+    document, version = _checked_document(doc, private_remotes)
     name = document["name"]
     require(principal, "publish", server=name)
+    publish_checks.check_local_name(session, name)
     if official_rules:
         publish_checks.check_remote_urls(session, document)
     now = utcnow()
@@ -205,7 +222,15 @@ def create_release(
     return release
 
 
-def update_draft(session: Session, principal: Principal, name: str, version: str, doc: object) -> Release:
+def update_draft(
+    session: Session,
+    principal: Principal,
+    name: str,
+    version: str,
+    doc: object,
+    *,
+    private_remotes: bool = False,
+) -> Release:
     """Replace a draft's server.json. Published releases are immutable (409).
 
     A body naming another server or version is refused as such (``name_mismatch``,
@@ -221,7 +246,7 @@ def update_draft(session: Session, principal: Principal, name: str, version: str
             field="version",
             code="immutable_release",
         )
-    document, _parsed = _checked_document(doc)
+    document, _parsed = _checked_document(doc, private_remotes)
     before = orjson.loads(release.document)
     release.document = _encode(document)
     release.description = document.get("description", "")[:200]
@@ -276,6 +301,7 @@ def publish_draft(session: Session, principal: Principal, name: str, version: st
         )
     document = orjson.loads(release.document)
     publish_checks.check_publishable_document(document)  # a duplicate of an imported release
+    publish_checks.check_local_name(session, name)
     publish_checks.check_remote_urls(session, document)
     before_latest = latest_version(session, server)
     now = utcnow()
@@ -303,7 +329,13 @@ def publish_draft(session: Session, principal: Principal, name: str, version: st
 
 
 def duplicate(
-    session: Session, principal: Principal, name: str, version: str, new_version: object
+    session: Session,
+    principal: Principal,
+    name: str,
+    version: str,
+    new_version: object,
+    *,
+    private_remotes: bool = False,
 ) -> Release:
     """Copy a release's server.json into a new draft with another version."""
     if not isinstance(new_version, str):
@@ -312,7 +344,9 @@ def duplicate(
     source = get_release(session, server, version)
     doc = orjson.loads(source.document)
     doc["version"] = new_version
-    return create_release(session, principal, doc, draft=True, action="release.duplicate")
+    return create_release(
+        session, principal, doc, draft=True, action="release.duplicate", private_remotes=private_remotes
+    )
 
 
 def _apply_status(release: Release, status: str, message: str | None) -> dict[str, Any]:
@@ -383,6 +417,7 @@ def set_status(
     before = _apply_status(release, new_status, new_message)
     session.add(release)
     session.flush()
+    curation.remember_status(session, principal, release)  # a mirrored release: kept by syncs
     recompute_latest(session, server)
     server.updated_at = utcnow()
     session.add(server)
@@ -451,6 +486,8 @@ def set_status_all(
         _apply_status(release, new_status, new_message)
         session.add(release)
     session.flush()
+    for release in changed:
+        curation.remember_status(session, principal, release)
     recompute_latest(session, server)
     journal.record(
         session,

@@ -8,19 +8,39 @@ for a route of the table that no operation describes, and for an operation with 
 from __future__ import annotations
 
 from mcpreg.api.schemas import (
+    analysis,
     changes,
     configuration,
     curation,
     deployments,
     document,
     environments,
+    health,
     history,
+    rate_limits,
     releases,
     tokens,
+    traffic,
+    upstreams,
 )
 from mcpreg.api.schemas.operations import Operation
 
-CONCEPTS = (releases, configuration, environments, deployments, history, tokens, changes, document, curation)
+CONCEPTS = (
+    releases,
+    configuration,
+    environments,
+    deployments,
+    history,
+    tokens,
+    changes,
+    document,
+    curation,
+    traffic,
+    rate_limits,
+    upstreams,
+    health,
+    analysis,
+)
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     operation.key: operation for concept in CONCEPTS for operation in concept.OPERATIONS
