@@ -196,7 +196,12 @@ async def sync_mirrors(app: Starlette) -> None:
     def sync_pass() -> int:
         overlap = timedelta(seconds=rt.settings.mirror_overlap)
         return mirror_sync.sync_due(
-            rt.engine, rt.keyring, overlap=overlap, stopping=stopping.is_set, on_failure=failed
+            rt.engine,
+            rt.keyring,
+            overlap=overlap,
+            stopping=stopping.is_set,
+            on_failure=failed,
+            private_remotes=rt.settings.allow_private_remotes,
         )
 
     async def tick() -> None:

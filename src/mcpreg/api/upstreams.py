@@ -95,6 +95,7 @@ async def sync_upstream(request: Request) -> Response:
         holder=sync.holder("api"),
         overlap=timedelta(seconds=rt.settings.mirror_overlap),
         full=full,
+        private_remotes=rt.settings.allow_private_remotes,
     )
 
     def work() -> dict[str, Any]:

@@ -34,8 +34,9 @@ from mcpreg.console.visits import (
 )
 from mcpreg.db.tables import Release
 from mcpreg.domain.versions import LATEST
-from mcpreg.errors import ValidationFailed
-from mcpreg.services import channels, discovery, releases, running
+from mcpreg.errors import RegistryError, ValidationFailed
+from mcpreg.services import channels, discovery, environments, health, releases, running
+from mcpreg.services.mirror.provenance import server_source
 from mcpreg.services.releases import DRAFT
 
 STATUS_CHOICES = ("active", "deprecated", "deleted")
@@ -91,6 +92,20 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
     ]
 
 
+def _health(session: Session, visitor: Visitor, name: str) -> list[dict[str, Any]]:
+    """The prober's report of every environment where the server runs that the visitor may
+    read (the API's rule: ``read`` over the server and the environment)."""
+    reports = []
+    for env in environments.list_environments(session):
+        try:
+            report = health.target_health(session, visitor.principal, env.name, name)
+        except RegistryError:
+            continue
+        if report["versions"]:
+            reports.append(report)
+    return reports
+
+
 @page
 async def server_page(request: Request) -> Response:
     name = server_name(request)
@@ -106,6 +121,8 @@ async def server_page(request: Request) -> Response:
             "channels": [c for c in channels.list_channels(session, name) if c["channel"] != LATEST],
             "can_publish": may_publish(visitor.principal, name),
             "can_see_drafts": may_see_drafts(visitor.principal, name),
+            "source": server_source(session, server.name),
+            "health": _health(session, visitor, server.name),
         }
 
     context = await visit(request, work)

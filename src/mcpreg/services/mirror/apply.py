@@ -116,8 +116,10 @@ class PageApplier:
         run_id: int,
         actor: str,
         thorough: bool = False,
+        private_remotes: bool = False,
     ) -> None:
         assert upstream.id is not None
+        self._private_remotes = private_remotes
         self.upstream_id = upstream.id
         self._base_url = upstream.base_url
         self._coverage = coverage
@@ -176,7 +178,7 @@ class PageApplier:
             versions = stored.get(entry.name, {})
             row = versions.get(entry.version)
             if row is None:
-                checked = check(entry)
+                checked = check(entry, private_remotes=self._private_remotes)
                 if isinstance(checked, Refusal):
                     result.refusals.append(checked)
                 elif any(other.key == checked.key for other in versions.values()):
@@ -208,7 +210,7 @@ class PageApplier:
                 result.unchanged += 1
                 continue
             if doc_changed:
-                checked = check(entry)
+                checked = check(entry, private_remotes=self._private_remotes)
                 if isinstance(checked, Refusal):
                     result.refusals.append(checked)
                     continue

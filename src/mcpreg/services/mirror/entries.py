@@ -74,10 +74,11 @@ def read_entry(raw: object, now: datetime) -> Entry | Refusal:
     return Entry(name, version, server, text, str(status), message, published_at, changed_at, updated_at)
 
 
-def check(entry: Entry) -> MirrorVersion | Refusal:
-    """The stored version of a new or changed entry, or why mcpreg refuses to store it."""
+def check(entry: Entry, *, private_remotes: bool = False) -> MirrorVersion | Refusal:
+    """The stored version of a new or changed entry, or why mcpreg refuses to store it
+    (``private_remotes``: ``MCPREG_ALLOW_PRIVATE_REMOTES``, as for a local publish)."""
     try:
-        validate_server_json(entry.document)
+        validate_server_json(entry.document, private_remotes=private_remotes)
     except RegistryError as error:
         where = f" at {error.field}" if error.field else ""
         return Refusal(entry.name[:_SHOWN], entry.version[:_SHOWN], f"{error.code}{where}: {error.detail}")

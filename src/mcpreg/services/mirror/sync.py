@@ -56,6 +56,7 @@ class SyncOptions:
     page_limit: int = PAGE_LIMIT
     full: bool = False  # read everything again, not only what changed since the watermark
     stopping: Callable[[], bool] | None = None  # asked before each page: end the sync now?
+    private_remotes: bool = False  # MCPREG_ALLOW_PRIVATE_REMOTES: http and local remotes are kept
 
 
 def lease_name(upstream_name: str) -> str:
@@ -134,6 +135,7 @@ def _run(
             run_id=run.id or 0,
             actor=f"mirror:{name}",
             thorough=since is None,  # a full sync compares every stored document
+            private_remotes=options.private_remotes,
         )
         reader = PageReader(client, upstream.base_url, token=token, limit=options.page_limit)
     # The next page is read while this one is applied (its cursor is known once it is read);
@@ -237,6 +239,7 @@ def sync_due(
     stopping: Callable[[], bool],
     on_failure: Callable[[str, RegistryError], None],
     page_limit: int = PAGE_LIMIT,
+    private_remotes: bool = False,
 ) -> int:
     """One background pass: sync each due upstream this replica can take the lease of.
 
@@ -251,7 +254,11 @@ def sync_due(
         if stopping():
             break
         options = SyncOptions(
-            holder=holder("background"), overlap=overlap, stopping=stopping, page_limit=page_limit
+            holder=holder("background"),
+            overlap=overlap,
+            stopping=stopping,
+            page_limit=page_limit,
+            private_remotes=private_remotes,
         )
         try:
             with upstream_client() as client:
