@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from mcpreg.api.runtime import runtime
+from mcpreg.cli import remote
 from mcpreg.cli.main import app
 from mcpreg.client import Registry
 from mcpreg.gateway.metrics import Observation
@@ -38,6 +39,14 @@ class Cli:
             "COLUMNS": "200",
         }
         return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's console takes its width once, when first imported, from whatever terminal
+    (or ``COLUMNS``) that process had: under xdist another test may have imported it
+    narrow. These tables are read at 200 columns, as ``COLUMNS`` says below."""
+    monkeypatch.setattr(remote.out, "width", 200)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Fixtures of the console tests: an in-process client per backend, a signed-in session,
 and for the browser walkthroughs a real server per backend driven by Debian's chromium.
 
-Browser fixtures: ``browser`` (one chromium per test session and worker,
+Browser fixtures: ``browser`` (one chromium per test module and worker,
 ``executable_path=/usr/bin/chromium``; the tests skip without it unless
 MCPREG_REQUIRE_BROWSER=1, as CI sets), ``page`` (a fresh context at 1280x800 on the live
 server), ``shoot`` (a screenshot of the current page at 1280x800 and 390x844 into
@@ -91,8 +91,11 @@ def admin_client(client: TestClient, engine: sa.Engine) -> TestClient:
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+    # main thread while it is started, and every later test in that process that calls
+    # asyncio.run (or anyio.run) would find it and fail.
     if not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("MCPREG_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is required here (MCPREG_REQUIRE_BROWSER=1) but is not installed")
