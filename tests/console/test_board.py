@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import environments
+from mcpreg.services import environments, health
 from tests.conftest import make_token
 from tests.console.conftest import sign_in
 from tests.console.operations import OTHER, deployed, published
@@ -56,8 +56,14 @@ def test_a_cell_shows_stable_canary_weight_step_time_to_next_and_the_last_change
     assert "step 1 of 3" in here and "progressing" in here
     assert "data-countdown=" in here  # the next step's time, counted down by live.js
     assert re.search(r"deploy by alice, <time datetime=", here)
-    assert "health: no data yet" in here  # a marked place, no invented numbers
+    assert "stable not checked yet" in here and "canary not checked yet" in here  # nothing invented
     assert "not deployed" in cell(admin_client.get("/console/board").text, NAME, "dev")
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, "production", NAME, "1.0.0", True)
+        for _ in range(3):
+            health.record(session, "production", NAME, "1.1.0", False, "ConnectError")
+    here = cell(admin_client.get("/console/board").text, NAME, "production")
+    assert "stable healthy" in here and "canary unhealthy" in here
 
 
 def test_anonymous_visitors_are_asked_to_sign_in(client: TestClient, engine: sa.Engine) -> None:

@@ -13,7 +13,7 @@ only the servers its namespaces cover. ``?fragment=1`` answers the grid alone, w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -28,7 +28,7 @@ from mcpreg.db.deploy_tables import Environment
 from mcpreg.domain.point_in_time import Change
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import RegistryError, ValidationFailed
-from mcpreg.services import environments
+from mcpreg.services import environments, health
 from mcpreg.services.deploy_state import state_view, states_in
 from mcpreg.services.journal import current_generation
 from mcpreg.services.point_in_time import last_changes
@@ -48,6 +48,7 @@ class Cell:
     rollout: str
     deploy: str | None
     promote: str | None
+    health: dict[str, str] = field(default_factory=dict)  # version -> the prober's state
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ def board(
                 views[(env.name, name)] = state_view(state, env, name)
         for name, change in last_changes(session, env).items():
             lasts[(env.name, name)] = change
+    states: dict[tuple[str, str], dict[str, str]] = {}
+    for server, environment, version, seen in health.all_states(session):
+        states.setdefault((environment, server), {})[version] = seen
     ordered = sorted(names)
     rows = []
     for name in ordered[:MAX_ROWS]:
@@ -101,6 +105,7 @@ def board(
                     rollout=f"{path}/rollout",
                     deploy=deploy_link(env.name, name) if deploy else None,
                     promote=f"{path}/promote" if promote else None,
+                    health=states.get((env.name, name), {}),
                 )
             )
         rows.append(Row(name, cells))
