@@ -3,19 +3,13 @@ token, problem+json for bad input, and the key ring loaded when the app is creat
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from mcpreg.api.app import create_app
-from mcpreg.api.runtime import runtime
-from mcpreg.errors import ConfigurationError
-from mcpreg.settings import Settings
 from tests.conftest import make_token
 from tests.support.documents import weather_doc
 from tests.support.inprocess import InProcess
@@ -255,38 +249,3 @@ def test_without_a_version_the_config_is_that_of_what_is_deployed(weather: httpx
 
 
 # -- the key ring at start-up ------------------------------------------------------------------
-
-
-def _settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
-    env = {"MCPREG_DATABASE_URL": database_url, "MCPREG_DATA_DIR": str(data_dir), "MCPREG_SAMPLE_DATA": "0"}
-    return Settings.from_env({**env, **extra})
-
-
-def test_outside_development_mode_the_app_refuses_to_start_without_keys(
-    database_url: str, tmp_path: Path
-) -> None:
-    with pytest.raises(ConfigurationError) as refused:
-        create_app(_settings(database_url, tmp_path), prepare=False, background=False)
-    assert refused.value.field == "MCPREG_SECRET_KEYS"
-    with pytest.raises(ConfigurationError):
-        placeholder = "k:" + "A" * 43
-        create_app(_settings(database_url, tmp_path, MCPREG_SECRET_KEYS=placeholder), prepare=False)
-
-
-def test_development_mode_generates_a_key_and_says_so_loudly(
-    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="mcpreg"):
-        app = create_app(_settings(database_url, tmp_path, MCPREG_DEV="1"), prepare=False, background=False)
-    assert (tmp_path / "secret-keys").is_file()
-    assert runtime(app).keyring.primary_id
-    assert any("NEVER use this outside development" in r.getMessage() for r in caplog.records)
-
-
-def test_the_response_cache_is_sized_in_bytes_from_the_environment(database_url: str, tmp_path: Path) -> None:
-    assert _settings(database_url, tmp_path).cache_bytes == 128 * 1024 * 1024
-    settings = _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="1048576", MCPREG_DEV="1")
-    assert runtime(create_app(settings, prepare=False, background=False)).cache.max_bytes == 1048576
-    with pytest.raises(ConfigurationError) as refused:
-        _settings(database_url, tmp_path, MCPREG_CACHE_BYTES="-1")
-    assert refused.value.field == "MCPREG_CACHE_BYTES"
