@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from mcpreg.cli.main import app
-from mcpreg.client import Registry
 from tests.conftest import server_doc
+from tests.support.cli import InProcessCli
 from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
 
 
-@dataclass
-class Cli:
-    """``mcpreg`` in process against a live server, as an admin."""
-
-    url: str
-    token: str
-    home: Path
-
-    def __call__(self, *args: str) -> Result:
-        env = {
-            "MCPREG_URL": self.url,
-            "MCPREG_TOKEN": self.token,
-            "MCPREG_CONFIG": str(self.home / "config.json"),
-            "COLUMNS": "200",
-        }
-        return CliRunner().invoke(app, list(args), env=env)
-
-    def registry(self) -> Registry:
-        return Registry(self.url, token=self.token, cache_ttl=0)
-
-
 @pytest.fixture
-def cli(live: LiveServer, admin_token: str, tmp_path: Path) -> Cli:
+def cli(live: LiveServer, admin_token: str, tmp_path: Path) -> InProcessCli:
     """A canary of NAME at 20% in dev, and the CLI against it."""
-    run = Cli(live.url, admin_token, tmp_path)
+    run = InProcessCli(live.url, admin_token, tmp_path)
     with run.registry() as registry:
         registry.publish(server_doc(NAME, "1.0.0"))
         registry.publish(server_doc(NAME, "1.1.0"))
@@ -50,7 +26,7 @@ def cli(live: LiveServer, admin_token: str, tmp_path: Path) -> Cli:
     return run
 
 
-def test_connect_prints_the_gateway_url_and_configurations_without_the_token(cli: Cli) -> None:
+def test_connect_prints_the_gateway_url_and_configurations_without_the_token(cli: InProcessCli) -> None:
     result = cli("connect", NAME, "--env", "dev", "--json")
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
@@ -63,7 +39,7 @@ def test_connect_prints_the_gateway_url_and_configurations_without_the_token(cli
     assert cli.token not in result.output
 
 
-def test_connect_shows_the_routing_and_pastes_as_json(cli: Cli) -> None:
+def test_connect_shows_the_routing_and_pastes_as_json(cli: InProcessCli) -> None:
     result = cli("connect", NAME, "--env", "dev", "--client-id", "laptop-7")
     assert result.exit_code == 0, result.output
     assert "routes to stable 1.0.0, canary 1.1.0 at 20%" in result.stdout
@@ -76,7 +52,7 @@ def test_connect_shows_the_routing_and_pastes_as_json(cli: Cli) -> None:
     assert cli.token not in result.output
 
 
-def test_the_token_is_written_in_only_when_asked_and_a_public_gateway_needs_none(cli: Cli) -> None:
+def test_the_token_is_written_in_only_when_asked_and_a_public_gateway_needs_none(cli: InProcessCli) -> None:
     found = json.loads(cli("connect", NAME, "--env", "dev", "--show-token", "--json").stdout)
     bearer = f"Bearer {cli.token}"
     assert found["vscode"]["servers"]["weather"]["headers"] == {"Authorization": bearer}
@@ -90,7 +66,7 @@ def test_the_token_is_written_in_only_when_asked_and_a_public_gateway_needs_none
     assert found["generic"] == {"url": found["url"]}
 
 
-def test_connect_to_an_unknown_environment_or_server_is_refused(cli: Cli) -> None:
+def test_connect_to_an_unknown_environment_or_server_is_refused(cli: InProcessCli) -> None:
     moon = cli("connect", NAME, "--env", "moon")
     assert moon.exit_code == 1 and "environment_not_found" in moon.output
     nobody = cli("connect", "io.github.acme/nobody", "--env", "dev")

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from typer.testing import CliRunner, Result
 
-from mcpreg.cli.main import app
 from mcpreg.client import Registry
 from mcpreg.db.engine import unit_of_work
 from mcpreg.services import health
 from tests.conftest import server_doc
+from tests.support.cli import InProcessCli
 from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
@@ -30,16 +29,7 @@ def test_health_rollout_status_and_where_show_the_probers_states(
         health.record(session, "production", NAME, "1.0.0", True)
         for _ in range(3):
             health.record(session, "production", NAME, "1.1.0", False, "ConnectError: refused")
-    env = {
-        "MCPREG_URL": live.url,
-        "MCPREG_TOKEN": admin_token,
-        "MCPREG_CONFIG": str(tmp_path / "c.json"),
-        "COLUMNS": "200",
-    }
-
-    def mcpreg(*args: str) -> Result:
-        return CliRunner().invoke(app, list(args), env=env)
-
+    mcpreg = InProcessCli(live.url, admin_token, tmp_path)
     report = json.loads(mcpreg("health", NAME, "--env", "production", "--json").output)
     assert [(v["track"], v["state"]) for v in report["versions"]] == [
         ("stable", "healthy"),

@@ -7,32 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from mcpreg.cli.main import app
-from mcpreg.client import Registry
 from tests.conftest import server_doc
+from tests.support.cli import InProcessCli
 from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
 
 
 @pytest.fixture
-def mcpreg(live: LiveServer, engine: sa.Engine, admin_token: str, tmp_path: Path) -> Callable[..., Result]:
-    with Registry(live.url, token=admin_token, cache_ttl=0) as registry:
+def mcpreg(live: LiveServer, admin_token: str, tmp_path: Path) -> Callable[..., Result]:
+    cli = InProcessCli(live.url, admin_token, tmp_path)
+    with cli.registry() as registry:
         registry.publish(server_doc(NAME, "1.0.0"))
-    env = {
-        "MCPREG_URL": live.url,
-        "MCPREG_TOKEN": admin_token,
-        "MCPREG_CONFIG": str(tmp_path / "config.json"),
-        "COLUMNS": "200",
-    }
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(app, ["limits", *args], env=env)
-
-    return run
+    return lambda *args: cli("limits", *args)
 
 
 def test_limits_are_set_shown_and_removed(mcpreg: Callable[..., Result]) -> None:

@@ -3,54 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner, Result
 
 from mcpreg.api.runtime import runtime
-from mcpreg.cli import remote
-from mcpreg.cli.main import app
 from mcpreg.client import Registry
 from mcpreg.gateway.metrics import Observation
 from mcpreg.gateway.traffic import TrafficFlusher
 from tests.conftest import server_doc
+from tests.support.cli import InProcessCli
 from tests.support.live import LiveServer
 
 NAME = "io.github.acme/weather"
 
 
-@dataclass
-class Cli:
-    """``mcpreg`` in process against a live server, as an admin."""
-
-    url: str
-    token: str
-    home: Path
-
-    def __call__(self, *args: str) -> Result:
-        env = {
-            "MCPREG_URL": self.url,
-            "MCPREG_TOKEN": self.token,
-            "MCPREG_CONFIG": str(self.home / "config.json"),
-            "COLUMNS": "200",
-        }
-        return CliRunner().invoke(app, list(args), env=env)
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's console takes its width once, when first imported, from whatever terminal
-    (or ``COLUMNS``) that process had: under xdist another test may have imported it
-    narrow. These tables are read at 200 columns, as ``COLUMNS`` says below."""
-    monkeypatch.setattr(remote.out, "width", 200)
-
-
 @pytest.fixture
-def cli(live: LiveServer, engine: sa.Engine, admin_token: str, tmp_path: Path) -> Cli:
+def cli(live: LiveServer, engine: sa.Engine, admin_token: str, tmp_path: Path) -> InProcessCli:
     """Traffic of two versions of NAME in dev, flushed to the database, and the CLI against it."""
     with Registry(live.url, token=admin_token, cache_ttl=0) as registry:
         registry.publish(server_doc(NAME, "1.0.0"))
@@ -62,7 +33,7 @@ def cli(live: LiveServer, engine: sa.Engine, admin_token: str, tmp_path: Path) -
     for _ in range(5):
         metrics.observe(Observation(NAME, "dev", "1.1.0", "canary", "tools/call", "tool_error", 0.04))
     TrafficFlusher(engine, metrics).flush()
-    return Cli(live.url, admin_token, tmp_path)
+    return InProcessCli(live.url, admin_token, tmp_path)
 
 
 def _documents(text: str) -> list[Any]:
@@ -76,7 +47,7 @@ def _documents(text: str) -> list[Any]:
     return found
 
 
-def test_traffic_prints_the_report_as_json_or_one_row_per_version(cli: Cli) -> None:
+def test_traffic_prints_the_report_as_json_or_one_row_per_version(cli: InProcessCli) -> None:
     result = cli("traffic", NAME, "--env", "dev", "--window", "10m", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -95,7 +66,7 @@ def test_traffic_prints_the_report_as_json_or_one_row_per_version(cli: Cli) -> N
     assert "last 5m" in result.stdout
 
 
-def test_traffic_watch_reads_again_until_its_count(cli: Cli) -> None:
+def test_traffic_watch_reads_again_until_its_count(cli: InProcessCli) -> None:
     result = cli("traffic", NAME, "--env", "dev", "--watch", "--json", "--count", "3", "--interval", "0.2")
     assert result.exit_code == 0, result.output
     reports = _documents(result.stdout)
@@ -103,7 +74,7 @@ def test_traffic_watch_reads_again_until_its_count(cli: Cli) -> None:
     assert all(r["versions"][0]["requests"] == 20 for r in reports)
 
 
-def test_a_bad_window_is_a_usage_error_and_an_unknown_environment_a_refusal(cli: Cli) -> None:
+def test_a_bad_window_is_a_usage_error_and_an_unknown_environment_a_refusal(cli: InProcessCli) -> None:
     bad = cli("traffic", NAME, "--env", "dev", "--window", "5 minutes")
     assert bad.exit_code == 2 and "--window" in bad.output
     unknown = cli("traffic", NAME, "--env", "moon")

@@ -13,12 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
 from mcpreg.api.app import create_app
-from mcpreg.cli.main import app
 from mcpreg.settings import Settings
 from tests.conftest import make_token
+from tests.support.cli import InProcessCli
 from tests.support.gateway_clients import NAME, call, deploy, gateway_url, release, whoami_version
 from tests.support.live import LiveServer
 from tests.support.upstreams import Upstream, upstreams
@@ -83,11 +82,6 @@ def test_a_failing_canary_is_aborted_by_its_analysis_within_two_intervals(
         event = next(e for e in api.get(f"{TARGET}/history").json()["events"] if e["action"] == "abort")
         assert event["actor"] == "analysis" and "failureLimit" in event["notes"]
         assert whoami_version(api, url, clients["1.1.0"]) == "1.0.0"  # the canary's clients are on stable
-        env = {
-            "MCPREG_URL": live.url,
-            "MCPREG_TOKEN": admin,
-            "MCPREG_CONFIG": str(tmp_path / "c"),
-            "COLUMNS": "200",
-        }
-        status = CliRunner().invoke(app, ["rollout", "status", NAME, "--env", "production"], env=env).output
+        cli = InProcessCli(live.url, admin, tmp_path)
+        status = cli("rollout", "status", NAME, "--env", "production").output
         assert "analysis: abort" in status and "fail" in status
