@@ -39,6 +39,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpreg.api.encoding import GZIP_HEADER, GZIP_MIN, accepts_gzip, gunzip, gzip, gzip_etag
@@ -173,6 +174,17 @@ class Memo(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         return self._values.get(key)
+
+    async def read_through(self, key: K, read: Callable[[], V]) -> V:
+        """The value of ``key``: held, or ``read`` on a worker thread and kept, unless a change
+        came while it was read (then it is returned and not kept)."""
+        known = self._values.get(key)
+        if known is not None:
+            return known
+        epoch = self._owner.epoch
+        value = await run_in_threadpool(read)
+        self.put(key, value, epoch)
+        return value
 
     def put(self, key: K, value: V, epoch: int) -> None:
         if epoch != self._owner.epoch:

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mcpreg.api.runtime import runtime
@@ -26,18 +25,12 @@ from mcpreg.services import health
 
 async def unhealthy(request: Request, environment: str, server: str) -> frozenset[str]:
     rt = runtime(request.app)
-    known = rt.unhealthy.get((environment, server))
-    if known is not None:
-        return known
-    epoch = rt.cache.epoch
 
     def read() -> frozenset[str]:
         with unit_of_work(rt.engine) as session:
             return health.unhealthy_versions(session, environment, server)
 
-    found = await run_in_threadpool(read)
-    rt.unhealthy.put((environment, server), found, epoch)
-    return found
+    return await rt.unhealthy.read_through((environment, server), read)
 
 
 async def healthy_route(

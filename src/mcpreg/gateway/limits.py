@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mcpreg.api.runtime import runtime
@@ -200,16 +199,12 @@ async def admit(request: Request, environment: str, server: str, client: str | N
     none costs one dictionary lookup.
     """
     rt = runtime(request.app)
-    limits = rt.rate_limits.get((environment, server))
-    if limits is None:
-        epoch = rt.cache.epoch
 
-        def read() -> Limits:
-            with unit_of_work(rt.engine) as session:
-                return rate_limits.effective(session, environment, server)
+    def read() -> Limits:
+        with unit_of_work(rt.engine) as session:
+            return rate_limits.effective(session, environment, server)
 
-        limits = await run_in_threadpool(read)
-        rt.rate_limits.put((environment, server), limits, epoch)
+    limits = await rt.rate_limits.read_through((environment, server), read)
     if limits == NO_LIMITS:
         return
     wait = await rt.limiter.admit(environment, server, client, limits)

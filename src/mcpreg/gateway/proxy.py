@@ -107,22 +107,15 @@ def _message(body: bytes) -> tuple[str, Any, bool]:
     return (method if isinstance(method, str) else ""), first.get("id"), "id" in first and "method" in first
 
 
-async def _target(gateway: Gateway, request: Request, env: str, name: str) -> GatewayTarget:
-    known = gateway.targets.get((env, name))
-    if known is not None:
-        return known
-    rt = runtime(request.app)
-    epoch = rt.cache.epoch
-    built = await run_in_threadpool(gateway.build_target, env, name)
-    gateway.targets.put((env, name), built, epoch)
-    return built
+async def _target(gateway: Gateway, env: str, name: str) -> GatewayTarget:
+    return await gateway.targets.read_through((env, name), lambda: gateway.build_target(env, name))
 
 
 async def _authorized(request: Request, env: str, name: str) -> tuple[Principal, GatewayTarget]:
     gateway = runtime(request.app).gateway
     principal = await principal_of(request)
     try:
-        target = await _target(gateway, request, env, name)
+        target = await _target(gateway, env, name)
     except RegistryError:
         if principal.is_anonymous:  # who may not connect learns nothing about what runs there
             raise Unauthenticated(

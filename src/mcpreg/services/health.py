@@ -21,8 +21,8 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.health import UNHEALTHY, Health, Thresholds, observe
 from mcpreg.domain.principal import Principal
 from mcpreg.services import deploy_history
-from mcpreg.services.deploy_state import snapshot
-from mcpreg.services.environments import get_environment
+from mcpreg.services.deploy_state import find_state, snapshot
+from mcpreg.services.environments import find_environment, get_environment
 from mcpreg.services.releases import get_server
 from mcpreg.services.tokens import require
 
@@ -85,11 +85,7 @@ def _history(
     reason: str | None,
     now: datetime,
 ) -> None:
-    state = session.exec(
-        select(DeploymentState).where(
-            DeploymentState.environment_id == env.id, DeploymentState.server_name == server
-        )
-    ).first()
+    state = find_state(session, get_server(session, server), env)
     if state is None:
         return
     before = snapshot(state)
@@ -121,7 +117,7 @@ def health_view(row: VersionHealth, track: str | None) -> dict[str, Any]:
 
 def unhealthy_versions(session: Session, env_name: str, server: str) -> frozenset[str]:
     """The versions of ``server`` the prober holds unhealthy in ``env_name`` (the gateway's read)."""
-    env = session.exec(select(Environment).where(Environment.name == env_name)).first()
+    env = find_environment(session, env_name)
     if env is None:
         return frozenset()
     rows = session.exec(
@@ -138,12 +134,9 @@ def target_health(session: Session, principal: Principal, env_name: str, server:
     """The health of what runs of ``server`` in ``env_name``: stable first, then the canary."""
     require(principal, "read", server=server, environment=env_name)
     env = get_environment(session, env_name)
-    server = get_server(session, server).name
-    state = session.exec(
-        select(DeploymentState).where(
-            DeploymentState.environment_id == env.id, DeploymentState.server_name == server
-        )
-    ).first()
+    found = get_server(session, server)
+    server = found.name
+    state = find_state(session, found, env)
     tracks = []
     if state is not None and state.stable_version:
         tracks.append((state.stable_version, "stable"))

@@ -19,7 +19,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.rate_limits import NO_LIMITS, Limit, Limits
 from mcpreg.errors import NotFound
 from mcpreg.services import journal
-from mcpreg.services.environments import get_environment
+from mcpreg.services.environments import find_environment, get_environment
 from mcpreg.services.releases import get_server
 from mcpreg.services.tokens import require
 
@@ -50,9 +50,18 @@ def _row(session: Session, env: Environment, server: str) -> RateLimit | None:
     ).first()
 
 
+def _existing(session: Session, env: Environment, server_name: str | None) -> RateLimit:
+    """The limit set for ``server_name`` in ``env`` (None: the default), else 404."""
+    row = _row(session, env, get_server(session, server_name).name if server_name is not None else DEFAULT)
+    if row is None:
+        what = f"{server_name} in {env.name}" if server_name else f"environment {env.name}"
+        raise NotFound(f"no rate limit is set for {what}", field="server" if server_name else "environment")
+    return row
+
+
 def effective(session: Session, env_name: str, server_name: str) -> Limits:
     """What the gateway applies to ``server_name`` in ``env_name`` (no check: the gateway's own read)."""
-    env = session.exec(select(Environment).where(Environment.name == env_name)).first()
+    env = find_environment(session, env_name)
     if env is None:
         return NO_LIMITS
     rows = session.exec(
@@ -86,12 +95,7 @@ def get_limit(
 ) -> dict[str, Any]:
     require(principal, "read", environment=env_name, server=server_name)
     env = get_environment(session, env_name)
-    name = get_server(session, server_name).name if server_name is not None else DEFAULT
-    row = _row(session, env, name)
-    if row is None:
-        what = f"{server_name} in {env.name}" if server_name else f"environment {env.name}"
-        raise NotFound(f"no rate limit is set for {what}", field="server" if server_name else "environment")
-    return limit_view(env.name, server_name, row)
+    return limit_view(env.name, server_name, _existing(session, env, server_name))
 
 
 def set_limit(
@@ -127,11 +131,7 @@ def set_limit(
 def delete_limit(session: Session, principal: Principal, env_name: str, server_name: str | None) -> None:
     require(principal, "deploy", environment=env_name, server=server_name)
     env = get_environment(session, env_name)
-    name = get_server(session, server_name).name if server_name is not None else DEFAULT
-    row = _row(session, env, name)
-    if row is None:
-        what = f"{server_name} in {env.name}" if server_name else f"environment {env.name}"
-        raise NotFound(f"no rate limit is set for {what}", field="server" if server_name else "environment")
+    row = _existing(session, env, server_name)
     before = _limits(row).to_dict()
     session.delete(row)
     session.flush()
