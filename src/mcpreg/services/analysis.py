@@ -25,12 +25,11 @@ from sqlmodel import Session, col, select
 
 from mcpreg.db.analysis_tables import AnalysisRun
 from mcpreg.db.deploy_tables import DeploymentState, Environment
-from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.db.types import utcnow
 from mcpreg.domain.analysis import Analysis, Check, Decision, Sample, decide, judge
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.traffic import BUCKET_COUNT, add_buckets, quantile
-from mcpreg.services import rollouts
+from mcpreg.domain.traffic import quantile
+from mcpreg.services import rollouts, traffic
 from mcpreg.services.analysis_runs import analysis_of, run_view, step_passed, verdicts
 from mcpreg.services.deploy_state import find_state, try_lock_state
 from mcpreg.services.environments import get_environment
@@ -44,36 +43,17 @@ MAX_INTERVALS = 1000  # intervals judged per check and step at most (a step paus
 def _samples(
     session: Session, state: DeploymentState, env: str, start: datetime, end: datetime
 ) -> tuple[Sample, Sample]:
-    rows = session.exec(
-        select(TrafficAggregate).where(
-            TrafficAggregate.environment == env,
-            TrafficAggregate.server_name == state.server_name,
-            col(TrafficAggregate.interval_end) > start,
-            col(TrafficAggregate.interval_end) <= end,
-        )
-    ).all()
-    totals: dict[str, tuple[int, int, list[int]]] = {}
-    for row in rows:
-        requests, errors, buckets = totals.get(row.version, (0, 0, [0] * BUCKET_COUNT))
-        bad = 0 if row.outcome == "ok" else row.requests
-        totals[row.version] = (
-            requests + row.requests,
-            errors + bad,
-            add_buckets(buckets, _buckets(row.buckets)),
-        )
+    """The canary's and stable's traffic in one interval, from every replica's aggregates."""
+    totals, _replicas = traffic.summed(session, env, state.server_name, start, end)
 
     def sample(version: str | None) -> Sample:
-        if version is None or version not in totals:
+        total = totals.get(version) if version is not None else None
+        if total is None:
             return Sample()
-        requests, errors, buckets = totals[version]
-        return Sample(requests, errors, quantile(buckets, 0.95))
+        errors = total.requests - total.outcomes.get("ok", 0)
+        return Sample(total.requests, errors, quantile(total.buckets, 0.95))
 
     return sample(state.canary_version), sample(state.stable_version)
-
-
-def _buckets(text: str) -> list[int]:
-    """A row's latency histogram, stored as comma-separated counts (``services.traffic``)."""
-    return [int(n) for n in text.split(",")] if text else [0] * BUCKET_COUNT
 
 
 def _judged(session: Session, state: DeploymentState, check: int) -> set[int]:

@@ -185,26 +185,7 @@ def version_traffic(
     env = environments.get_environment(session, environment)
     found = releases.get_server(session, server)
     since = now - timedelta(seconds=window_seconds)
-    rows = session.exec(
-        select(TrafficAggregate)
-        .where(
-            TrafficAggregate.environment == env.name,
-            TrafficAggregate.server_name == found.name,
-            col(TrafficAggregate.interval_end) > since,
-            col(TrafficAggregate.interval_end) <= now,
-        )
-        .order_by(col(TrafficAggregate.interval_end))
-    ).all()
-    totals: dict[str, _Sum] = {}
-    replicas: set[str] = set()
-    for row in rows:
-        replicas.add(row.replica)
-        total = totals.setdefault(row.version, _Sum())
-        total.track = row.track  # ordered by interval end: the last one wins
-        total.requests += row.requests
-        total.seconds_sum += row.seconds_sum
-        total.outcomes[row.outcome] = total.outcomes.get(row.outcome, 0) + row.requests
-        total.buckets = add_buckets(total.buckets, _buckets(row.buckets))
+    totals, replicas = summed(session, env.name, found.name, since, now)
     versions = [
         VersionTraffic(
             version=version,
@@ -218,11 +199,42 @@ def version_traffic(
         for version, total in totals.items()
     ]
     versions.sort(key=lambda v: (v.track != "stable", -v.requests, v.version))
-    return TrafficReport(found.name, env.name, window, window_seconds, since, now, len(replicas), versions)
+    return TrafficReport(found.name, env.name, window, window_seconds, since, now, replicas, versions)
+
+
+def summed(
+    session: Session, environment: str, server: str, since: datetime, until: datetime
+) -> tuple[dict[str, Sum], int]:
+    """Every replica's aggregates of ``server`` in ``environment`` whose interval ended in
+    (``since``, ``until``], summed per version (the track it had last), and how many replicas
+    reported. The one reading of the aggregates, for ``/traffic`` and the canary analysis."""
+    rows = session.exec(
+        select(TrafficAggregate)
+        .where(
+            TrafficAggregate.environment == environment,
+            TrafficAggregate.server_name == server,
+            col(TrafficAggregate.interval_end) > since,
+            col(TrafficAggregate.interval_end) <= until,
+        )
+        .order_by(col(TrafficAggregate.interval_end))
+    ).all()
+    totals: dict[str, Sum] = {}
+    replicas: set[str] = set()
+    for row in rows:
+        replicas.add(row.replica)
+        total = totals.setdefault(row.version, Sum())
+        total.track = row.track  # ordered by interval end: the last one wins
+        total.requests += row.requests
+        total.seconds_sum += row.seconds_sum
+        total.outcomes[row.outcome] = total.outcomes.get(row.outcome, 0) + row.requests
+        total.buckets = add_buckets(total.buckets, _buckets(row.buckets))
+    return totals, len(replicas)
 
 
 @dataclass
-class _Sum:
+class Sum:
+    """One version's aggregates summed over a window."""
+
     track: str = "stable"
     requests: int = 0
     seconds_sum: float = 0.0
