@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from mcpreg.api import background
 from mcpreg.api.app import create_app
 from mcpreg.api.background import LOOPS, Outage, every, running, schedule_rollouts, watch_generation
-from mcpreg.api.cache import ResponseCache
+from mcpreg.api.fastpath.cache import ResponseCache
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mcpreg.api.batching import Coalescer
+from mcpreg.api.fastpath.coalescer import Coalescer
 
 
 def test_keys_asked_for_while_a_fetch_runs_go_together_into_the_next_one() -> None:

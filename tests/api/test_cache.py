@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from mcpreg.api.cache import ENTRY_OVERHEAD, ResponseCache
+from mcpreg.api.fastpath.cache import ENTRY_OVERHEAD, ResponseCache
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
 from mcpreg.services.journal import current_generations

@@ -9,8 +9,8 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from mcpreg.api.cache import ResponseCache
-from mcpreg.api.encoding import GZIP_MIN, accepts_gzip
+from mcpreg.api.fastpath.cache import ResponseCache
+from mcpreg.api.fastpath.encoding import GZIP_MIN, accepts_gzip
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import releases

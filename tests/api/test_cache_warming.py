@@ -14,11 +14,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from mcpreg.api import warming
 from mcpreg.api.app import create_app
-from mcpreg.api.cache import ENTRY_OVERHEAD, Entry, ResponseCache
+from mcpreg.api.fastpath import warming
+from mcpreg.api.fastpath.cache import ENTRY_OVERHEAD, Entry, ResponseCache
+from mcpreg.api.fastpath.warming import Warmer, latest_key
 from mcpreg.api.runtime import runtime
-from mcpreg.api.warming import Warmer, latest_key
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import releases

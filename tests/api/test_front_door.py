@@ -1,4 +1,4 @@
-"""The front door (``api.cache.CachedResponses``): what it answers, and what it hands on."""
+"""The front door (``api.fastpath.cache.CachedResponses``): what it answers, and what it hands on."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Scope
 
-from mcpreg.api.cache import CachedResponses, Entry, ResponseCache, answer, etag_for
+from mcpreg.api.fastpath.cache import CachedResponses, Entry, ResponseCache, answer, etag_for
 from mcpreg.api.http import bytes_response
 
 

@@ -167,7 +167,7 @@ def test_upstream_checks_judge_each_deployed_remote_host(
     from mcpreg.domain.deploy_requests import parse_deploy
     from mcpreg.domain.principal import SYSTEM
     from mcpreg.services import releases
-    from mcpreg.services.deployments import deploy
+    from mcpreg.services.deploy.deployments import deploy
 
     for index, host in enumerate(hosts):
         name = f"io.github.acme/s{index}"

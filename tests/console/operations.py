@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mcpreg.services import deployments, rollouts
+from mcpreg.services.deploy import deployments, rollouts
 from tests.support.deploys import ALICE, NAME, prepare, request
 
 OTHER = "io.github.other/tool"

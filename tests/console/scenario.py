@@ -10,7 +10,9 @@ from mcpreg.crypto import KeyRing, SecretValue
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import config, deployments, releases
+from mcpreg.services import releases
+from mcpreg.services.configuration import values
+from mcpreg.services.deploy import deployments
 from tests.conftest import server_doc
 
 WEATHER = "io.github.acme/weather"
@@ -35,5 +37,5 @@ def build(engine: sa.Engine, keyring: KeyRing) -> None:
         releases.create_release(s, SYSTEM, server_doc(OTHER, "0.1.0"))
     with unit_of_work(engine, write=True) as s:
         deployments.deploy(s, SYSTEM, "production", parse_deploy({"server": WEATHER, "version": "1.0.0"}))
-        config.set_variable(s, SYSTEM, WEATHER, "LOG_LEVEL", "info")
-        config.set_secret(s, keyring, SYSTEM, WEATHER, "API_KEY", SecretValue("s3cr3t-value"))
+        values.set_variable(s, SYSTEM, WEATHER, "LOG_LEVEL", "info")
+        values.set_secret(s, keyring, SYSTEM, WEATHER, "API_KEY", SecretValue("s3cr3t-value"))

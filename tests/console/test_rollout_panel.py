@@ -12,7 +12,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from mcpreg.services import releases
-from mcpreg.services.deploy_state import find_state
+from mcpreg.services.deploy.states import find_state
 from mcpreg.services.environments import get_environment
 from tests.conftest import make_token
 from tests.console.conftest import ORIGIN, csrf_of, post, sign_in

@@ -21,7 +21,8 @@ from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import analysis, deployments, releases, rollouts, scheduler
+from mcpreg.services import analysis, releases
+from mcpreg.services.deploy import clock, deployments, rollouts
 from tests.conftest import server_doc
 
 NAME = "io.github.acme/weather"
@@ -106,7 +107,7 @@ def test_a_good_canary_advances_once_its_step_passed(engine: sa.Engine, rolling:
     stored, acted = analyse(engine, step_end)
     assert stored == 6 and acted == []
     with unit_of_work(engine, write=True) as session:
-        assert scheduler.tick(session, step_end).steps == 1
+        assert clock.tick(session, step_end).steps == 1
         state = state_of(session)
         assert (state.rollout_index, state.canary_weight) == (1, 50.0)
         assert state.step_started_at == step_end  # the next step's intervals start now
@@ -120,7 +121,7 @@ def test_a_step_waits_while_its_latest_interval_has_not_passed(engine: sa.Engine
     due = rolling + timedelta(seconds=60 + SETTLE + 1)
     analyse(engine, due)
     with unit_of_work(engine, write=True) as session:
-        assert scheduler.tick(session, due).steps == 0
+        assert clock.tick(session, due).steps == 0
         assert state_of(session).rollout_index == 0
 
 

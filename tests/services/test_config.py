@@ -21,8 +21,10 @@ from mcpreg.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from mcpreg.services import config, releases
-from mcpreg.services.config import MASK
+from mcpreg.services import releases
+from mcpreg.services.configuration.effective import MASK
+from mcpreg.services.configuration import effective
+from mcpreg.services.configuration import values as config_values
 from tests.support.documents import API_KEY, LOG_LEVEL, OPTIONAL_FLAG, REGION, REMOTE_KEY, weather_doc
 
 NAME = "io.github.acme/weather"
@@ -45,13 +47,13 @@ def weather(session: Session) -> Session:
 
 
 def put_var(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
-    view = config.set_variable(session, ADMIN, NAME, name, value, **where)
+    view = config_values.set_variable(session, ADMIN, NAME, name, value, **where)
     session.commit()
     return view
 
 
 def put_secret(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
-    view = config.set_secret(session, RING, ADMIN, NAME, name, SecretValue(value), **where)
+    view = config_values.set_secret(session, RING, ADMIN, NAME, name, SecretValue(value), **where)
     session.commit()
     return view
 
@@ -67,10 +69,10 @@ def test_environment_beats_release_and_release_beats_server(weather: Session) ->
     put_secret(weather, "API_KEY", "s-release", version="1.0.0")
     put_secret(weather, "API_KEY", "s-prod", environment="production")
 
-    prod = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=True)
-    staging = config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=True)
-    other_release = config.effective_config(weather, RING, NAME, "2.0.0", "staging", reveal=True)
-    no_environment = config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
+    prod = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=True)
+    staging = effective.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=True)
+    other_release = effective.effective_config(weather, RING, NAME, "2.0.0", "staging", reveal=True)
+    no_environment = effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
 
     assert prod["variables"]["REGION"] == {"value": "prod-ap", "source": "environment"}
     assert prod["secrets"]["API_KEY"] == {"value": "s-prod", "source": "environment", "keyId": "k1"}
@@ -83,16 +85,18 @@ def test_environment_beats_release_and_release_beats_server(weather: Session) ->
 
 
 def test_a_declared_default_fills_a_name_nothing_sets_and_a_set_value_replaces_it(weather: Session) -> None:
-    before = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
+    before = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
     assert before["variables"]["LOG_LEVEL"] == {"value": "info", "source": "default"}
     put_var(weather, "LOG_LEVEL", "debug", environment="production")
-    after = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
+    after = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
     assert after["variables"]["LOG_LEVEL"] == {"value": "debug", "source": "environment"}
     assert "OPTIONAL_FLAG" not in after["variables"]
 
 
 def test_missing_lists_required_declarations_with_no_value_at_any_level(weather: Session) -> None:
-    assert config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == [
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)[
+        "missing"
+    ] == [
         "API_KEY",
         "REGION",
         "X-Api-Key",
@@ -100,17 +104,19 @@ def test_missing_lists_required_declarations_with_no_value_at_any_level(weather:
     put_var(weather, "REGION", "eu")
     put_secret(weather, "API_KEY", "k", version="1.0.0")
     put_secret(weather, "X-Api-Key", "h", environment="production")
-    assert config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == []
-    assert config.effective_config(weather, RING, NAME, "2.0.0", "production", reveal=False)["missing"] == [
-        "API_KEY"
-    ]
-    assert config.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False)["missing"] == [
+    assert (
+        effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == []
+    )
+    assert effective.effective_config(weather, RING, NAME, "2.0.0", "production", reveal=False)[
+        "missing"
+    ] == ["API_KEY"]
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False)["missing"] == [
         "X-Api-Key"
     ]
 
 
 def test_the_effective_config_names_the_canonical_version(weather: Session) -> None:
-    result = config.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
+    result = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
     assert (result["server"], result["version"], result["environment"]) == (NAME, "1.0.0", "production")
 
 
@@ -122,7 +128,7 @@ def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weathe
     put_secret(weather, "API_KEY", plaintext)
     put_secret(weather, "API_KEY", plaintext + "-v2")
     put_secret(weather, "API_KEY", "other", environment="production")
-    listed = config.list_secrets(weather, READER, NAME)
+    listed = config_values.list_secrets(weather, READER, NAME)
     assert [(s["name"], s["scope"], s["environment"]) for s in listed] == [
         ("API_KEY", "environment", "production"),
         ("API_KEY", "server", None),
@@ -150,25 +156,25 @@ def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weathe
 
 def test_masked_config_decrypts_nothing_and_shows_the_mask(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value")
-    masked = config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=False)
+    masked = effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=False)
     assert masked["secrets"]["API_KEY"] == {"value": MASK, "source": "server", "keyId": "k1"}
     # Masked reads need no key: a ring without k1 still answers.
     other_ring = KeyRing([("k9", bytes(range(1, 33)))])
-    assert config.effective_config(weather, other_ring, NAME, "1.0.0", None, reveal=False)["secrets"]
+    assert effective.effective_config(weather, other_ring, NAME, "1.0.0", None, reveal=False)["secrets"]
 
 
 def test_reveal_needs_the_secrets_read_scope(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value")
     with pytest.raises(PermissionDenied) as denied:
-        config.reveal_config(weather, RING, READER, NAME, "1.0.0", "production", "curious")
+        effective.reveal_config(weather, RING, READER, NAME, "1.0.0", "production", "curious")
     assert denied.value.code == "permission_denied"
-    revealed = config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
+    revealed = effective.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
     assert revealed["secrets"]["API_KEY"]["value"] == "hidden-value"
 
 
 def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value-123")
-    config.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
+    effective.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
     weather.commit()
     entry = weather.exec(select(JournalEntry).where(JournalEntry.action == "config.reveal")).one()
     assert (entry.actor, entry.reason, entry.server_name, entry.environment) == (
@@ -183,24 +189,26 @@ def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -
 
 def test_deleting_a_secret_removes_it_from_the_config(weather: Session) -> None:
     put_secret(weather, "API_KEY", "v")
-    config.delete_secret(weather, ADMIN, NAME, "API_KEY")
+    config_values.delete_secret(weather, ADMIN, NAME, "API_KEY")
     weather.commit()
-    assert config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)["secrets"] == {}
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)["secrets"] == {}
     with pytest.raises(NotFound) as missing:
-        config.delete_secret(weather, ADMIN, NAME, "API_KEY")
+        config_values.delete_secret(weather, ADMIN, NAME, "API_KEY")
     assert missing.value.code == "secret_not_found"
 
 
 def test_a_variable_round_trips_through_get_list_and_delete(weather: Session) -> None:
     put_var(weather, "REGION", "eu", version="2.0.0")
-    got = config.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
+    got = config_values.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
     assert (got["value"], got["scope"], got["version"], got["revision"]) == ("eu", "release", "2.0.0", 1)
-    assert [v["name"] for v in config.list_variables(weather, READER, NAME, version="2.0.0")] == ["REGION"]
-    assert config.list_variables(weather, READER, NAME, version="1.0.0") == []
-    config.delete_variable(weather, ADMIN, NAME, "REGION", version="2.0.0")
+    assert [v["name"] for v in config_values.list_variables(weather, READER, NAME, version="2.0.0")] == [
+        "REGION"
+    ]
+    assert config_values.list_variables(weather, READER, NAME, version="1.0.0") == []
+    config_values.delete_variable(weather, ADMIN, NAME, "REGION", version="2.0.0")
     weather.commit()
     with pytest.raises(NotFound) as missing:
-        config.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
+        config_values.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
     assert missing.value.code == "variable_not_found"
 
 
@@ -215,7 +223,7 @@ def test_a_ciphertext_swapped_between_rows_fails_with_a_clear_error(weather: Ses
     weather.execute(sa.update(Secret).where(Secret.id == a.id).values(ciphertext=b.ciphertext))  # type: ignore[arg-type]
     weather.commit()
     with pytest.raises(SecretDecryptFailed) as failed:
-        config.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
+        effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
     assert failed.value.code == "secret_decrypt_failed"
     assert failed.value.field == "API_KEY"
     assert "second" not in repr(failed.value) and "second" not in failed.value.detail
@@ -227,55 +235,59 @@ def test_a_ciphertext_swapped_between_rows_fails_with_a_clear_error(weather: Ses
 @pytest.mark.parametrize("bad", ["1ABC", "has space", "BAD-NAME", "dot.ted", "", "A" * 129])
 def test_a_name_that_is_not_an_environment_variable_name_is_refused(weather: Session, bad: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, bad, "x")
+        config_values.set_variable(weather, ADMIN, NAME, bad, "x")
     assert (refused.value.code, refused.value.field) == ("invalid_name", "name")
 
 
 def test_a_header_name_is_accepted_only_when_a_release_declares_it(weather: Session) -> None:
     assert put_secret(weather, "X-Api-Key", "h", version="1.0.0")["name"] == "X-Api-Key"
     with pytest.raises(ValidationFailed):
-        config.set_secret(weather, RING, ADMIN, NAME, "X-Other-Key", SecretValue("h"))
+        config_values.set_secret(weather, RING, ADMIN, NAME, "X-Other-Key", SecretValue("h"))
 
 
 @pytest.mark.parametrize("bad", [None, 42, ["x"], {"v": 1}, "x" * 65537])
 def test_a_value_must_be_a_string_of_bounded_length(weather: Session, bad: object) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, "REGION", bad)
+        config_values.set_variable(weather, ADMIN, NAME, "REGION", bad)
     assert refused.value.field == "value"
 
 
 @pytest.mark.parametrize("bad", ["Prod", "1prod", "prod_eu", "", "p" * 64, "prod eu"])
 def test_an_environment_must_be_a_lowercase_slug(weather: Session, bad: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, "REGION", "x", environment=bad)
+        config_values.set_variable(weather, ADMIN, NAME, "REGION", "x", environment=bad)
     assert (refused.value.code, refused.value.field) == ("invalid_environment", "environment")
 
 
 def test_a_version_that_does_not_exist_is_not_found(weather: Session) -> None:
     with pytest.raises(NotFound) as missing:
-        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="9.9.9")
+        config_values.set_variable(weather, ADMIN, NAME, "REGION", "x", version="9.9.9")
     assert (missing.value.code, missing.value.field) == ("version_not_found", "version")
     with pytest.raises(NotFound) as no_server:
-        config.set_variable(weather, ADMIN, "io.github.acme/none", "REGION", "x")
+        config_values.set_variable(weather, ADMIN, "io.github.acme/none", "REGION", "x")
     assert no_server.value.code == "server_not_found"
 
 
 def test_version_and_environment_together_are_ambiguous(weather: Session) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, "REGION", "x", version="1.0.0", environment="production")
+        config_values.set_variable(
+            weather, ADMIN, NAME, "REGION", "x", version="1.0.0", environment="production"
+        )
     assert refused.value.code == "ambiguous_scope"
 
 
 def test_a_name_is_either_a_variable_or_a_secret_of_a_server(weather: Session) -> None:
     put_var(weather, "REGION", "eu")
     with pytest.raises(Conflict) as taken:
-        config.set_secret(weather, RING, ADMIN, NAME, "REGION", SecretValue("x"), environment="production")
+        config_values.set_secret(
+            weather, RING, ADMIN, NAME, "REGION", SecretValue("x"), environment="production"
+        )
     assert taken.value.code == "name_is_variable"
 
 
 def test_a_name_declared_secret_cannot_be_stored_as_a_plain_variable(weather: Session) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        config.set_variable(weather, ADMIN, NAME, "API_KEY", "would-be-plaintext")
+        config_values.set_variable(weather, ADMIN, NAME, "API_KEY", "would-be-plaintext")
     assert refused.value.code == "declared_secret"
 
 
@@ -283,18 +295,18 @@ def test_a_name_declared_secret_cannot_be_stored_as_a_plain_variable(weather: Se
 
 
 def test_publishers_configure_servers_and_releases_deployers_their_environments(weather: Session) -> None:
-    assert config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu")["updatedBy"] == "pat"
+    assert config_values.set_variable(weather, PUBLISHER, NAME, "REGION", "eu")["updatedBy"] == "pat"
     with pytest.raises(PermissionDenied):
-        config.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="production")
-    assert config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="staging")
+        config_values.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="production")
+    assert config_values.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="staging")
     with pytest.raises(PermissionDenied) as denied:
-        config.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="production")
+        config_values.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="production")
     assert denied.value.code == "environment_denied"
     with pytest.raises(PermissionDenied):
-        config.set_variable(weather, READER, NAME, "REGION", "eu")
+        config_values.set_variable(weather, READER, NAME, "REGION", "eu")
 
 
 def test_anonymous_callers_cannot_list_configuration(weather: Session) -> None:
     anonymous = Principal(name="anonymous")
     with pytest.raises(Unauthenticated):
-        config.list_variables(weather, anonymous, NAME)
+        config_values.list_variables(weather, anonymous, NAME)

@@ -17,7 +17,7 @@ from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import RegistryError
 from mcpreg.services import channels, discovery, leases, releases
 from mcpreg.services.curation import listing, pins, policy, rules
-from mcpreg.services.deployments import deploy
+from mcpreg.services.deploy.deployments import deploy
 from tests.conftest import server_doc
 from tests.support.curation import ADMIN, act, actions, declare, run_sync
 from tests.support.upstream_registry import FakeUpstream

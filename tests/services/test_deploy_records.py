@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import deployments, environments, releases, rollouts, scheduler
-from mcpreg.services.deploy_history import event_view
-from mcpreg.services.deploy_state import find_state, state_view
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import clock, deployments, rollouts
+from mcpreg.services.deploy.events import event_view
+from mcpreg.services.deploy.states import find_state, state_view
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, BOB, NAME, T0, events, minutes, ok, prepare, request
 
@@ -65,7 +66,7 @@ def test_a_canary_promoted_to_stable_is_shown_as_made_stable_by_the_promoter(db:
 def test_a_rollout_the_scheduler_completes_is_shown_as_made_stable_by_who_started_it(db: Session) -> None:
     staged = request("1.1.0", strategy="staged", steps="50:1m")
     ok(db, deployments.deploy, BOB, "production", staged, now=minutes(1))
-    ok(db, scheduler.tick, minutes(3))
+    ok(db, clock.tick, minutes(3))
     assert (where(db)["stable"], where(db)["deployedBy"], where(db)["deployedAt"]) == (
         "1.1.0",
         "bob",
@@ -76,7 +77,7 @@ def test_a_rollout_the_scheduler_completes_is_shown_as_made_stable_by_who_starte
 def test_a_scheduled_or_approved_deploy_is_shown_as_made_stable_by_its_requester(db: Session) -> None:
     later = request("1.1.0", scheduled_at="2030-01-01T13:00:00Z")
     ok(db, deployments.deploy, BOB, "production", later, now=T0)
-    ok(db, scheduler.tick, minutes(60))
+    ok(db, clock.tick, minutes(60))
     assert (where(db)["stable"], where(db)["deployedBy"]) == ("1.1.0", "bob")
     environments.update_environment(db, SYSTEM, "production", {"requiresApproval": True})
     db.commit()

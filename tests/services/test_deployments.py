@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import deployments, environments, releases, routing, scheduler
-from mcpreg.services.deploy_state import find_state
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import clock, deployments, routing
+from mcpreg.services.deploy.states import find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import (
     ALICE,
@@ -219,12 +220,12 @@ def test_scheduled_at_defers_a_deployment_to_its_time(db: Session) -> None:
     later = request("1.1.0", scheduled_at="2030-01-01T13:00:00Z")
     scheduled = ok(db, deployments.deploy, ALICE, "dev", later, now=T0)
     assert scheduled.state == "scheduled"
-    assert not scheduler.due(db, minutes(59))
-    assert ok(db, scheduler.tick, minutes(59)).deployments == 0
+    assert not clock.due(db, minutes(59))
+    assert ok(db, clock.tick, minutes(59)).deployments == 0
     assert stable(db, "dev") == "1.0.0"
-    assert scheduler.due(db, minutes(60))
-    assert ok(db, scheduler.tick, minutes(61)).deployments == 1
-    assert ok(db, scheduler.tick, minutes(62)).deployments == 0
+    assert clock.due(db, minutes(60))
+    assert ok(db, clock.tick, minutes(61)).deployments == 1
+    assert ok(db, clock.tick, minutes(62)).deployments == 0
     assert stable(db, "dev") == "1.1.0"
     assert deployments.get_deployment(db, "dev", scheduled.id).state == "applied"
     last = events(db, "dev")[-1]
@@ -238,7 +239,7 @@ def test_an_approved_deployment_still_waits_for_its_time(db: Session) -> None:
     pending = ok(db, deployments.deploy, ALICE, "staging", later, now=T0)
     assert ok(db, deployments.approve, BOB, "staging", pending.id, now=minutes(1)).state == "scheduled"
     assert stable(db, "staging") is None
-    ok(db, scheduler.tick, minutes(60))
+    ok(db, clock.tick, minutes(60))
     assert stable(db, "staging") == "1.0.0"
     assert actions(db, "staging") == ["request", "approve", "deploy"]
 
@@ -248,7 +249,7 @@ def test_a_scheduled_deployment_whose_release_was_deleted_fails_visibly(db: Sess
     scheduled = ok(db, deployments.deploy, ALICE, "dev", later, now=T0)
     releases.set_status(db, SYSTEM, NAME, "1.1.0", "deleted")
     db.commit()
-    report = ok(db, scheduler.tick, minutes(60))
+    report = ok(db, clock.tick, minutes(60))
     assert (report.deployments, report.failed) == (0, 1)
     failed = deployments.get_deployment(db, "dev", scheduled.id)
     assert (failed.state, failed.failure) == ("failed", "release_deleted")

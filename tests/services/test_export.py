@@ -16,7 +16,8 @@ from mcpreg.crypto import KeyRing, SecretValue
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.legacy import iter_import_documents
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import config, releases
+from mcpreg.services import releases
+from mcpreg.services.configuration import values
 from mcpreg.services.exporter import export_catalogue
 from mcpreg.services.importer import import_items
 from tests.conftest import TEST_KEYS, server_doc
@@ -60,7 +61,7 @@ def test_mcpreg_export_never_carries_a_secret(database_url: str, engine: sa.Engi
     plaintext = "sk-export-canary-7f3a9c2e"
     with unit_of_work(engine, write=True) as session:
         releases.create_release(session, SYSTEM, server_doc(version="1.0.0"))
-        config.set_secret(
+        values.set_secret(
             session,
             KeyRing.parse(TEST_KEYS),
             SYSTEM,
@@ -68,7 +69,7 @@ def test_mcpreg_export_never_carries_a_secret(database_url: str, engine: sa.Engi
             "API_KEY",
             SecretValue(plaintext),
         )
-        config.set_variable(session, SYSTEM, "io.github.acme/weather", "LOG_LEVEL", "debug")
+        values.set_variable(session, SYSTEM, "io.github.acme/weather", "LOG_LEVEL", "debug")
     out = tmp_path / "export.json"
     env = {**os.environ, "MCPREG_DATABASE_URL": database_url, "MCPREG_DATA_DIR": str(tmp_path)}
     result = subprocess.run(

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import journal, releases
-from mcpreg.services.deployments import deploy
+from mcpreg.services.deploy.deployments import deploy
 from mcpreg.services.environments import ensure_default_environments
 from tests.conftest import server_doc
 

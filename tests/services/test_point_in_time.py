@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from mcpreg.domain import point_in_time as rule
-from mcpreg.services import deployments, point_in_time, rollouts
+from mcpreg.services.deploy import deployments, point_in_time, rollouts
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, BOB, NAME, T0, events, minutes, ok, prepare, request
 

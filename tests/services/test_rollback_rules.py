@@ -7,8 +7,9 @@ import pytest
 from sqlmodel import Session
 
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import deployments, environments, releases, rollouts
-from mcpreg.services.deploy_state import find_state
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services.deploy.states import find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, NAME, T0, actions, minutes, ok, prepare, refused, request
 

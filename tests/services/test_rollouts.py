@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.services import deployments, releases, rollouts, routing, scheduler
-from mcpreg.services.deploy_state import find_state, state_view
+from mcpreg.services import releases
+from mcpreg.services.deploy import clock, deployments, rollouts, routing
+from mcpreg.services.deploy.states import find_state, state_view
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, NAME, T0, actions, events, minutes, ok, prepare, refused, request
 
@@ -86,14 +87,14 @@ def test_a_staged_rollout_advances_on_timed_pauses_and_waits_at_manual_ones(db: 
     staged(db)
     assert (view(db)["weight"], view(db)["nextStepAt"]) == (5, "2030-01-01T12:10:00Z")
     early = canary_clients(db)
-    assert ok(db, scheduler.tick, minutes(9)).steps == 0
-    assert ok(db, scheduler.tick, minutes(10)).steps == 1
+    assert ok(db, clock.tick, minutes(9)).steps == 0
+    assert ok(db, clock.tick, minutes(10)).steps == 1
     assert (view(db)["weight"], view(db)["status"], view(db)["step"]) == (25, "paused_manual", 1)
     assert early <= canary_clients(db), "a client in the canary at 5% stays in it at 25%"
-    assert ok(db, scheduler.tick, minutes(600)).steps == 0, "a manual pause waits for a promote"
+    assert ok(db, clock.tick, minutes(600)).steps == 0, "a manual pause waits for a promote"
     ok(db, rollouts.transition, ALICE, NAME, "production", "promote", now=minutes(601))
     assert (view(db)["weight"], view(db)["status"]) == (50, "progressing")
-    ok(db, scheduler.tick, minutes(661))
+    ok(db, clock.tick, minutes(661))
     assert (view(db)["stable"], view(db)["status"]) == ("1.1.0", "completed")
     assert actions(db, "production") == ["deploy", "deploy", "step", "step", "complete"]
     assert [e.actor for e in events(db, "production")][2:] == ["system", "alice", "system"]
@@ -101,11 +102,11 @@ def test_a_staged_rollout_advances_on_timed_pauses_and_waits_at_manual_ones(db: 
 
 def test_a_late_tick_takes_every_elapsed_step_once_each(db: Session) -> None:
     staged(db, steps="5:1m,10:1m,20:1m")
-    report = ok(db, scheduler.tick, minutes(30))
+    report = ok(db, clock.tick, minutes(30))
     assert report.steps == 3
     assert view(db)["stable"] == "1.1.0"
     assert [e.canary_weight for e in events(db)[-3:]] == [10, 20, 0]
-    assert ok(db, scheduler.tick, minutes(31)).steps == 0
+    assert ok(db, clock.tick, minutes(31)).steps == 0
 
 
 def test_promote_full_goes_straight_to_stable(db: Session) -> None:
@@ -121,10 +122,10 @@ def test_pause_keeps_the_time_left_and_resume_restarts_it(db: Session) -> None:
     refused(
         db, "rollout_already_paused", rollouts.transition, ALICE, NAME, "production", "pause", now=minutes(5)
     )
-    assert ok(db, scheduler.tick, minutes(120)).steps == 0
+    assert ok(db, clock.tick, minutes(120)).steps == 0
     ok(db, rollouts.transition, ALICE, NAME, "production", "resume", now=minutes(120))
     assert view(db)["nextStepAt"] == "2030-01-01T14:06:00Z"
-    ok(db, scheduler.tick, minutes(126))
+    ok(db, clock.tick, minutes(126))
     assert view(db)["status"] == "paused_manual"
     refused(db, "rollout_not_paused", rollouts.transition, ALICE, NAME, "production", "resume")
     assert actions(db)[-3:] == ["pause", "resume", "step"]
@@ -132,7 +133,7 @@ def test_pause_keeps_the_time_left_and_resume_restarts_it(db: Session) -> None:
 
 def test_abort_sends_everyone_to_stable_and_stops_the_rollout(db: Session) -> None:
     staged(db)
-    ok(db, scheduler.tick, minutes(10))
+    ok(db, clock.tick, minutes(10))
     ok(db, rollouts.transition, ALICE, NAME, "production", "abort", notes="errors up", now=minutes(11))
     state = view(db)
     assert (state["stable"], state["canary"], state["weight"], state["status"]) == (
@@ -144,7 +145,7 @@ def test_abort_sends_everyone_to_stable_and_stops_the_rollout(db: Session) -> No
     assert canary_clients(db) == set()
     refused(db, "rollout_not_active", rollouts.transition, ALICE, NAME, "production", "promote")
     refused(db, "rollout_not_active", rollouts.transition, ALICE, NAME, "production", "abort")
-    assert ok(db, scheduler.tick, minutes(500)).steps == 0
+    assert ok(db, clock.tick, minutes(500)).steps == 0
     abort = events(db)[-1]
     assert (abort.action, abort.version, abort.notes, abort.actor) == ("abort", "1.1.0", "errors up", "alice")
 
@@ -164,7 +165,7 @@ def test_a_new_deploy_replaces_a_running_canary_with_a_new_rollout(db: Session) 
     assert (state["canary"], state["weight"]) == ("1.2.0", 20)
     assert state["rolloutId"] != first
     assert events(db)[-1].replaced == "1.1.0"
-    assert ok(db, scheduler.tick, minutes(20)).steps == 0
+    assert ok(db, clock.tick, minutes(20)).steps == 0
 
 
 def test_rollback_returns_to_the_last_known_good_version(db: Session) -> None:
@@ -193,7 +194,7 @@ def test_rollback_during_a_rollout_cancels_it_so_no_step_runs_on_top(db: Session
         "stable",
     )
     assert (state["rolloutId"], state["strategy"], state["nextStepAt"]) == (None, None, None)
-    assert ok(db, scheduler.tick, minutes(30)).steps == 0
+    assert ok(db, clock.tick, minutes(30)).steps == 0
     assert view(db)["stable"] == "1.0.0"
     back = events(db)[-1]
     assert (back.action, back.replaced) == ("rollback", "1.1.0")
@@ -221,14 +222,14 @@ def test_a_due_step_is_taken_once_when_two_replicas_tick_at_once(db: Session, en
 
     def first() -> None:
         with unit_of_work(engine, write=True) as s:
-            reports["first"] = scheduler.tick(s, minutes(1)).steps
+            reports["first"] = clock.tick(s, minutes(1)).steps
             first_ticked.set()
             second_done.wait(0.5)  # PostgreSQL: the second skips the locked row; SQLite: it queues
 
     def second() -> None:
         first_ticked.wait(10)
         with unit_of_work(engine, write=True) as s:
-            reports["second"] = scheduler.tick(s, minutes(1)).steps
+            reports["second"] = clock.tick(s, minutes(1)).steps
         second_done.set()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]

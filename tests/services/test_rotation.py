@@ -19,7 +19,9 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import SecretDecryptFailed
-from mcpreg.services import config, releases
+from mcpreg.services import releases
+from mcpreg.services.configuration import effective
+from mcpreg.services.configuration import values as config_values
 from mcpreg.services.rotation import rotate, stale_count
 
 NAME = "io.github.acme/weather"
@@ -55,7 +57,7 @@ def seed(engine: sa.Engine, count: int = 12) -> dict[tuple[str, str, str], str]:
         where = [{}, {"version": "1.0.0"}, {"environment": "production"}][i % 3]
         with unit_of_work(engine, write=True) as session:
             value = f"secret-{i}-plaintext"
-            config.set_secret(session, RING_OLD, SYSTEM, NAME, f"S{i}", SecretValue(value), **where)
+            config_values.set_secret(session, RING_OLD, SYSTEM, NAME, f"S{i}", SecretValue(value), **where)
         expected[(f"S{i}", where.get("version", ""), where.get("environment", ""))] = value
     return expected
 
@@ -64,7 +66,7 @@ def read_all(engine: sa.Engine, ring: KeyRing) -> dict[tuple[str, str, str], str
     with unit_of_work(engine) as session:
         found = {}
         for scope_version, env in (("1.0.0", None), ("1.0.0", "production")):
-            result = config.effective_config(session, ring, NAME, scope_version, env, reveal=True)
+            result = effective.effective_config(session, ring, NAME, scope_version, env, reveal=True)
             for name, item in result["secrets"].items():
                 found[(name, item["source"], env or "")] = item["value"]
         return found
@@ -131,7 +133,7 @@ def test_a_secret_written_during_rotation_is_never_overwritten(engine: sa.Engine
     def write_the_last_one_meanwhile(done: int, _total: int) -> None:
         if done == 1:
             with unit_of_work(engine, write=True) as session:
-                config.set_secret(
+                config_values.set_secret(
                     session,
                     RING_NEW_OLD,
                     SYSTEM,

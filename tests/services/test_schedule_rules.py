@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from mcpreg.domain.deploy_requests import parse_promote
-from mcpreg.services import deployments
+from mcpreg.services.deploy import deployments
 from tests.support.deploys import ALICE, T0, actions, ok, prepare, refused, request
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from mcpreg.services import deploy_history, deployments, visibility
+from mcpreg.services import visibility
+from mcpreg.services.deploy import deployments
+from mcpreg.services.deploy import events as deploy_history
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, T0, ok, prepare, request
 

@@ -18,15 +18,15 @@ from starlette.middleware import Middleware
 
 from mcpreg.api import official, resolve
 from mcpreg.api.background import running
-from mcpreg.api.cache import CachedResponses, ResponseCache
 from mcpreg.api.config import load_app_keyring
+from mcpreg.api.fastpath.cache import CachedResponses, ResponseCache
+from mcpreg.api.fastpath.warming import Warmer
 from mcpreg.api.metrics import CountedRequests, ServiceMetrics
 from mcpreg.api.nul_guard import NulGuard
 from mcpreg.api.probes import Drain
 from mcpreg.api.problems import HANDLERS
 from mcpreg.api.routes import routes
 from mcpreg.api.runtime import Runtime
-from mcpreg.api.warming import Warmer
 from mcpreg.db.engine import make_engine
 from mcpreg.gateway.health import HealthCollector
 from mcpreg.gateway.limits import build_limiter

@@ -8,7 +8,7 @@ once the database is prepared, and stops them on shutdown (cancelled, then await
   another replica is served here within one poll;
 * ``rollout-scheduler``: every ``MCPREG_SCHEDULER_INTERVAL`` seconds, takes due rollout steps
   and starts due scheduled deployments (``run_scheduler_once``);
-* ``cache-warmer``: renders the ``latest`` answers ahead (``api.warming.Warmer.run``), woken
+* ``cache-warmer``: renders the ``latest`` answers ahead (``api.fastpath.warming.Warmer.run``), woken
   by catalogue changes; only where there is a cache to warm.
 * ``mirror-sync``: every ``MCPREG_MIRROR_POLL`` seconds, syncs each upstream whose interval
   has passed (``services.mirror.sync.sync_due``), on one replica at a time by the upstream's
@@ -44,13 +44,14 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
-from mcpreg.api.cache import ResponseCache
+from mcpreg.api.fastpath.cache import ResponseCache
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
 from mcpreg.errors import RegistryError
 from mcpreg.gateway.prober import Prober
 from mcpreg.gateway.traffic import TrafficFlusher
-from mcpreg.services import analysis, scheduler
+from mcpreg.services import analysis
+from mcpreg.services.deploy import clock as scheduler
 from mcpreg.services.journal import current_generations
 from mcpreg.services.mirror import sync as mirror_sync
 

@@ -22,7 +22,10 @@ from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import config, routing
+from mcpreg.services.configuration import effective as config_effective
+from mcpreg.services.configuration import values as config_values
+from mcpreg.services.configuration.slots import check_environment
+from mcpreg.services.deploy import routing
 from mcpreg.services.environments import get_environment
 from mcpreg.services.tokens import require
 from mcpreg.settings import Settings
@@ -75,7 +78,7 @@ async def list_variables(request: Request) -> Response:
     name, scoping = server_name(request), _scoping(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return {"variables": config.list_variables(session, principal, name, **scoping)}
+        return {"variables": config_values.list_variables(session, principal, name, **scoping)}
 
     return _private(json_response(request, await run(request, work)))
 
@@ -84,7 +87,7 @@ async def get_variable(request: Request) -> Response:
     name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config.get_variable(session, principal, name, var, **scoping)
+        return config_values.get_variable(session, principal, name, var, **scoping)
 
     return _private(json_response(request, await run(request, work)))
 
@@ -94,7 +97,7 @@ async def put_variable(request: Request) -> Response:
     value = _value(await json_object(request))
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config.set_variable(session, principal, name, var, value, **scoping)
+        return config_values.set_variable(session, principal, name, var, value, **scoping)
 
     view = await run(request, work, write=True)
     return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
@@ -104,7 +107,7 @@ async def delete_variable(request: Request) -> Response:
     name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> None:
-        config.delete_variable(session, principal, name, var, **scoping)
+        config_values.delete_variable(session, principal, name, var, **scoping)
 
     await run(request, work, write=True)
     return Response(status_code=204)
@@ -117,7 +120,7 @@ async def list_secrets(request: Request) -> Response:
     name, scoping = server_name(request), _scoping(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return {"secrets": config.list_secrets(session, principal, name, **scoping)}
+        return {"secrets": config_values.list_secrets(session, principal, name, **scoping)}
 
     return _private(json_response(request, await run(request, work)))
 
@@ -126,7 +129,7 @@ async def get_secret(request: Request) -> Response:
     name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config.get_secret(session, principal, name, secret, **scoping)
+        return config_values.get_secret(session, principal, name, secret, **scoping)
 
     return _private(json_response(request, await run(request, work)))
 
@@ -141,7 +144,7 @@ async def put_secret(request: Request) -> Response:
     keyring = keyring_of(request)
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config.set_secret(session, keyring, principal, name, secret, value, **scoping)
+        return config_values.set_secret(session, keyring, principal, name, secret, value, **scoping)
 
     view = await run(request, work, write=True)
     return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
@@ -151,7 +154,7 @@ async def delete_secret(request: Request) -> Response:
     name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> None:
-        config.delete_secret(session, principal, name, secret, **scoping)
+        config_values.delete_secret(session, principal, name, secret, **scoping)
 
     await run(request, work, write=True)
     return Response(status_code=204)
@@ -187,7 +190,7 @@ def _may_reveal(principal: Principal, name: str, environment: str) -> bool:
 async def effective_config(request: Request) -> Response:
     """Merged variables, plus secrets: plaintext with ``secrets:read`` (journaled), else masked."""
     name = server_name(request)
-    environment = config.check_environment(request.path_params["env"], field="env")
+    environment = check_environment(request.path_params["env"], field="env")
     version = request.query_params.get("version") or None
     client_id = request.query_params.get("client") or request.headers.get("x-client-id") or None
     reason = request.query_params.get("reason") or None
@@ -202,7 +205,9 @@ async def effective_config(request: Request) -> Response:
         require(principal, "read", server=name, environment=environment)
         release = _version_for(session, name, environment, version, client_id)
         if reveal:
-            return config.reveal_config(session, keyring, principal, name, release, environment, reason)
-        return config.effective_config(session, keyring, name, release, environment, reveal=False)
+            return config_effective.reveal_config(
+                session, keyring, principal, name, release, environment, reason
+            )
+        return config_effective.effective_config(session, keyring, name, release, environment, reveal=False)
 
     return _private(json_response(request, await run(request, work, write=reveal)))

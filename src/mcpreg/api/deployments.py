@@ -28,8 +28,9 @@ from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
-from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
-from mcpreg.services.deploy_state import find_state, state_view, states_of
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import deployments, events, rollouts
+from mcpreg.services.deploy.states import find_state, state_view, states_of
 from mcpreg.services.mirror import provenance
 from mcpreg.services.tokens import require
 
@@ -178,7 +179,7 @@ async def server_history(request: Request) -> Response:
         require(principal, "read", server=name, environment=env)
         environment = environments.get_environment(session, env)
         server = releases.get_server(session, name)
-        page = deploy_history.history(
+        page = events.history(
             session,
             environment,
             server_id=server.id,

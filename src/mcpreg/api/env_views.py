@@ -25,8 +25,8 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.versions import LATEST
 from mcpreg.errors import NoDeployment, NotFound
 from mcpreg.services import discovery, environments, releases
-from mcpreg.services.deploy_state import find_state, is_rolling_out
-from mcpreg.services.routing import Resolution, route_state
+from mcpreg.services.deploy.routing import Resolution, route_state
+from mcpreg.services.deploy.states import find_state, is_rolling_out
 from mcpreg.services.views import OFFICIAL, server_response
 
 DEPLOYMENT = "dev.mcpreg/deployment"

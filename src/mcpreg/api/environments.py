@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
 from mcpreg.domain.principal import Principal
-from mcpreg.services import deploy_history, environments
-from mcpreg.services.deploy_state import state_view, states_in
+from mcpreg.services import environments
+from mcpreg.services.deploy import events
+from mcpreg.services.deploy.states import state_view, states_in
 from mcpreg.services.tokens import require
 
 
@@ -77,7 +78,7 @@ async def environment_history(request: Request) -> Response:
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         require(principal, "read", environment=name)
         env = environments.get_environment(session, name)
-        page = deploy_history.history(
+        page = events.history(
             session,
             env,
             cursor=cursor,

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mcpreg.api.cache import ResponseCache
+from mcpreg.api.fastpath.cache import ResponseCache
 from mcpreg.api.http import principal_of
 from mcpreg.api.runtime import runtime
 from mcpreg.db.deploy_tables import DeploymentEvent

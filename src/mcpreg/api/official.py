@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 import mcpreg
-from mcpreg.api.batching import Coalescer
-from mcpreg.api.cache import Entry, request_key
+from mcpreg.api.fastpath.cache import Entry, request_key
+from mcpreg.api.fastpath.coalescer import Coalescer
 from mcpreg.api.http import (
     bytes_response,
     json_object,
@@ -29,7 +29,6 @@ from mcpreg.api.http import (
 )
 from mcpreg.api.parity import updated_since, validation_result
 from mcpreg.api.runtime import runtime
-from mcpreg.db.engine import single_read
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.publish_rules import publish_violations
@@ -165,12 +164,7 @@ def latest_loader(engine: sa.Engine) -> Coalescer[str, bytes]:
     """The JSON body of ``latest`` by server name; concurrent misses share one statement, and
     the batch is rendered on its worker thread, off the event loop."""
 
-    def fetch(names: list[str]) -> dict[str, bytes]:
-        with single_read(engine) as connection:
-            rows = discovery.latest_rows(connection, names)
-        return {name: orjson.dumps(embedded_response(row)) for name, row in rows.items()}
-
-    return Coalescer(fetch)
+    return Coalescer(lambda names: discovery.latest_bodies(engine, names))
 
 
 async def edit_version(request: Request) -> Response:

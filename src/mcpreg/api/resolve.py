@@ -15,73 +15,28 @@ through another, so a rollback is served everywhere well within a second.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import orjson
 import sqlalchemy as sa
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from mcpreg.api.batching import Coalescer
-from mcpreg.api.cache import Memo, header
 from mcpreg.api.deployments import TARGET
+from mcpreg.api.fastpath.cache import Memo, header
+from mcpreg.api.fastpath.coalescer import Coalescer
 from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
 from mcpreg.api.runtime import runtime
 from mcpreg.crypto import KeyRing
-from mcpreg.db.engine import unit_of_work
-from mcpreg.domain.bucketing import route
 from mcpreg.errors import RegistryError
-from mcpreg.services import config, routing
+from mcpreg.services.deploy.targets import RoutedTarget, build_target, build_targets
 from mcpreg.services.tokens import require
 
 TARGETS = 20_000  # snapshots kept per replica until the next change
 PATH = f"{TARGET}/resolve"
 # PATH as Starlette matches it: each parameter is one path segment.
 _PATH = re.compile(re.sub(r"\{\w+\}", "([^/]+)", PATH))
-
-
-@dataclass(frozen=True, slots=True)
-class RoutedTarget:
-    """resolve's answer for every client of one server in one environment, rendered ahead."""
-
-    server: str
-    environment: str
-    rollout_id: str | None
-    weight: float
-    stable: bytes
-    canary: bytes | None
-
-    def body_for(self, client_id: str | None) -> bytes:
-        if self.canary is None or self.rollout_id is None:
-            return self.stable
-        track = route(self.server, self.environment, self.rollout_id, client_id, self.weight)
-        return self.canary if track == "canary" else self.stable
-
-
-def routed_target(session: Session, keyring: KeyRing, server: str, environment: str) -> RoutedTarget:
-    """Render both tracks' answers (secrets masked: nothing is decrypted)."""
-    target = routing.target(session, server, environment)
-
-    def render(resolution: routing.Resolution) -> bytes:
-        body = resolution.view()
-        body["config"] = config.effective_config(
-            session, keyring, server, resolution.release.version, environment, reveal=False
-        )
-        return orjson.dumps(body)
-
-    stable = target.stable
-    return RoutedTarget(
-        stable.server,
-        stable.environment,
-        stable.rollout_id,
-        stable.weight,
-        render(stable),
-        render(target.canary) if target.canary is not None else None,
-    )
 
 
 def targets_of(request: Request) -> Memo[tuple[str, str], RoutedTarget]:
@@ -107,32 +62,13 @@ async def resolve(request: Request) -> Response:
     return bytes_response(request, target.body_for(client))
 
 
-def build_target(engine: sa.Engine, keyring: KeyRing, env: str, name: str) -> RoutedTarget:
-    with unit_of_work(engine) as session:
-        return routed_target(session, keyring, name, env)
-
-
-def build_targets(
-    engine: sa.Engine, keyring: KeyRing, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], RoutedTarget]:
-    """The routed targets of ``keys`` in one unit of work, leaving out any that cannot be routed."""
-    built: dict[tuple[str, str], RoutedTarget] = {}
-    with unit_of_work(engine) as session:
-        for env, name in keys:
-            try:
-                built[(env, name)] = routed_target(session, keyring, name, env)
-            except RegistryError:
-                continue
-    return built
-
-
 def target_builds(engine: sa.Engine, keyring: KeyRing) -> Coalescer[tuple[str, str], RoutedTarget]:
     """Concurrent snapshot builds, gathered into one unit of work."""
     return Coalescer(lambda keys: build_targets(engine, keyring, keys))
 
 
 async def from_memory(scope: Scope) -> bytes | None:
-    """resolve's answer at the front door (``api.cache.CachedResponses``), without routing.
+    """resolve's answer at the front door (``api.fastpath.cache.CachedResponses``), without routing.
 
     Only when both the caller's token and the target are remembered and the token may
     read it; None sends the request down ``resolve``, which answers everything else

@@ -5,7 +5,7 @@ a path that matches with another method answers 405. No two entries here match t
 path and method, so the order changes no answer, only how many patterns a request tries
 first. Where the order matters it is said beside the entry.
 
-Before any route: the front door (``api.cache.CachedResponses``) answers repeated public
+Before any route: the front door (``api.fastpath.cache.CachedResponses``) answers repeated public
 reads and remembered ``/resolve`` calls from memory, and hands everything else (every
 error included) to this table.
 """
@@ -43,8 +43,8 @@ from mcpreg.api.runtime import Runtime
 from mcpreg.console.routes import routes as console_routes
 from mcpreg.gateway.routes import routes as gateway_routes
 from mcpreg.mcp import registry as mcp_registry
-from mcpreg.services import rollouts
-from mcpreg.services.deployments import approve, cancel
+from mcpreg.services.deploy import rollouts
+from mcpreg.services.deploy.deployments import approve, cancel
 
 OFFICIAL_SERVER = official.SERVER  # /servers/{namespace}/{server}, under each API version
 

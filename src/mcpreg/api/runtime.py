@@ -19,17 +19,17 @@ from mcpreg.settings import Settings
 if TYPE_CHECKING:  # the types only: these modules import this one
     from mcp.server.mcpserver import MCPServer
 
-    from mcpreg.api.batching import Coalescer
-    from mcpreg.api.cache import Answer, Memo, ResponseCache
+    from mcpreg.api.fastpath.cache import Answer, Memo, ResponseCache
+    from mcpreg.api.fastpath.coalescer import Coalescer
+    from mcpreg.api.fastpath.warming import Warmer
     from mcpreg.api.metrics import ServiceMetrics
     from mcpreg.api.probes import Drain
-    from mcpreg.api.resolve import RoutedTarget
-    from mcpreg.api.warming import Warmer
     from mcpreg.domain.principal import Principal
     from mcpreg.domain.rate_limits import Limits
     from mcpreg.gateway.limits import Limiter
     from mcpreg.gateway.metrics import GatewayMetrics
     from mcpreg.gateway.replica import Gateway
+    from mcpreg.services.deploy.targets import RoutedTarget
 
 TargetKey = tuple[str, str]  # (environment, server name)
 
@@ -56,7 +56,7 @@ class Runtime:
     rate_limits: Memo[TargetKey, Limits]  # each target's limits, read once per change
     unhealthy: Memo[TargetKey, frozenset[str]]  # versions the prober holds unhealthy, per target
     warmer: Warmer | None = None  # renders ``latest`` ahead; only with a cache and loops
-    # Tried in order by the front door before routing (``api.cache.CachedResponses``).
+    # Tried in order by the front door before routing (``api.fastpath.cache.CachedResponses``).
     answers: list[Answer] = field(default_factory=list)
 
 

@@ -29,9 +29,9 @@ from mcpreg.domain.point_in_time import Change
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import RegistryError, ValidationFailed
 from mcpreg.services import environments, health
-from mcpreg.services.deploy_state import state_view, states_in
+from mcpreg.services.deploy.point_in_time import last_changes
+from mcpreg.services.deploy.states import state_view, states_in
 from mcpreg.services.journal import current_generation
-from mcpreg.services.point_in_time import last_changes
 from mcpreg.services.tokens import require
 
 MAX_ROWS = 200

@@ -24,8 +24,10 @@ from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, back_to, form_text, page, submit, visit
 from mcpreg.crypto import SecretValue
 from mcpreg.errors import Unauthenticated, ValidationFailed
-from mcpreg.services import config, environments, releases
-from mcpreg.services.config import MASK
+from mcpreg.services import environments, releases
+from mcpreg.services.configuration import effective as config_effective
+from mcpreg.services.configuration import values as config_values
+from mcpreg.services.configuration.effective import MASK
 from mcpreg.services.tokens import require
 
 MAX_VALUE = 65536
@@ -55,8 +57,8 @@ def _read(
     if not visitor.signed_in:
         raise Unauthenticated("the configuration needs a token: sign in", field="session")
     principal = visitor.principal
-    variables = config.list_variables(session, principal, name)  # the API's read check, first
-    secrets = config.list_secrets(session, principal, name)
+    variables = config_values.list_variables(session, principal, name)  # the API's read check, first
+    secrets = config_values.list_secrets(session, principal, name)
     server = releases.get_server(session, name)
     versions = [r.version for r in releases.all_releases(session, server) if r.status != "deleted"]
     envs = [e.name for e in environments.list_environments(session) if principal.covers_environment(e.name)]
@@ -66,7 +68,7 @@ def _read(
         if environment is not None:  # as ``GET .../environments/{env}/servers/{name}/config``
             require(principal, "read", server=name, environment=environment)
             environments.get_environment(session, environment)
-        effective = config.effective_config(
+        effective = config_effective.effective_config(
             session, runtime(request.app).keyring, name, chosen, environment, reveal=False
         )
     return {
@@ -118,7 +120,7 @@ async def set_variable(request: Request) -> Response:
         if not isinstance(value, str):
             raise ValidationFailed("value is required", field="value", code="value_required")
         version, environment = _where(form)
-        config.set_variable(
+        config_values.set_variable(
             session, visitor.principal, name, var, value, version=version, environment=environment
         )
         return var
@@ -138,7 +140,7 @@ async def set_secret(request: Request) -> Response:
         if not isinstance(raw, str) or not raw:
             raise ValidationFailed("value is required", field="value", code="value_required")
         version, environment = _where(form)
-        config.set_secret(
+        config_values.set_secret(
             session,
             keyring,
             visitor.principal,
@@ -164,7 +166,7 @@ async def reveal(request: Request) -> Response:
         version = form_text(form, "version", limit=255) or ""
         environment = form_text(form, "environment", required=False, limit=64)
         reason = form_text(form, "reason", limit=500)
-        revealed = config.reveal_config(
+        revealed = config_effective.reveal_config(
             session, keyring, visitor.principal, name, version, environment, reason
         )
         context = _read(session, request, visitor, name, version, environment)

@@ -28,8 +28,10 @@ from mcpreg.console.visits import Visitor, back_to, page, submit, visit
 from mcpreg.db.deploy_tables import Deployment, Environment
 from mcpreg.domain.deploy_requests import STRATEGIES, parse_deploy, parse_promote
 from mcpreg.errors import RegistryError, ValidationFailed
-from mcpreg.services import deploy_history, deployments, environments, releases
-from mcpreg.services.deploy_state import find_state
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import deployments
+from mcpreg.services.deploy import events as deploy_history
+from mcpreg.services.deploy.states import find_state
 from mcpreg.services.tokens import require
 
 ACKNOWLEDGE = "acknowledge"

@@ -21,7 +21,8 @@ from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
 from mcpreg.domain.storable import parse_time
 from mcpreg.errors import Unauthenticated, ValidationFailed
-from mcpreg.services import deploy_history, environments, journal, releases
+from mcpreg.services import environments, journal, releases
+from mcpreg.services.deploy import events as deploy_history
 from mcpreg.services.tokens import require
 
 LIMIT = 50

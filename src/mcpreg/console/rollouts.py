@@ -36,8 +36,10 @@ from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import read_rfc3339, rfc3339
 from mcpreg.errors import NotFound, RegistryError, ValidationFailed
-from mcpreg.services import deploy_history, deployments, environments, releases, rollouts
-from mcpreg.services.deploy_state import find_state, is_rolling_out, number, plan_of, rollout_of, state_view
+from mcpreg.services import environments, releases
+from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services.deploy import events as deploy_history
+from mcpreg.services.deploy.states import find_state, is_rolling_out, number, plan_of, rollout_of, state_view
 from mcpreg.services.journal import current_generation
 from mcpreg.services.tokens import require
 

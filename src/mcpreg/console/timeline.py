@@ -4,7 +4,7 @@
 ``datetime-local`` field sends it, or RFC 3339 with any zone) and shows, per environment in
 promotion order, every server's stable version and the canary with its weight at that
 instant, each with the change that left it so (who, when, what). It is rebuilt from the
-deployment history (``services.point_in_time``), so it follows the history's read rule: a
+deployment history (``services.deploy.point_in_time``), so it follows the history's read rule: a
 signed-in token, the environments its patterns cover and, there, the servers its
 namespaces cover. Without ``at`` it shows now.
 """
@@ -26,7 +26,7 @@ from mcpreg.console.visits import Visitor, page, visit
 from mcpreg.db.types import utcnow
 from mcpreg.domain.storable import parse_time
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import point_in_time
+from mcpreg.services.deploy import point_in_time
 from mcpreg.services.tokens import require
 
 PATH = "/console/point-in-time"

@@ -35,7 +35,7 @@ from mcpreg.errors import RegistryError
 from mcpreg.gateway.guard import destination
 from mcpreg.gateway.upstream import gateway_target
 from mcpreg.services import health, leases
-from mcpreg.services.deploy_state import states_in
+from mcpreg.services.deploy.states import states_in
 from mcpreg.services.environments import list_environments
 from mcpreg.settings import Settings
 

@@ -3,7 +3,7 @@
 One handler for POST, GET and DELETE. It authenticates (a ``connect`` token over the
 server and environment, unless the environment's gateway is public), picks the routing
 key (``X-Client-Id``, else the principal's name, else the key sealed in the session,
-else none: stable), routes on the target ``services.routing`` gives (the same ``Target``
+else none: stable), routes on the target ``services.deploy.routing`` gives (the same ``Target``
 ``/resolve`` answers from), and forwards to that track's upstream through the replica's
 one ``httpx2.AsyncClient``.
 

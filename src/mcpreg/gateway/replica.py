@@ -17,7 +17,7 @@ import logging
 import httpx2
 import sqlalchemy as sa
 
-from mcpreg.api.cache import Memo, ResponseCache
+from mcpreg.api.fastpath.cache import Memo, ResponseCache
 from mcpreg.crypto.keyring import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.gateway.sessions import SessionSeal

@@ -4,11 +4,11 @@ A ``GatewayTarget`` is what one server runs in one environment, per track, as th
 needs it: the release's first streamable-http remote with its ``{variables}`` filled in
 (from variables only) and its declared ``headers`` given values (variables or secrets),
 both from the release's effective configuration for the environment
-(``services.config.effective_config``, secrets unsealed). It lives in memory only (the
+(``services.config_effective.effective_config``, secrets unsealed). It lives in memory only (the
 replica's response-cache memo, dropped whenever the change generation moves, exactly like
 ``/resolve``'s routed targets) and its ``repr`` never shows a header value.
 
-Routing is ``services.routing``'s: the same ``Target`` ``/resolve`` renders, so both pick a
+Routing is ``services.deploy.routing``'s: the same ``Target`` ``/resolve`` renders, so both pick a
 track with one call of ``domain.bucketing.route`` on the same inputs.
 """
 
@@ -23,7 +23,8 @@ from sqlmodel import Session
 from mcpreg.crypto import KeyRing
 from mcpreg.domain.bucketing import Track
 from mcpreg.errors import Conflict, NoStreamableRemote, RegistryError
-from mcpreg.services import config, routing
+from mcpreg.services.configuration import effective as config_effective
+from mcpreg.services.deploy import routing
 from mcpreg.services.environments import get_environment
 from mcpreg.services.views import document_of
 
@@ -110,7 +111,7 @@ def build_upstream(session: Session, keyring: KeyRing, resolution: routing.Resol
             extra={"release": label},
         )
         return replace(at, problem=problem)
-    effective = config.effective_config(
+    effective = config_effective.effective_config(
         session, keyring, resolution.server, release.version, resolution.environment, reveal=True
     )
     variables = {name: entry["value"] for name, entry in effective["variables"].items()}

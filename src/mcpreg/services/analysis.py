@@ -10,7 +10,7 @@ second replica's insert fails and is dropped.
 Past a check's ``failureLimit`` the rollout is aborted by the actor ``analysis`` (canary
 weight 0, stable serving), recorded with the numbers that failed it; past its
 ``inconclusiveLimit`` it is paused with the reason. Manual rollbacks and aborts go
-through ``services.rollouts`` as ever and never wait for any of this.
+through ``services.deploy.rollouts`` as ever and never wait for any of this.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.analysis import Analysis, Check, Decision, Sample, decide, judge
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.traffic import quantile
-from mcpreg.services import rollouts, traffic
+from mcpreg.services import traffic
 from mcpreg.services.analysis_runs import analysis_of, run_view, step_passed, verdicts
-from mcpreg.services.deploy_state import find_state, try_lock_state
+from mcpreg.services.deploy import rollouts
+from mcpreg.services.deploy.states import find_state, try_lock_state
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_server
 from mcpreg.services.tokens import require

@@ -1,6 +1,6 @@
 """Reading canary analysis verdicts (``analysis_run``) and the analysis a rollout follows.
 
-Only reads: ``services.rollouts`` asks ``step_passed`` before a timed step of an analysed
+Only reads: ``services.deploy.rollouts`` asks ``step_passed`` before a timed step of an analysed
 rollout advances, and ``services.analysis`` (which writes verdicts and acts on them)
 builds on these.
 """

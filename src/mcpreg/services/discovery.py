@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from mcpreg.db.engine import single_read
 from mcpreg.db.mirror_tables import MirroredRelease, Upstream
 from mcpreg.db.tables import Channel, Release, Server
 from mcpreg.domain.storable import NUL
@@ -118,6 +119,14 @@ def latest_rows(reader: Reader, names: list[str]) -> dict[str, Published]:
     """The ``latest`` release of each named server that has one, in one statement."""
     rows = reader.execute(_LATEST_OF, {"names": names}).all()
     return {row.server_name: cast(Published, row) for row in rows}
+
+
+def latest_bodies(engine: sa.Engine, names: list[str]) -> dict[str, bytes]:
+    """The official JSON body of each named server's ``latest``, read in one statement and
+    rendered here (on the caller's worker thread, off the event loop)."""
+    with single_read(engine) as connection:
+        rows = latest_rows(connection, names)
+    return {name: orjson.dumps(embedded_response(row)) for name, row in rows.items()}
 
 
 def page_query(q: ListQuery) -> sa.Select[Any]:

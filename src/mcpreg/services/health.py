@@ -20,8 +20,8 @@ from mcpreg.db.health_tables import VersionHealth
 from mcpreg.db.types import utcnow
 from mcpreg.domain.health import UNHEALTHY, Health, Thresholds, observe
 from mcpreg.domain.principal import Principal
-from mcpreg.services import deploy_history
-from mcpreg.services.deploy_state import find_state, snapshot
+from mcpreg.services.deploy import events
+from mcpreg.services.deploy.states import find_state, snapshot
 from mcpreg.services.environments import find_environment, get_environment
 from mcpreg.services.releases import get_server
 from mcpreg.services.tokens import require
@@ -89,7 +89,7 @@ def _history(
     if state is None:
         return
     before = snapshot(state)
-    deploy_history.record_event(
+    events.record_event(
         session,
         state,
         env,

@@ -1,6 +1,6 @@
 """Where a release runs: the environments whose stable or live canary it is.
 
-Read-only over the deployment state (``services.deploy_state``). Deleting a release
+Read-only over the deployment state (``services.deploy.states``). Deleting a release
 that runs somewhere is refused unless forced (every environment would keep routing
 to a deleted release); deprecating one is allowed, and the answer says where it runs.
 """
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.tables import Release, Server
 from mcpreg.errors import Conflict
-from mcpreg.services.deploy_state import states_of
+from mcpreg.services.deploy.states import states_of
 
 RUNNING = "dev.mcpreg/running"
 """The ``_meta`` key of a status answer that lists where the release runs."""

@@ -11,9 +11,9 @@ from pydantic.config import JsonDict
 from mcpreg.api.schemas.base import Answer, Omitted, Query
 from mcpreg.api.schemas.deployments import ENV, ENV_CODES, TARGET, TARGET_CODES, Strategy, Weight
 from mcpreg.api.schemas.operations import Operation
-from mcpreg.services.deploy_history import ACTIONS
+from mcpreg.services.deploy.events import ACTIONS
 
-ACTION: JsonDict = {"enum": list(ACTIONS)}  # one list: services.deploy_history's
+ACTION: JsonDict = {"enum": list(ACTIONS)}  # one list: services.deploy.events's
 
 
 class HistoryEvent(Answer):

@@ -3,7 +3,7 @@
 ``GET /v0.1/servers/{name}/versions/latest`` is the most asked-for read, and traffic spread
 over a large catalogue meets a cold cache for seconds after start or after a catalogue
 change (every miss queues for the database: the detail p99 of the 100k benchmark). The
-``Warmer`` keeps those answers in the response cache instead, pinned (``api.cache``):
+``Warmer`` keeps those answers in the response cache instead, pinned (``api.fastpath.cache``):
 
 * at start, and after a change it cannot pin down (an import), it reads which servers
   have a ``latest`` release, most recently changed first, and renders them in batches
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 
-from mcpreg.api.cache import CatalogueChange, ResponseCache
+from mcpreg.api.fastpath.cache import CatalogueChange, ResponseCache
 from mcpreg.db.engine import single_read
 from mcpreg.db.tables import Release
 from mcpreg.services import discovery

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from mcpreg.db.deploy_tables import DeploymentEvent, DeploymentState, Environment
 from mcpreg.domain.point_in_time import Change, Running, running_after
-from mcpreg.services.deploy_history import summary
+from mcpreg.services.deploy.events import summary
 from mcpreg.services.environments import list_environments
 from mcpreg.services.visibility import Visible
 

@@ -29,8 +29,8 @@ from mcpreg.domain.deploy_requests import DeployRequest, Plan, PromoteRequest, c
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NoDeployment, NotFound, PermissionDenied
-from mcpreg.services.deploy_history import record_event
-from mcpreg.services.deploy_state import (
+from mcpreg.services.deploy.events import record_event
+from mcpreg.services.deploy.states import (
     cancel_rollout,
     find_state,
     is_rolling_out,

@@ -16,7 +16,7 @@ from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.domain.bucketing import Track, route
 from mcpreg.errors import NoDeployment
-from mcpreg.services.deploy_state import find_state, is_rolling_out, number
+from mcpreg.services.deploy.states import find_state, is_rolling_out, number
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_server
 

@@ -21,8 +21,8 @@ from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotARollbackTarget
 from mcpreg.services.analysis_runs import step_passed
-from mcpreg.services.deploy_history import last_known_good, record_event, was_stable
-from mcpreg.services.deploy_state import (
+from mcpreg.services.deploy.events import last_known_good, record_event, was_stable
+from mcpreg.services.deploy.states import (
     cancel_rollout,
     is_rolling_out,
     require_state,

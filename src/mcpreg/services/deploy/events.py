@@ -20,7 +20,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
-from mcpreg.services.deploy_state import Snapshot, number, status_of
+from mcpreg.services.deploy.states import Snapshot, number, status_of
 from mcpreg.services.moved_sessions import moved_counts
 from mcpreg.services.visibility import Visible, newest_visible
 

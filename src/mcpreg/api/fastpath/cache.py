@@ -21,7 +21,7 @@ as JSON and are a seventh of that. A request that accepts gzip gets those bytes 
 other gets the JSON, decompressed per request, byte for byte what it got before.
 
 Answers stored for one server (``put(..., server=name)``: the ``latest`` details that
-``api.warming`` renders ahead) are *pinned*: they outlive a catalogue change to other
+``api.fastpath.warming`` renders ahead) are *pinned*: they outlive a catalogue change to other
 servers, and the byte bound evicts every other answer before a pinned one. A change
 names the servers it touched (``invalidate(servers=...)``); one seen only through the
 watcher (another replica's) drops the rest at once and leaves the pinned answers for the
@@ -42,7 +42,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcpreg.api.encoding import GZIP_HEADER, GZIP_MIN, accepts_gzip, gunzip, gzip, gzip_etag
+from mcpreg.api.fastpath.encoding import GZIP_HEADER, GZIP_MIN, accepts_gzip, gunzip, gzip, gzip_etag
 from mcpreg.settings import DEFAULT_CACHE_BYTES
 
 log = logging.getLogger("mcpreg.cache")

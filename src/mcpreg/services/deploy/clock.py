@@ -20,10 +20,10 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import RegistryError
-from mcpreg.services.deploy_history import record_event
-from mcpreg.services.deploy_state import snapshot, try_lock_state
-from mcpreg.services.deployments import apply
-from mcpreg.services.rollouts import catch_up
+from mcpreg.services.deploy.deployments import apply
+from mcpreg.services.deploy.events import record_event
+from mcpreg.services.deploy.rollouts import catch_up
+from mcpreg.services.deploy.states import snapshot, try_lock_state
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Release configuration: slots, values (variables and sealed secrets), and the effective configuration."""
