@@ -1,0 +1,118 @@
+"""Delivering one signed webhook: a JSON POST, a bounded wait, a plain outcome.
+
+``deliver`` never raises for what the receiver does (an error status, a timeout, a refused
+connection): it answers a :class:`Delivery` saying what happened, so a gate or an alert can
+record it and retry. The body is JSON (keys sorted, so a receiver can re-serialise it the
+same way) and signed as :mod:`mcpreg.domain.signing` describes. The secret is used only to
+sign; it is never logged and never part of a ``Delivery``. Redirects are not followed: a
+receiver that moved answers 3xx, which is not a pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from mcpreg.domain.signing import sign
+
+log = logging.getLogger("mcpreg.webhooks")
+
+MAX_ERROR_CHARS = 300  # of an error description kept in a Delivery
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one POST did: ``ok`` for a 2xx answer; ``status`` None when none came back."""
+
+    delivery_id: str
+    status: int | None
+    ok: bool
+    error: str | None
+    elapsed_ms: float
+
+
+def body_of(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed) for ``payload``."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+def headers_for(event: str, delivery_id: str, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "mcpreg-webhook/1",
+        "X-Mcpreg-Event": event,
+        "X-Mcpreg-Delivery": delivery_id,
+        "X-Mcpreg-Signature": sign(secret, body, timestamp),
+    }
+
+
+def deliver(
+    url: str,
+    event: str,
+    payload: dict[str, Any],
+    secret: str,
+    timeout: float,
+    *,
+    client: httpx.Client | None = None,
+) -> Delivery:
+    """POST ``payload`` to ``url`` as event ``event``, signed with ``secret``, within ``timeout`` s.
+
+    ``client`` (optional) lets a caller reuse a connection pool or route in process; without
+    it a fresh client is made for this one request.
+    """
+    delivery_id = str(uuid.uuid4())
+    body = body_of(payload)
+    headers = headers_for(event, delivery_id, body, secret, int(time.time()))
+    started = time.perf_counter()
+    status: int | None = None
+    error: str | None = None
+    try:
+        if client is None:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as own:
+                response = own.post(url, content=body, headers=headers)
+        else:
+            response = client.post(url, content=body, headers=headers, timeout=timeout)
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except httpx.TimeoutException:
+        error = f"timed out after {timeout:g} s"
+    except httpx.HTTPError as exc:
+        error = _describe(exc)
+    except httpx.InvalidURL as exc:
+        error = f"invalid url: {exc}"[:MAX_ERROR_CHARS]
+    elapsed_ms = round((time.perf_counter() - started) * 1000.0, 1)
+    ok = status is not None and 200 <= status < 300
+    log.info(
+        "webhook %s delivery %s to %s: %s (%.1f ms)",
+        event,
+        delivery_id,
+        _origin(url),
+        status if status is not None else error,
+        elapsed_ms,
+    )
+    return Delivery(delivery_id=delivery_id, status=status, ok=ok, error=error, elapsed_ms=elapsed_ms)
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    text = "connection failed" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+    detail = str(exc).strip()
+    if detail:
+        text = f"{text}: {detail}"
+    return text[:MAX_ERROR_CHARS]
+
+
+def _origin(url: str) -> str:
+    """The URL without its query or userinfo (a receiver may put a token in either)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "(invalid url)"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
