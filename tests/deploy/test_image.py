@@ -3,7 +3,8 @@
 The Dockerfile installs deploy/requirements.txt, then the package with ``--no-deps``:
 so the pins must cover mcpreg's whole runtime closure and satisfy pyproject's ranges.
 The wheel test installs the built wheel into a fresh virtualenv outside the source
-tree and serves from it: package data or migrations missing from the wheel fail here.
+tree and serves from it (the API, the migrations, the console's pages and static files):
+package data or migrations missing from the wheel fail here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import tomllib
 import venv
 from pathlib import Path
@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
 from tests.support.served import free_port
+from tests.support.waiting import wait_until
 
 DEPLOY = ROOT / "deploy"
 sys.path.insert(0, str(DEPLOY))
@@ -107,18 +108,25 @@ def test_the_wheel_installed_outside_the_source_tree_serves_and_migrates(tmp_pat
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def serving() -> httpx.Response | None:
             assert process.poll() is None, process.communicate()[0]
             try:
-                health = httpx.get(url + "/v0.1/health", timeout=2)
-                break
+                return httpx.get(url + "/v0.1/health", timeout=2)
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "the installed wheel did not start serving"
-                time.sleep(0.1)
+                return None
+
+        health = wait_until(serving, timeout=60, what="the installed wheel serving", every=0.1)
         assert health.status_code == 200
         assert httpx.get(url + "/readyz", timeout=5).status_code == 200  # migrated from the wheel's files
         assert httpx.get(url + "/v0.1/servers", timeout=5).json()["servers"] == []
+        # The console's templates and static files came with the wheel (package data).
+        console = httpx.get(url + "/console/", timeout=5)
+        assert console.status_code == 200 and console.headers["content-type"].startswith("text/html")
+        assert "<h1" in console.text and "/console/static/console.css" in console.text
+        for asset, kind in (("console.css", "text/css"), ("live.js", "javascript")):
+            static = httpx.get(f"{url}/console/static/{asset}", timeout=5)
+            assert static.status_code == 200 and kind in static.headers["content-type"], asset
         # It ran from the wheel, not from this checkout.
         located = subprocess.run(
             [str(python), "-c", "import mcpreg; print(mcpreg.__file__)"], capture_output=True, text=True
