@@ -80,16 +80,16 @@ def test_a_token_created_with_an_expiry_shows_it(session: Session) -> None:
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
     created = tokens.create_token(session, SYSTEM, name="ci", scopes=["publish"], expires_at=at)
     session.commit()
-    assert created.view["expiresAt"] == at.isoformat().replace("+00:00", "Z")
-    assert created.view["expired"] is False
-    listed = {t["name"]: t for t in tokens.list_tokens(session)}
-    assert listed["ci"]["expiresAt"] == created.view["expiresAt"]
+    assert created.expires_at == at
+    assert created.expired is False
+    listed = {t.name: t for t in tokens.list_tokens(session)}
+    assert listed["ci"].expires_at == at
 
 
 def test_a_token_created_without_an_expiry_never_expires(session: Session) -> None:
     created = tokens.create_token(session, SYSTEM, name="ci", scopes=["publish"])
-    assert created.view["expiresAt"] is None
-    assert created.view["expired"] is False
+    assert created.expires_at is None
+    assert created.expired is False
 
 
 def test_creating_a_token_that_expires_in_the_past_is_refused(session: Session) -> None:
@@ -125,8 +125,8 @@ def test_an_expired_token_is_401_token_expired_with_an_invalid_token_challenge(e
     assert refused.value.code == "token_expired"
     assert refused.value.field == "Authorization"
     assert refused.value.challenge.startswith('Bearer realm="mcpreg", error="invalid_token"')
-    listed = {t["name"]: t for t in tokens.list_tokens(Session(engine))}
-    assert listed["ci"]["expired"] is True
+    listed = {t.name: t for t in tokens.list_tokens(Session(engine))}
+    assert listed["ci"].expired is True
 
 
 def test_a_remembered_principal_holds_no_scope_once_its_token_expires() -> None:

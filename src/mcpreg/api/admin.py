@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_datetime, query_int, run
+from mcpreg.api.schemas.tokens import CreatedToken, Token, TokenList
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal, tokens
@@ -61,9 +62,9 @@ async def create_token(request: Request) -> Response:
     expires_at = _optional_string(body, "expiresAt")
     expires_in = _optional_string(body, "expiresIn")
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> tokens.CreatedToken:
         tokens.require(principal, "admin")
-        created = tokens.create_token(
+        return tokens.create_token(
             session,
             principal,
             name=str(body.get("name", "")),
@@ -72,27 +73,27 @@ async def create_token(request: Request) -> Response:
             environments=_strings(body, "environments"),
             expires_at=tokens.expiry(expires_at=expires_at, expires_in=expires_in),
         )
-        return {"token": created.token, **created.view}
 
-    return json_response(request, await run(request, work, write=True), status=201)
+    created = CreatedToken.of(await run(request, work, write=True))
+    return json_response(request, created, status=201)
 
 
 async def list_tokens(request: Request) -> Response:
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> list[tokens.TokenInfo]:
         tokens.require(principal, "admin")
-        return {"tokens": tokens.list_tokens(session)}
+        return tokens.list_tokens(session)
 
-    return json_response(request, await run(request, work))
+    return json_response(request, TokenList(tokens=[Token.of(t) for t in await run(request, work)]))
 
 
 async def revoke_token(request: Request) -> Response:
     name = request.path_params["name"]
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> tokens.TokenInfo:
         tokens.require(principal, "admin")
         return tokens.revoke_token(session, principal, name)
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Token.of(await run(request, work, write=True)))
 
 
 async def whoami(request: Request) -> Response:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -190,7 +191,8 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
 def json_response(
     request: Request | None, data: Any, *, status: int = 200, cacheable: bool = False
 ) -> Response:
-    body = orjson.dumps(data)
+    """``data`` as JSON: a public model (``api.schemas``) by alias, or plain JSON values."""
+    body = data.model_dump_json().encode() if isinstance(data, BaseModel) else orjson.dumps(data)
     return bytes_response(request, body, status=status, cacheable=cacheable)
 
 

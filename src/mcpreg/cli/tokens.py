@@ -7,6 +7,7 @@ import json
 import typer
 from rich.console import Console
 
+from mcpreg.api.schemas.tokens import CreatedToken, Token
 from mcpreg.cli.local import fail, local_session
 from mcpreg.cli.tables import cell, new_table, when
 from mcpreg.domain.principal import Principal
@@ -53,7 +54,7 @@ def create(
             expires_at=expires_at,
         )
     if as_json:
-        print(json.dumps({"token": created.token, **created.view}))
+        print(CreatedToken.of(created).model_dump_json())
     else:
         print(created.token)
 
@@ -62,7 +63,7 @@ def create(
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List tokens (never their values)."""
     with local_session(write=False) as session:
-        rows = tokens.list_tokens(session)
+        rows = [Token.of(t).model_dump(mode="json") for t in tokens.list_tokens(session)]
     if as_json:
         print(json.dumps(rows))
         return

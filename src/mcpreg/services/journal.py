@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from pydantic.alias_generators import to_camel
 from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import JournalEntry, Meta
@@ -39,10 +41,27 @@ _OUTSIDE_CATALOGUE = (
 )
 
 
+def snapshot(value: Any) -> Any:
+    """A service's typed result as the journal keeps it: the keys of its public answer.
+
+    A dataclass becomes an object of camelCase keys (``created_at`` -> ``createdAt``, the
+    rule the ``/api`` models alias by), times RFC 3339, tuples lists; other values as given.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {to_camel(f.name): snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [snapshot(v) for v in value]
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value
+
+
 def _dump(value: Any) -> str | None:
     if value is None:
         return None
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return orjson.dumps(snapshot(value), option=orjson.OPT_SORT_KEYS).decode()
 
 
 def record(

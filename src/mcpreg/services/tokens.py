@@ -38,9 +38,45 @@ def hash_token(token: str) -> str:
 
 
 @dataclass(frozen=True)
-class CreatedToken:
+class TokenInfo:
+    """A token as listed and journalled: never its secret (only its hash is stored)."""
+
+    id: int
+    name: str
+    scopes: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    environments: tuple[str, ...]
+    created_at: datetime
+    created_by: str | None
+    revoked: bool
+    expires_at: datetime | None
+    expired: bool
+
+    @classmethod
+    def of(cls, row: Token) -> TokenInfo:
+        return cls(**_fields(row))
+
+
+@dataclass(frozen=True)
+class CreatedToken(TokenInfo):
+    """A new token with its plaintext, which is shown this once and never stored."""
+
     token: str
-    view: dict[str, Any]
+
+
+def _fields(row: Token) -> dict[str, Any]:
+    return {
+        "id": row.id or 0,
+        "name": row.name,
+        "scopes": _split(row.scopes),
+        "namespaces": _split(row.namespaces),
+        "environments": _split(row.environments),
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+        "revoked": row.revoked_at is not None,
+        "expires_at": row.expires_at,
+        "expired": row.expires_at is not None and row.expires_at <= utcnow(),
+    }
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -73,21 +109,6 @@ def expiry(
             f"expiresAt must be in the future (it is now {rfc3339(now)})", field="expiresAt"
         )
     return value
-
-
-def token_view(row: Token) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "scopes": list(_split(row.scopes)),
-        "namespaces": list(_split(row.namespaces)),
-        "environments": list(_split(row.environments)),
-        "createdAt": rfc3339(row.created_at),
-        "createdBy": row.created_by,
-        "revoked": row.revoked_at is not None,
-        "expiresAt": rfc3339(row.expires_at),
-        "expired": row.expires_at is not None and row.expires_at <= utcnow(),
-    }
 
 
 def create_token(
@@ -139,24 +160,24 @@ def create_token(
             session.flush()
     except sa.exc.IntegrityError:
         raise exists from None
-    view = token_view(row)
-    journal.record(session, actor, "token.create", after=view)
-    return CreatedToken(plaintext, view)
+    journal.record(session, actor, "token.create", after=TokenInfo.of(row))
+    return CreatedToken(**_fields(row), token=plaintext)
 
 
-def revoke_token(session: Session, actor: Principal, name: str) -> dict[str, Any]:
+def revoke_token(session: Session, actor: Principal, name: str) -> TokenInfo:
     row = session.exec(select(Token).where(Token.name == name)).first()
     if row is None:
         raise NotFound(f"no token named {name!r}", field="name")
-    before = token_view(row)
+    before = TokenInfo.of(row)
     row.revoked_at = utcnow()
     session.add(row)
-    journal.record(session, actor, "token.revoke", before=before, after=token_view(row))
-    return token_view(row)
+    after = TokenInfo.of(row)
+    journal.record(session, actor, "token.revoke", before=before, after=after)
+    return after
 
 
-def list_tokens(session: Session) -> list[dict[str, Any]]:
-    return [token_view(t) for t in session.exec(select(Token).order_by(col(Token.id)))]
+def list_tokens(session: Session) -> list[TokenInfo]:
+    return [TokenInfo.of(t) for t in session.exec(select(Token).order_by(col(Token.id)))]
 
 
 def authenticate(session: Session, authorization: str | None) -> Principal:

@@ -1,9 +1,11 @@
 """The two kinds of public model: what ``/api`` answers, and what it reads.
 
-``Answer`` models describe response bodies: every field the service always writes is
-required (no default); a key that is sometimes left out has a default of ``None`` and is
-left out of the required list. They forbid unknown keys, so a key added to a service's
-view without its model makes the sample-response test fail.
+``Answer`` models describe response bodies and build them: a handler answers with
+``Model.of(result)``, read from the attributes of what the service returned (a frozen
+dataclass or a row), and ``api.http.json_response`` writes it by alias. Every field the
+answer always holds is required (no default); a key that is sometimes left out is
+``x: T | None = LeftOut`` (default ``None``, not written when ``None``), a key that is
+``null`` when unknown is required and typed ``T | None``. They forbid unknown keys.
 
 ``Body`` models describe request bodies; ``Body`` refuses unknown keys (the handler answers
 422 ``unknown_field``), ``LenientBody`` takes and ignores them, as those handlers do.
@@ -12,7 +14,9 @@ view without its model makes the sample-response test fail.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -21,8 +25,26 @@ class Answer(BaseModel):
     """A response body: camelCase keys, nothing beyond the fields."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True, extra="forbid"
+        alias_generator=to_camel,
+        validate_by_name=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        from_attributes=True,
     )
+
+    @classmethod
+    def of(cls, value: Any) -> Self:
+        """The answer built from a service's result: its attributes by field name
+        (nested results become nested models), or a dict by key."""
+        return cls.model_validate(value, from_attributes=True)
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+LeftOut: Any = Field(default=None, exclude_if=_is_none)
+"""The default of an answer's key that is left out, not written as ``null``, when ``None``."""
 
 
 class Body(BaseModel):
