@@ -237,6 +237,5 @@ def test_an_environment_default_applies_to_its_rollouts(engine: sa.Engine) -> No
         state = state_of(session)
         followed = analysis.analysis_of(state)
         assert followed is not None and followed.checks[0].kind == "errorRate"
-        assert environments.environment_view(environments.get_environment(session, "staging"))["analysis"][
-            "checks"
-        ]
+        staging = environments.EnvironmentInfo.of(environments.get_environment(session, "staging"))
+        assert staging.analysis is not None and staging.analysis["checks"]

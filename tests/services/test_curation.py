@@ -238,7 +238,7 @@ def test_a_local_channel_on_a_mirrored_server_survives_syncs(engine: sa.Engine) 
     run = run_sync(engine, fake)
     assert (run["added"], run["updated"]) == (1, 1)
     with Session(engine) as session:
-        assert channels.get_channel(session, name, "stable")["version"] == "1.0.0"
+        assert channels.get_channel(session, name, "stable").version == "1.0.0"
 
 
 def test_an_upstream_entry_whose_name_is_taken_here_is_refused_as_a_clash(engine: sa.Engine) -> None:

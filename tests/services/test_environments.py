@@ -33,9 +33,9 @@ def refused(session: Session, code: str, call: object, *args: object, **kwargs: 
 def test_the_first_start_creates_dev_staging_production_with_their_defaults(session: Session) -> None:
     environments.ensure_default_environments(session)
     session.commit()
-    views = [environments.environment_view(e) for e in environments.list_environments(session)]
-    assert [(v["name"], v["position"]) for v in views] == [("dev", 0), ("staging", 1), ("production", 2)]
-    flags = {v["name"]: (v["protected"], v["requiresApproval"], v["allowPrereleases"]) for v in views}
+    envs = environments.list_environments(session)
+    assert [(e.name, e.position) for e in envs] == [("dev", 0), ("staging", 1), ("production", 2)]
+    flags = {e.name: (e.protected, e.requires_approval, e.allow_prereleases) for e in envs}
     assert flags == {
         "dev": (False, False, True),
         "staging": (False, False, True),

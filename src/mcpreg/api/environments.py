@@ -9,50 +9,49 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
+from mcpreg.api.schemas.environments import Environment, EnvironmentList
 from mcpreg.domain.principal import Principal
 from mcpreg.services import environments
 from mcpreg.services.deploy import events
 from mcpreg.services.deploy.states import state_view, states_in
+from mcpreg.services.environments import EnvironmentInfo as Info
 from mcpreg.services.tokens import require
 
 
 async def list_environments(request: Request) -> Response:
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
-        return {
-            "environments": [
-                environments.environment_view(e) for e in environments.list_environments(session)
-            ]
-        }
+    def work(session: Session, _p: Principal) -> list[Info]:
+        return [Info.of(e) for e in environments.list_environments(session)]
 
-    return json_response(request, await run(request, work))
+    listed = EnvironmentList(environments=[Environment.of(e) for e in await run(request, work)])
+    return json_response(request, listed)
 
 
 async def create_environment(request: Request) -> Response:
     body = await json_object(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return environments.environment_view(environments.create_environment(session, principal, body))
+    def work(session: Session, principal: Principal) -> Info:
+        return Info.of(environments.create_environment(session, principal, body))
 
-    return json_response(request, await run(request, work, write=True), status=201)
+    return json_response(request, Environment.of(await run(request, work, write=True)), status=201)
 
 
 async def get_environment(request: Request) -> Response:
     name = request.path_params["env"]
 
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
-        return environments.environment_view(environments.get_environment(session, name))
+    def work(session: Session, _p: Principal) -> Info:
+        return Info.of(environments.get_environment(session, name))
 
-    return json_response(request, await run(request, work))
+    return json_response(request, Environment.of(await run(request, work)))
 
 
 async def update_environment(request: Request) -> Response:
     name = request.path_params["env"]
     body = await json_object(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return environments.environment_view(environments.update_environment(session, principal, name, body))
+    def work(session: Session, principal: Principal) -> Info:
+        return Info.of(environments.update_environment(session, principal, name, body))
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Environment.of(await run(request, work, write=True)))
 
 
 async def deployed_servers(request: Request) -> Response:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.releases import Channel, ChannelList
 from mcpreg.domain.diff import diff_documents
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.versions import check_range
@@ -106,29 +107,30 @@ async def duplicate(request: Request) -> Response:
 async def list_channels(request: Request) -> Response:
     name = server_name(request)
 
-    def work(session: Session, _p: Principal) -> list[dict[str, Any]]:
+    def work(session: Session, _p: Principal) -> list[channels.ChannelPointer]:
         return channels.list_channels(session, name)
 
-    return json_response(request, {"channels": await run(request, work)}, cacheable=True)
+    listed = ChannelList(channels=[Channel.of(c) for c in await run(request, work)])
+    return json_response(request, listed, cacheable=True)
 
 
 async def get_channel(request: Request) -> Response:
     name, channel = server_name(request), request.path_params["channel"]
 
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
+    def work(session: Session, _p: Principal) -> channels.ChannelPointer:
         return channels.get_channel(session, name, channel)
 
-    return json_response(request, await run(request, work), cacheable=True)
+    return json_response(request, Channel.of(await run(request, work)), cacheable=True)
 
 
 async def put_channel(request: Request) -> Response:
     name, channel = server_name(request), request.path_params["channel"]
     body = await json_object(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> channels.ChannelPointer:
         return channels.set_channel(session, principal, name, channel, body.get("version"))
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Channel.of(await run(request, work, write=True)))
 
 
 async def delete_channel(request: Request) -> Response:

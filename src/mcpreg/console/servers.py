@@ -74,7 +74,7 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
     where = running.placements(session, server, {r.version for r in shown})
     pointing: dict[str, list[str]] = {}  # version -> the channels at it, ``latest`` first
     for c in channels.list_channels(session, name):
-        pointing.setdefault(c["version"], []).append(c["channel"])
+        pointing.setdefault(c.version, []).append(c.channel)
     return [
         Row(
             version=r.version,
@@ -118,7 +118,7 @@ async def server_page(request: Request) -> Response:
             "visitor": visitor,
             "rows": rows,
             "latest": latest,
-            "channels": [c for c in channels.list_channels(session, name) if c["channel"] != LATEST],
+            "channels": [c for c in channels.list_channels(session, name) if c.channel != LATEST],
             "can_publish": may_publish(visitor.principal, name),
             "can_see_drafts": may_see_drafts(visitor.principal, name),
             "source": server_source(session, server.name),

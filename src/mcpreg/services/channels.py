@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -26,37 +26,47 @@ def _refuse_latest(channel: str) -> None:
         )
 
 
-def channel_view(name: str, channel: str, release: Release) -> dict[str, Any]:
-    return {"server": name, "channel": channel, "version": release.version, "status": release.status}
+@dataclass(frozen=True)
+class ChannelPointer:
+    """Where a server's channel points: the release's version and status."""
+
+    server: str
+    channel: str
+    version: str
+    status: str
+
+    @classmethod
+    def of(cls, name: str, channel: str, release: Release) -> ChannelPointer:
+        return cls(name, channel, release.version, release.status)
 
 
-def get_channel(session: Session, name: str, channel: str) -> dict[str, Any]:
+def get_channel(session: Session, name: str, channel: str) -> ChannelPointer:
     server = get_server(session, name)
     release = channel_release(session, server, channel)
     if release is None:
         raise NotFound(f"{name} has no channel {channel!r}", field="channel", code="channel_not_found")
-    return channel_view(name, channel, release)
+    return ChannelPointer.of(name, channel, release)
 
 
-def list_channels(session: Session, name: str) -> list[dict[str, Any]]:
+def list_channels(session: Session, name: str) -> list[ChannelPointer]:
     server = get_server(session, name)
     result = []
     latest = channel_release(session, server, LATEST)
     if latest is not None:
-        result.append(channel_view(name, LATEST, latest))
+        result.append(ChannelPointer.of(name, LATEST, latest))
     rows = session.exec(
         select(Channel, Release)
         .join(Release, col(Channel.release_id) == col(Release.id))
         .where(Channel.server_id == server.id)
         .order_by(Channel.name)
     )
-    result.extend(channel_view(name, c.name, r) for c, r in rows)
+    result.extend(ChannelPointer.of(name, c.name, r) for c, r in rows)
     return result
 
 
 def set_channel(
     session: Session, principal: Principal, name: str, channel: str, version: object
-) -> dict[str, Any]:
+) -> ChannelPointer:
     """Point a channel at a published, undeleted release."""
     check_channel_name(channel)
     _refuse_latest(channel)
@@ -92,7 +102,7 @@ def set_channel(
         before={"channel": channel, "version": before},
         after={"channel": channel, "version": release.version},
     )
-    return channel_view(name, channel, release)
+    return ChannelPointer.of(name, channel, release)
 
 
 def delete_channel(session: Session, principal: Principal, name: str, channel: str) -> None:

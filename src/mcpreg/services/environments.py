@@ -7,6 +7,9 @@ deployed there from the moment they change.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,7 +22,6 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.analysis import parse_analysis
 from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import SYSTEM, Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.releases import DRAFT
@@ -40,19 +42,35 @@ DEFAULTS: tuple[dict[str, Any], ...] = (
 )
 
 
-def environment_view(env: Environment) -> dict[str, Any]:
-    return {
-        "name": env.name,
-        "position": env.position,
-        "protected": env.protected,
-        "requiresApproval": env.requires_approval,
-        "allowPrereleases": env.allow_prereleases,
-        "gatewayPublic": env.gateway_public,
-        "analysis": orjson.loads(env.analysis) if env.analysis else None,
-        "description": env.description,
-        "createdAt": rfc3339(env.created_at),
-        "updatedAt": rfc3339(env.updated_at),
-    }
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """An environment's settings as shown and journalled (``analysis`` parsed, or None)."""
+
+    name: str
+    position: int
+    protected: bool
+    requires_approval: bool
+    allow_prereleases: bool
+    gateway_public: bool
+    analysis: dict[str, Any] | None
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, env: Environment) -> EnvironmentInfo:
+        return cls(
+            name=env.name,
+            position=env.position,
+            protected=env.protected,
+            requires_approval=env.requires_approval,
+            allow_prereleases=env.allow_prereleases,
+            gateway_public=env.gateway_public,
+            analysis=orjson.loads(env.analysis) if env.analysis else None,
+            description=env.description,
+            created_at=env.created_at,
+            updated_at=env.updated_at,
+        )
 
 
 def ensure_default_environments(session: Session) -> None:
@@ -212,7 +230,7 @@ def create_environment(session: Session, principal: Principal, body: dict[str, A
     _renumber(session, ordered)
     session.add(env)
     session.flush()
-    journal.record(session, principal, "environment.create", environment=name, after=environment_view(env))
+    journal.record(session, principal, "environment.create", environment=name, after=EnvironmentInfo.of(env))
     return env
 
 
@@ -228,7 +246,7 @@ def update_environment(
     env = next((e for e in ordered if e.name == name), None)
     if env is None:
         raise NotFound(f"no environment named {name!r}", field="environment", code="environment_not_found")
-    before = environment_view(env)
+    before = EnvironmentInfo.of(env)
     if "position" in body:
         position = _check_position(body["position"], len(ordered) - 1)
         ordered.remove(env)
@@ -241,14 +259,10 @@ def update_environment(
         env.description = body["description"]
     if "analysis" in body:
         env.analysis = _analysis(body)
-    after = environment_view(env)
-    if {k: v for k, v in after.items() if k != "updatedAt"} == {
-        k: v for k, v in before.items() if k != "updatedAt"
-    }:
+    if dataclasses.replace(EnvironmentInfo.of(env), updated_at=before.updated_at) == before:
         raise BadRequest("No changes to apply", code="no_changes")
     env.updated_at = utcnow()
     session.add(env)
-    journal.record(
-        session, principal, "environment.update", environment=name, before=before, after=environment_view(env)
-    )
+    after = EnvironmentInfo.of(env)
+    journal.record(session, principal, "environment.update", environment=name, before=before, after=after)
     return env
