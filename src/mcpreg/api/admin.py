@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_datetime, query_int, run
+from mcpreg.api.schemas.changes import AuditPage, JournalEntry, PageMetadata
 from mcpreg.api.schemas.tokens import CreatedToken, Token, TokenList
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
@@ -38,9 +39,9 @@ async def audit(request: Request) -> Response:
     limit = query_int(request, "limit", 50, 1, 500)
     since = query_datetime(request, "since")
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> journal.JournalPage:
         tokens.require(principal, "admin")
-        result = journal.page(
+        return journal.page(
             session,
             cursor=params.get("cursor"),
             limit=limit,
@@ -49,12 +50,12 @@ async def audit(request: Request) -> Response:
             action_prefix=params.get("action"),
             since=since,
         )
-        return {
-            "entries": result.entries,
-            "metadata": {"nextCursor": result.next_cursor, "count": len(result.entries)},
-        }
 
-    return json_response(request, await run(request, work))
+    found = await run(request, work)
+    metadata = PageMetadata(next_cursor=found.next_cursor, count=len(found.entries))
+    return json_response(
+        request, AuditPage(entries=[JournalEntry.of(e) for e in found.entries], metadata=metadata)
+    )
 
 
 async def create_token(request: Request) -> Response:

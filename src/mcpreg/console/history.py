@@ -9,7 +9,7 @@ an action prefix (``release.``, ``deploy.``, ``secret.``...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -106,7 +106,7 @@ def read(session: Session, visitor: Visitor, f: Filters) -> dict[str, Any]:
             environment=f.environment,
             action_prefix=f.entry,
         )
-        entries = [{**e, "when": _at(e)} for e in found_journal.entries]
+        entries = [{**asdict(e), "when": e.at} for e in found_journal.entries]
         journal_next = found_journal.next_cursor
     return {
         "visitor": visitor,

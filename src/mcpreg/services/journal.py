@@ -150,24 +150,40 @@ def catalogue_changed(session: Session) -> bool:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One journal entry as read back: ``before`` and ``after`` are the snapshots it keeps."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    server: str | None
+    version: str | None
+    environment: str | None
+    before: Any
+    after: Any
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: JournalEntry) -> Entry:
+        return cls(
+            id=row.id or 0,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            server=row.server_name,
+            version=row.version,
+            environment=row.environment,
+            before=orjson.loads(row.before) if row.before else None,
+            after=orjson.loads(row.after) if row.after else None,
+            reason=row.reason,
+        )
+
+
+@dataclass(frozen=True)
 class JournalPage:
-    entries: list[dict[str, Any]]
+    entries: list[Entry]
     next_cursor: str | None
-
-
-def entry_view(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": rfc3339(entry.at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "server": entry.server_name,
-        "version": entry.version,
-        "environment": entry.environment,
-        "before": orjson.loads(entry.before) if entry.before else None,
-        "after": orjson.loads(entry.after) if entry.after else None,
-        "reason": entry.reason,
-    }
 
 
 def page(
@@ -195,4 +211,4 @@ def page(
     rows = list(session.exec(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return JournalPage([entry_view(r) for r in rows], str(rows[-1].id) if more and rows else None)
+    return JournalPage([Entry.of(r) for r in rows], str(rows[-1].id) if more and rows else None)
