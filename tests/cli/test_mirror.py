@@ -60,10 +60,12 @@ def test_upstream_and_mirror_commands_declare_sync_and_report_runs(
         assert synced["skipped"] > 0  # the com.example and dev.mcpreg servers are outside io.github.*
         again = run("mirror", "sync", "public")
         assert "incremental sync" in again and "0 added" in again
+        full = run("mirror", "sync", "public", "--full")  # a full sync reconciles: nothing vanished
+        assert "full sync" in full and "0 added" in full and "0 vanished" in full
         shown = run("upstream", "show", "public")
-        assert "io.github.*" in shown and "ok incremental" in shown
+        assert "io.github.*" in shown and "ok full" in shown
         runs = run("mirror", "runs", "public", "--json")
-        assert [r["kind"] for r in runs] == ["incremental", "full"]
+        assert [(r["kind"], r["vanished"]) for r in runs] == [("full", 0), ("incremental", 0), ("full", 0)]
         assert "full" in run("mirror", "runs", "public")
         assert "mirrored from public" in run("where", "io.github.acme/weather")
         missing = mcpreg(mirror, admin_token, tmp_path, "mirror", "sync", "nope")

@@ -5,7 +5,8 @@ ones too, and any version string), pages them with an opaque cursor, filters by 
 exclusive ``updated_since`` (which, as upstream, brings deleted entries along) and by
 ``include_deleted``. ``transport`` is an ``httpx.MockTransport`` for a sync client, so no
 socket is involved. ``fail_pages`` makes the nth page request (1-based, counting every
-request) answer 500 once; ``on_request`` runs before each answer (to hold a sync mid-way).
+request) answer 500 once; ``on_request`` runs before each answer (to hold a sync mid-way);
+``drop`` forgets an entry outright, as a registry that purges does.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ class FakeUpstream:
                 entry.status, entry.status_message, entry.updated_at = status, message, self.tick()
                 return
         raise KeyError((name, version))
+
+    def drop(self, name: str, version: str) -> Served:
+        """Forget an entry outright, as a registry that purges does (no ``deleted`` status)."""
+        dropped = next(e for e in self.entries if e.key == (name, version))
+        self.entries = [e for e in self.entries if e is not dropped]
+        return dropped
+
+    def restore(self, served: Served, *, touch: bool = True) -> None:
+        """List a dropped entry again (``touch``: with a new ``updatedAt``, as a re-publish)."""
+        if touch:
+            served.updated_at = self.tick()
+        self.entries.append(served)
 
     def response(self, entry: Served) -> dict[str, Any]:
         meta: dict[str, Any] = {

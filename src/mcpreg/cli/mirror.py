@@ -3,7 +3,8 @@
 ``sync`` asks the registry to sync (``POST /api/upstreams/{name}/sync``, which answers when
 the sync ends) and meanwhile reads the run the registry records page by page, so the bar
 moves with the pages applied and the counts of entries added, updated, unchanged and
-refused. An upstream has no total to show, so the bar counts pages.
+refused. An upstream has no total to show, so the bar counts pages. A full sync also counts
+the mirrored releases the upstream no longer lists (``vanished``: marked deleted here).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def _counts(run: dict[str, Any]) -> str:
     return (
         f"{run['pages']} pages · {run['added']} added · {run['updated']} updated · "
         f"{run['unchanged']} unchanged · {run['refused']} refused · {run['skipped']} skipped"
+        + (f" · {run['vanished']} vanished" if run.get("kind") == "full" else "")
     )
 
 
@@ -47,7 +49,12 @@ def _counts(run: dict[str, Any]) -> str:
 def sync(
     name: Name,
     full: Annotated[
-        bool, typer.Option("--full", help="Read everything again, not only what changed.")
+        bool,
+        typer.Option(
+            "--full",
+            help="Read everything again, not only what changed, and mark as vanished (deleted) "
+            "what the upstream no longer lists.",
+        ),
     ] = False,
     registry_url: Url = None,
     as_json: AsJson = False,
@@ -127,6 +134,7 @@ def runs(
         "updated",
         "unchanged",
         "refused",
+        "vanished",
         "seconds",
         "error",
     )
@@ -141,6 +149,7 @@ def runs(
             cell(r["updated"]),
             cell(r["unchanged"]),
             cell(r["refused"]),
+            cell(r.get("vanished", 0)),
             f"{r['seconds']:.2f}",
             cell(r["error"]),
         )

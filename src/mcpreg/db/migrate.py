@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0014"  # the newest revision in migrations/versions (tests/db keeps the two in step)
+HEAD = "0018"  # the newest revision in migrations/versions (tests/db keeps the two in step)
 _PG_LOCK_ID = 0x6D637072  # "mcpr": serialises concurrent replicas starting at once
 
 

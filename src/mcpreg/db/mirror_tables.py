@@ -60,6 +60,9 @@ class SyncCheckpoint(SQLModel, table=True):
     since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     high: datetime | None = Field(default=None, sa_type=UTCDateTime)
     run_id: int | None = Field(default=None)
+    # The run that began the full listing pass in progress (a resumed run continues it);
+    # only a pass read to its last page decides which releases vanished upstream.
+    full_pass: int | None = Field(default=None)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -81,6 +84,7 @@ class SyncRun(SQLModel, table=True):
     unchanged: int = Field(default=0, nullable=False)
     refused: int = Field(default=0, nullable=False)
     skipped: int = Field(default=0, nullable=False)  # outside the include/exclude patterns or curation
+    vanished: int = Field(default=0, nullable=False)  # no longer listed upstream: marked deleted here
     seconds: float = Field(default=0.0, nullable=False)
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -119,3 +123,5 @@ class MirroredRelease(SQLModel, table=True):
     upstream_status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     upstream_status_message: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
     upstream_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    listed_pass: int | None = Field(default=None)  # the last full pass that listed it (its run id)
+    vanished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # not listed since then

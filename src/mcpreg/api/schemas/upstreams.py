@@ -44,6 +44,9 @@ class SyncRun(Answer):
     unchanged: int
     refused: int
     skipped: int = Field(description="outside the namespaces, or kept out by curation")
+    vanished: int = Field(
+        description="mirrored releases a complete full sync no longer found upstream, marked deleted here"
+    )
     seconds: float
     error: str | None
     started_at: datetime

@@ -7,6 +7,10 @@ release that is local or another upstream's). Every check runs before any write,
 refused entry leaves nothing behind; the page's writes are a few executemany statements,
 and ``latest`` is recomputed once per touched server (``importer.recompute_latest_bulk``,
 then curation's pins).
+
+In a full sync (``full_pass``, see ``reconcile``) every entry the page lists, skipped ones
+included, marks its mirrored release as listed by the pass; a release marked vanished that
+is listed again gets the upstream's status back (``release.mirror.reappear``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from mcpreg.services.curation.state import hold_pins
 from mcpreg.services.importer import recompute_latest_bulk
 from mcpreg.services.mirror.entries import Entry, Refusal, check, read_entry
 from mcpreg.services.mirror.pages import release_url
+from mcpreg.services.mirror.reconcile import mark_listed
 from mcpreg.services.publish_checks import remote_rows
 
 _TABLES = SQLModel.metadata.tables
@@ -46,6 +51,7 @@ class PageResult:
     skipped: int = 0
     high: datetime | None = None  # the highest upstream updatedAt on the page
     refusals: list[Refusal] = field(default_factory=list)
+    passed_over: list[tuple[str, str]] = field(default_factory=list)  # the skipped (name, version)s
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class _Stored:
     upstream_status: str | None
     upstream_message: str | None
     upstream_updated_at: datetime | None
+    listed_pass: int | None
+    vanished_at: datetime | None
 
 
 def _documents(session: Session, ids: list[int]) -> dict[int, str]:
@@ -83,6 +91,8 @@ def _stored(session: Session, names: list[str]) -> dict[str, dict[str, _Stored]]
         col(MirroredRelease.upstream_status),
         col(MirroredRelease.upstream_status_message),
         col(MirroredRelease.upstream_updated_at),
+        col(MirroredRelease.listed_pass),
+        col(MirroredRelease.vanished_at),
     ).outerjoin(MirroredRelease, col(MirroredRelease.release_id) == col(Release.id))
     found: dict[str, dict[str, _Stored]] = {}
     for start in range(0, len(names), _CHUNK):
@@ -117,8 +127,10 @@ class PageApplier:
         actor: str,
         thorough: bool = False,
         private_remotes: bool = False,
+        full_pass: int | None = None,
     ) -> None:
         assert upstream.id is not None
+        self._full_pass = full_pass  # the listing pass this run's pages belong to, if full
         self._private_remotes = private_remotes
         self.upstream_id = upstream.id
         self._base_url = upstream.base_url
@@ -139,12 +151,14 @@ class PageApplier:
                 result.high = entry.updated_at
             if not self._coverage.covers(entry.name):
                 result.skipped += 1
+                result.passed_over.append((entry.name, entry.version))
                 continue
             clash = self._policy.refusal(entry.name)
             if clash is not None:
                 result.refusals.append(Refusal(entry.name, entry.version, clash))
             elif not self._policy.admits(entry.name):
                 result.skipped += 1
+                result.passed_over.append((entry.name, entry.version))
             else:
                 entries[(entry.name, entry.version)] = entry  # a repeat on one page: the last wins
         return list(entries.values())
@@ -174,6 +188,7 @@ class PageApplier:
         mirror_updates: list[dict[str, Any]] = []
         touched: set[int] = set()
         journal_rows: list[dict[str, Any]] = []
+        listed: list[int] = []
         for entry in entries:
             versions = stored.get(entry.name, {})
             row = versions.get(entry.version)
@@ -201,8 +216,10 @@ class PageApplier:
                     )
                 )
                 continue
+            if row.listed_pass != self._full_pass:
+                listed.append(row.release_id)
             doc_changed = row.release_id in documents and documents[row.release_id] != entry.text
-            status_changed = (row.upstream_status, row.upstream_message) != (
+            status_changed = row.vanished_at is not None or (row.upstream_status, row.upstream_message) != (
                 entry.status,
                 entry.status_message,
             )
@@ -234,14 +251,18 @@ class PageApplier:
                     "upstream_status_message": entry.status_message,
                     "upstream_updated_at": entry.updated_at,
                     "synced_at": now,
+                    "vanished_at": None,
                 }
             )
-            journal_rows.append(self._journal(entry, "release.mirror.update", now))
+            action = "release.mirror.update" if row.vanished_at is None else "release.mirror.reappear"
+            journal_rows.append(self._journal(entry, action, now))
             result.updated += 1
         if added:
             touched |= self._insert(session, added, now, journal_rows)
             result.added = len(added)
         self._update(session, release_updates, mirror_updates)
+        if self._full_pass is not None:
+            mark_listed(session, self.upstream_id, self._full_pass, listed, result.passed_over)
         if result.refusals:
             session.execute(sa.insert(_REFUSED), [self._refused(r, now) for r in result.refusals])
             result.refused = len(result.refusals)
@@ -326,6 +347,7 @@ class PageApplier:
                     "upstream_status": entry.status,
                     "upstream_status_message": entry.status_message,
                     "upstream_updated_at": entry.updated_at,
+                    "listed_pass": self._full_pass,
                 }
                 for rid, (entry, version) in zip(ids, added, strict=True)
             ],

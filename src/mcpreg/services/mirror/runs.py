@@ -88,6 +88,7 @@ def view(run: SyncRun, refused: list[RefusedEntry] | None = None) -> dict[str, A
         "unchanged": run.unchanged,
         "refused": run.refused,
         "skipped": run.skipped,
+        "vanished": run.vanished,
         "seconds": round(run.seconds, 3),
         "error": run.error,
         "startedAt": rfc3339(run.started_at),

@@ -9,6 +9,10 @@
   not agree, so the window before the watermark is read again; entries already stored as
   they are count as unchanged, so nothing at the boundary is lost and nothing is doubled.
   With no watermark (or ``full``) the sync reads everything, deleted entries included.
+* **Reconcile.** A full sync is also a listing pass (``reconcile``): when its last page is
+  applied, the upstream's mirrored releases it did not list are marked vanished, in that
+  page's transaction, so a pass that ends early marks nothing. Besides the first sync and
+  ``full``, every ``reconcile_every``-th sync of an upstream is a full one.
 * **Resume.** The page's transaction also writes the cursor of the next page; a sync that
   was interrupted (an upstream error, a crash, a stop) resumes at that page with the same
   ``updated_since``, so no page is applied twice and none is skipped.
@@ -38,14 +42,15 @@ from mcpreg.db.mirror_tables import SyncCheckpoint, SyncRun, Upstream
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.errors import Conflict, RegistryError
-from mcpreg.services import leases
+from mcpreg.services import journal, leases
 from mcpreg.services.curation import policy as curation_policy
-from mcpreg.services.mirror import runs, upstreams
+from mcpreg.services.mirror import reconcile, runs, upstreams
 from mcpreg.services.mirror.apply import PageApplier
 from mcpreg.services.mirror.pages import PAGE_LIMIT, PageReader
 from mcpreg.services.tokens import require
 
 Progress = Callable[[SyncRun], None]
+RECONCILE_EVERY = 24
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class SyncOptions:
     full: bool = False  # read everything again, not only what changed since the watermark
     stopping: Callable[[], bool] | None = None  # asked before each page: end the sync now?
     private_remotes: bool = False  # MCPREG_ALLOW_PRIVATE_REMOTES: http and local remotes are kept
+    # A sync not asked to be full is one anyway when this many completed syncs ran since the
+    # last complete full one, counting itself (so one in 24); 0: only when asked, or the first.
+    reconcile_every: int = RECONCILE_EVERY
 
 
 def lease_name(upstream_name: str) -> str:
@@ -114,7 +122,8 @@ def _run(
         if resumed:
             since, cursor, high = checkpoint.since, checkpoint.cursor, checkpoint.high
         else:
-            watermark = None if options.full else checkpoint.watermark
+            full = options.full or _reconcile_due(session, upstream.id, options.reconcile_every)
+            watermark = None if full else checkpoint.watermark
             since, cursor, high = (watermark - options.overlap if watermark else None), None, None
         run = runs.start(
             session,
@@ -125,6 +134,9 @@ def _run(
             actor=principal.name,
         )
         checkpoint.run_id, checkpoint.since, checkpoint.cursor, checkpoint.high = run.id, since, cursor, high
+        if not resumed:  # a resumed full pass goes on with the pass it continues
+            checkpoint.full_pass = run.id if since is None else None
+        full_pass = checkpoint.full_pass if since is None else None
         checkpoint.updated_at = utcnow()
         session.add(checkpoint)
         token = upstreams.token_of(keyring, upstream)
@@ -136,6 +148,7 @@ def _run(
             actor=f"mirror:{name}",
             thorough=since is None,  # a full sync compares every stored document
             private_remotes=options.private_remotes,
+            full_pass=full_pass,
         )
         reader = PageReader(client, upstream.base_url, token=token, limit=options.page_limit)
     # The next page is read while this one is applied (its cursor is known once it is read);
@@ -165,6 +178,8 @@ def _run(
                 live = session.get(SyncRun, run.id)
                 assert live is not None
                 runs.count(live, result, time.monotonic() - began)
+                if cursor is None and full_pass is not None:
+                    live.vanished = _reconcile(session, applier, name, full_pass, live)
                 if cursor is None:
                     if high is not None and (checkpoint.watermark is None or high > checkpoint.watermark):
                         checkpoint.watermark = high
@@ -190,6 +205,49 @@ def _run(
         raise
     finally:
         ahead.shutdown(wait=True, cancel_futures=True)
+
+
+def _reconcile_due(session: Session, upstream_id: int | None, every: int) -> bool:
+    """Whether ``every - 1`` syncs completed since the upstream's last complete full one."""
+    if every <= 0:
+        return False
+    last_full = (
+        sa.select(sa.func.coalesce(sa.func.max(col(SyncRun.id)), 0))
+        .where(
+            col(SyncRun.upstream_id) == upstream_id,
+            col(SyncRun.kind) == "full",
+            col(SyncRun.state) == runs.OK,
+        )
+        .scalar_subquery()
+    )
+    since_full = session.execute(
+        sa.select(sa.func.count())
+        .select_from(SyncRun)
+        .where(
+            col(SyncRun.upstream_id) == upstream_id,
+            col(SyncRun.state) == runs.OK,
+            col(SyncRun.id) > last_full,
+        )
+    ).scalar_one()
+    return bool(since_full >= every - 1)
+
+
+def _reconcile(session: Session, applier: PageApplier, name: str, full_pass: int, run: SyncRun) -> int:
+    """The last page of a full pass is applied: mark what it did not list as vanished."""
+    gone = reconcile.vanish(
+        session,
+        applier.upstream_id,
+        name,
+        full_pass,
+        run_id=run.id or 0,
+        actor=f"mirror:{name}",
+        now=utcnow(),
+    )
+    if gone:
+        journal.record(
+            session, f"mirror:{name}", "mirror.vanish", after={"run": run.id, "vanished": len(gone)}
+        )
+    return len(gone)
 
 
 class Stopped(Exception):
