@@ -1,17 +1,22 @@
 """The official API as one environment sees it: only what is deployed there, and
-``latest`` routed by ``X-Client-Id``."""
+``latest`` routed by ``X-Client-Id``; a mirrored release names its source there as in the
+root listing."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import publish, server_doc
+from tests.support.curation import declare, run_sync
 from tests.support.problems import assert_problem
+from tests.support.upstream_registry import BASE, FakeUpstream
 
 NAME = "io.github.acme/weather"
 OTHER = "io.github.acme/tides"
 OFFICIAL = "io.modelcontextprotocol.registry/official"
+MCPREG = "dev.mcpreg/release"
 PROD = "/environments/production/v0.1"
 VERSIONS = f"{PROD}/servers/io.github.acme%2Fweather/versions"
 
@@ -106,3 +111,35 @@ def test_listing_pages_and_searches_within_the_environment(
     assert versions_of(app_anon.get(f"{PROD}/servers", params={"search": "TIDES"}).json()) == [
         (OTHER, "0.1.0")
     ]
+
+
+def test_a_mirrored_release_deployed_to_an_environment_names_its_source_there(
+    engine: sa.Engine, app_api: httpx.Client, app_anon: httpx.Client
+) -> None:
+    fake = FakeUpstream()
+    for version in ("1.0.0", "1.1.0"):
+        fake.add(server_doc(version=version))
+    declare(engine)
+    run_sync(engine, fake)
+    deploy(app_api, "production", "1.0.0")
+    deploy(app_api, "production", "1.1.0", strategy="canary", weight=50)
+    root = app_anon.get("/v0.1/servers/io.github.acme%2Fweather/versions").json()["servers"]
+    sources = {s["server"]["version"]: s["_meta"][MCPREG]["source"] for s in root}
+    assert sources["1.0.0"]["upstream"] == "public" and sources["1.0.0"]["url"].startswith(BASE)
+    listed = app_anon.get(f"{PROD}/servers").json()["servers"]
+    assert [s["_meta"][MCPREG]["source"] for s in listed] == [sources["1.0.0"]]
+    versions = app_anon.get(VERSIONS).json()["servers"]
+    assert {s["server"]["version"]: s["_meta"][MCPREG]["source"] for s in versions} == sources
+    for version in ("1.1.0", "latest"):
+        detail = app_anon.get(f"{VERSIONS}/{version}").json()
+        assert detail["_meta"][MCPREG]["source"] == sources[detail["server"]["version"]]
+
+
+def test_a_local_release_in_an_environment_view_carries_no_source(
+    deployed: httpx.Client, app_anon: httpx.Client
+) -> None:
+    for body in (
+        app_anon.get(f"{PROD}/servers").json()["servers"][0],
+        app_anon.get(f"{VERSIONS}/latest").json(),
+    ):
+        assert MCPREG not in body["_meta"]

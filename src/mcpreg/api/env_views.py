@@ -5,28 +5,23 @@
 (stable without one), so a stock MCP client pointed at that base URL sees, for
 example, production and not the whole catalogue. Anonymous reads are served from
 the response cache, keyed by client id too; every replica drops it within one
-generation poll of any change, scheduler steps included.
+generation poll of any change, scheduler steps included. What an environment shows is
+``services.env_views``; a handler here parses, asks it, and renders the official shape.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api import official
 from mcpreg.api.http import json_response, query_int, run, server_name
-from mcpreg.db.deploy_tables import DeploymentState, Environment
-from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.versions import LATEST
-from mcpreg.errors import NoDeployment, NotFound
-from mcpreg.services import discovery, environments, releases
-from mcpreg.services.deploy.routing import Resolution, route_state
-from mcpreg.services.deploy.states import find_state, is_rolling_out
+from mcpreg.services import discovery, env_views, environments
+from mcpreg.services.deploy.states import number
 from mcpreg.services.views import OFFICIAL, server_response
 
 DEPLOYMENT = "dev.mcpreg/deployment"
@@ -44,33 +39,18 @@ async def cached_read(request: Request, render: Any) -> Response:
     return await official.cached_read(request, render, catalogue_only=False)
 
 
-def _entry(release: Release, routed: Resolution, state: DeploymentState) -> dict[str, Any]:
-    body = server_response(release)
-    body["_meta"][OFFICIAL]["isLatest"] = release.id == routed.release.id
-    canary = is_rolling_out(state) and release.id == state.canary_release_id
+def _entry(shown: env_views.Shown) -> dict[str, Any]:
+    """The official ``ServerResponse`` of a deployed release (a mirrored one names its source,
+    as the root listing does), with how it runs in the environment."""
+    body = server_response(shown.release, shown.source)
+    body["_meta"][OFFICIAL]["isLatest"] = shown.latest
     body["_meta"][DEPLOYMENT] = {
-        "environment": routed.environment,
-        "track": "canary" if canary else "stable",
-        "rolloutId": routed.rollout_id,
-        "weight": routed.view()["weight"],
+        "environment": shown.environment,
+        "track": shown.track,
+        "rolloutId": shown.rollout_id,
+        "weight": number(shown.weight),
     }
     return body
-
-
-def _deployed(session: Session, env: Environment, state: DeploymentState) -> list[Release]:
-    """The releases running on a target: stable, then a canary that takes traffic."""
-    ids = [state.stable_release_id]
-    if is_rolling_out(state) and state.canary_release_id is not None and state.canary_weight > 0:
-        ids.append(state.canary_release_id)
-    return [r for r in (session.get(Release, i) for i in ids if i is not None) if r is not None]
-
-
-def _target(session: Session, env_name: str, name: str) -> tuple[Environment, DeploymentState]:
-    env = environments.get_environment(session, env_name)
-    state = find_state(session, releases.get_server(session, name), env)
-    if state is None or state.stable_release_id is None:
-        raise NoDeployment(f"server {name!r} is not deployed in {env.name}", field="serverName")
-    return env, state
 
 
 async def list_servers(request: Request) -> Response:
@@ -80,33 +60,11 @@ async def list_servers(request: Request) -> Response:
     client = client_of(request)
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
-        env = environments.get_environment(session, env_name)
-        query = (
-            select(DeploymentState)
-            .join(Release, DeploymentState.stable_release_id == Release.id)  # type: ignore[arg-type]
-            .where(DeploymentState.environment_id == env.id)
-        )
-        if cursor:
-            after, _ = discovery.decode_cursor(cursor)
-            query = query.where(DeploymentState.server_name > after)
-        if search:
-            needle = search.lower()
-            query = query.where(
-                sa.or_(
-                    sa.func.lower(DeploymentState.server_name).contains(needle, autoescape=True),
-                    sa.func.lower(Release.description).contains(needle, autoescape=True),
-                )
-            )
-        rows = list(session.exec(query.order_by(DeploymentState.server_name).limit(limit + 1)))
-        more, rows = len(rows) > limit, rows[:limit]
-        servers = []
-        for state in rows:
-            routed = route_state(session, state, env, client)
-            servers.append(_entry(routed.release, routed, state))
-        metadata: dict[str, Any] = {"count": len(servers)}
-        if more and rows:
-            metadata["nextCursor"] = discovery.encode_cursor(rows[-1].server_name, "")
-        return {"servers": servers, "metadata": metadata}
+        page = env_views.servers(session, env_name, client, limit=limit, cursor=cursor, search=search)
+        metadata: dict[str, Any] = {"count": len(page.servers)}
+        if page.next_cursor is not None:
+            metadata["nextCursor"] = page.next_cursor
+        return {"servers": [_entry(s) for s in page.servers], "metadata": metadata}
 
     return await cached_read(request, render)
 
@@ -115,10 +73,8 @@ async def list_versions(request: Request) -> Response:
     env_name, name, client = request.path_params["env"], server_name(request), client_of(request)
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
-        env, state = _target(session, env_name, name)
-        routed = route_state(session, state, env, client)
-        deployed = sorted(_deployed(session, env, state), key=lambda r: r.version_key, reverse=True)
-        return {"servers": [_entry(r, routed, state) for r in deployed], "metadata": {"count": len(deployed)}}
+        deployed = env_views.versions(session, env_name, name, client)
+        return {"servers": [_entry(s) for s in deployed], "metadata": {"count": len(deployed)}}
 
     return await cached_read(request, render)
 
@@ -128,16 +84,7 @@ async def get_version(request: Request) -> Response:
     client = client_of(request)
 
     def render(session: Session, _p: Principal) -> dict[str, Any]:
-        env, state = _target(session, env_name, name)
-        routed = route_state(session, state, env, client)
-        if ref == LATEST:
-            return _entry(routed.release, routed, state)
-        wanted = releases.get_release(session, releases.get_server(session, name), ref)
-        if all(r.id != wanted.id for r in _deployed(session, env, state)):
-            raise NotFound(
-                f"{name}@{ref} is not deployed in {env.name}", field="version", code="version_not_found"
-            )
-        return _entry(wanted, routed, state)
+        return _entry(env_views.version(session, env_name, name, ref, client))
 
     return await cached_read(request, render)
 
