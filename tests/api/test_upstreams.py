@@ -1,6 +1,7 @@
 """The subregistry end to end: a mirror (SQLite and PostgreSQL) of a second real mcpreg
 seeded with the sample catalogue, through the admin API, with deletions, status changes
-and new versions made upstream between syncs; and the upstream API's own rules."""
+and new versions made upstream between syncs; the upstream API's own rules; and a full
+sync, against a fake upstream, marking what the upstream dropped."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ import sqlalchemy as sa
 from mcpreg.api.app import create_app
 from mcpreg.api.schemas import upstreams as schemas
 from mcpreg.db.mirror_tables import Upstream
+from mcpreg.services.mirror import sync
 from mcpreg.settings import Settings
-from tests.conftest import make_token
+from tests.conftest import make_token, server_doc
 from tests.support.live import LiveServer
 from tests.support.served import free_port
-from tests.support.upstream_registry import RealUpstream, every_entry
+from tests.support.upstream_registry import BASE, FakeUpstream, RealUpstream, every_entry
 
 OFFICIAL = "io.modelcontextprotocol.registry/official"
 MCPREG = "dev.mcpreg/release"
@@ -193,3 +195,24 @@ def test_the_background_loop_syncs_a_due_upstream_on_its_own(
             time.sleep(0.05)
         assert runs and runs[0]["state"] == "ok" and runs[0]["startedBy"] == "system"
         assert shape(every_entry(c, "/v0.1")) == shape(upstream.listing())
+
+
+def test_a_full_sync_through_the_api_counts_and_marks_what_the_upstream_dropped(
+    app_api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeUpstream()
+    for version in ("1.0.0", "1.1.0"):
+        fake.add(server_doc(version=version))
+    monkeypatch.setattr(sync, "upstream_client", fake.client)
+    assert app_api.post("/api/upstreams", json={"name": "public", "url": BASE}).status_code == 201
+    assert app_api.post("/api/upstreams/public/sync").json()["vanished"] == 0
+    fake.drop("io.github.acme/weather", "1.0.0")
+    answered = app_api.post("/api/upstreams/public/sync", params={"full": "true"})
+    run = schemas.SyncRun.model_validate(answered.json())
+    assert (run.kind, run.state, run.vanished) == ("full", "ok", 1)
+    gone = app_api.get(
+        "/api/servers/io.github.acme/weather/versions/1.0.0", params={"include_deleted": "true"}
+    ).json()["_meta"][OFFICIAL]
+    assert gone["status"] == "deleted" and gone["statusMessage"].startswith("vanished upstream: public")
+    runs = app_api.get("/api/upstreams/public/runs").json()["runs"]
+    assert [(r["kind"], r["vanished"]) for r in runs] == [("full", 1), ("full", 0)]
