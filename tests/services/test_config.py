@@ -3,7 +3,7 @@ listing, reveal by scope, and the rules on names, values and permissions."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import pytest
 import sqlalchemy as sa
@@ -22,9 +22,10 @@ from mcpreg.errors import (
     ValidationFailed,
 )
 from mcpreg.services import releases
-from mcpreg.services.configuration.effective import MASK
-from mcpreg.services.configuration import effective
+from mcpreg.services.configuration import effective, slots
 from mcpreg.services.configuration import values as config_values
+from mcpreg.services.configuration.effective import MASK
+from mcpreg.services.configuration.slots import SecretInfo, VariableInfo
 from tests.support.documents import API_KEY, LOG_LEVEL, OPTIONAL_FLAG, REGION, REMOTE_KEY, weather_doc
 
 NAME = "io.github.acme/weather"
@@ -46,13 +47,13 @@ def weather(session: Session) -> Session:
     return session
 
 
-def put_var(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
+def put_var(session: Session, name: str, value: str, **where: str) -> VariableInfo:
     view = config_values.set_variable(session, ADMIN, NAME, name, value, **where)
     session.commit()
     return view
 
 
-def put_secret(session: Session, name: str, value: str, **where: str) -> dict[str, Any]:
+def put_secret(session: Session, name: str, value: str, **where: str) -> SecretInfo:
     view = config_values.set_secret(session, RING, ADMIN, NAME, name, SecretValue(value), **where)
     session.commit()
     return view
@@ -128,27 +129,27 @@ def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weathe
     put_secret(weather, "API_KEY", plaintext)
     put_secret(weather, "API_KEY", plaintext + "-v2")
     put_secret(weather, "API_KEY", "other", environment="production")
-    listed = config_values.list_secrets(weather, READER, NAME)
-    assert [(s["name"], s["scope"], s["environment"]) for s in listed] == [
+    listed = config_values.list_values(weather, READER, slots.SECRETS, NAME)
+    assert [(s.name, s.scope, s.environment) for s in listed] == [
         ("API_KEY", "environment", "production"),
         ("API_KEY", "server", None),
     ]
-    server_row = listed[1]
+    server_row = dataclasses.asdict(listed[1])
     assert set(server_row) == {
         "name",
         "scope",
         "version",
         "environment",
         "revision",
-        "keyId",
-        "createdAt",
-        "createdBy",
-        "updatedAt",
-        "updatedBy",
+        "key_id",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
     }
     assert server_row["revision"] == 2
-    assert server_row["keyId"] == "k1"
-    assert server_row["updatedBy"] == "alice"
+    assert server_row["key_id"] == "k1"
+    assert server_row["updated_by"] == "alice"
     text = repr(listed)
     assert plaintext not in text
     assert str(len(plaintext + "-v2")) not in [str(v) for v in server_row.values()]
@@ -189,26 +190,25 @@ def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -
 
 def test_deleting_a_secret_removes_it_from_the_config(weather: Session) -> None:
     put_secret(weather, "API_KEY", "v")
-    config_values.delete_secret(weather, ADMIN, NAME, "API_KEY")
+    config_values.delete_value(weather, ADMIN, slots.SECRETS, NAME, "API_KEY")
     weather.commit()
     assert effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)["secrets"] == {}
     with pytest.raises(NotFound) as missing:
-        config_values.delete_secret(weather, ADMIN, NAME, "API_KEY")
+        config_values.delete_value(weather, ADMIN, slots.SECRETS, NAME, "API_KEY")
     assert missing.value.code == "secret_not_found"
 
 
 def test_a_variable_round_trips_through_get_list_and_delete(weather: Session) -> None:
     put_var(weather, "REGION", "eu", version="2.0.0")
-    got = config_values.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
-    assert (got["value"], got["scope"], got["version"], got["revision"]) == ("eu", "release", "2.0.0", 1)
-    assert [v["name"] for v in config_values.list_variables(weather, READER, NAME, version="2.0.0")] == [
-        "REGION"
-    ]
-    assert config_values.list_variables(weather, READER, NAME, version="1.0.0") == []
-    config_values.delete_variable(weather, ADMIN, NAME, "REGION", version="2.0.0")
+    got = config_values.get_value(weather, READER, slots.VARIABLES, NAME, "REGION", version="2.0.0")
+    assert (got.value, got.scope, got.version, got.revision) == ("eu", "release", "2.0.0", 1)
+    listed = config_values.list_values(weather, READER, slots.VARIABLES, NAME, version="2.0.0")
+    assert [v.name for v in listed] == ["REGION"]
+    assert config_values.list_values(weather, READER, slots.VARIABLES, NAME, version="1.0.0") == []
+    config_values.delete_value(weather, ADMIN, slots.VARIABLES, NAME, "REGION", version="2.0.0")
     weather.commit()
     with pytest.raises(NotFound) as missing:
-        config_values.get_variable(weather, READER, NAME, "REGION", version="2.0.0")
+        config_values.get_value(weather, READER, slots.VARIABLES, NAME, "REGION", version="2.0.0")
     assert missing.value.code == "variable_not_found"
 
 
@@ -240,7 +240,7 @@ def test_a_name_that_is_not_an_environment_variable_name_is_refused(weather: Ses
 
 
 def test_a_header_name_is_accepted_only_when_a_release_declares_it(weather: Session) -> None:
-    assert put_secret(weather, "X-Api-Key", "h", version="1.0.0")["name"] == "X-Api-Key"
+    assert put_secret(weather, "X-Api-Key", "h", version="1.0.0").name == "X-Api-Key"
     with pytest.raises(ValidationFailed):
         config_values.set_secret(weather, RING, ADMIN, NAME, "X-Other-Key", SecretValue("h"))
 
@@ -295,7 +295,7 @@ def test_a_name_declared_secret_cannot_be_stored_as_a_plain_variable(weather: Se
 
 
 def test_publishers_configure_servers_and_releases_deployers_their_environments(weather: Session) -> None:
-    assert config_values.set_variable(weather, PUBLISHER, NAME, "REGION", "eu")["updatedBy"] == "pat"
+    assert config_values.set_variable(weather, PUBLISHER, NAME, "REGION", "eu").updated_by == "pat"
     with pytest.raises(PermissionDenied):
         config_values.set_variable(weather, PUBLISHER, NAME, "REGION", "eu", environment="production")
     assert config_values.set_variable(weather, STAGING_DEPLOYER, NAME, "REGION", "eu", environment="staging")
@@ -309,4 +309,4 @@ def test_publishers_configure_servers_and_releases_deployers_their_environments(
 def test_anonymous_callers_cannot_list_configuration(weather: Session) -> None:
     anonymous = Principal(name="anonymous")
     with pytest.raises(Unauthenticated):
-        config_values.list_variables(weather, anonymous, NAME)
+        config_values.list_values(weather, anonymous, slots.VARIABLES, NAME)

@@ -18,13 +18,20 @@ from starlette.responses import Response
 from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.configuration import Secret, SecretList, Variable, VariableList
 from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services.configuration import effective as config_effective
 from mcpreg.services.configuration import values as config_values
-from mcpreg.services.configuration.slots import check_environment
+from mcpreg.services.configuration.slots import (
+    SECRETS,
+    VARIABLES,
+    SecretInfo,
+    VariableInfo,
+    check_environment,
+)
 from mcpreg.services.deploy import routing
 from mcpreg.services.environments import get_environment
 from mcpreg.services.tokens import require
@@ -77,37 +84,38 @@ def _value(body: dict[str, Any]) -> object:
 async def list_variables(request: Request) -> Response:
     name, scoping = server_name(request), _scoping(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return {"variables": config_values.list_variables(session, principal, name, **scoping)}
+    def work(session: Session, principal: Principal) -> list[VariableInfo]:
+        return config_values.list_values(session, principal, VARIABLES, name, **scoping)
 
-    return _private(json_response(request, await run(request, work)))
+    listed = VariableList(variables=[Variable.of(v) for v in await run(request, work)])
+    return _private(json_response(request, listed))
 
 
 async def get_variable(request: Request) -> Response:
     name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config_values.get_variable(session, principal, name, var, **scoping)
+    def work(session: Session, principal: Principal) -> VariableInfo:
+        return config_values.get_value(session, principal, VARIABLES, name, var, **scoping)
 
-    return _private(json_response(request, await run(request, work)))
+    return _private(json_response(request, Variable.of(await run(request, work))))
 
 
 async def put_variable(request: Request) -> Response:
     name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
     value = _value(await json_object(request))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> VariableInfo:
         return config_values.set_variable(session, principal, name, var, value, **scoping)
 
-    view = await run(request, work, write=True)
-    return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
+    done = await run(request, work, write=True)
+    return _private(json_response(request, Variable.of(done), status=201 if done.revision == 1 else 200))
 
 
 async def delete_variable(request: Request) -> Response:
     name, var, scoping = server_name(request), request.path_params["var"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> None:
-        config_values.delete_variable(session, principal, name, var, **scoping)
+        config_values.delete_value(session, principal, VARIABLES, name, var, **scoping)
 
     await run(request, work, write=True)
     return Response(status_code=204)
@@ -119,19 +127,20 @@ async def delete_variable(request: Request) -> Response:
 async def list_secrets(request: Request) -> Response:
     name, scoping = server_name(request), _scoping(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return {"secrets": config_values.list_secrets(session, principal, name, **scoping)}
+    def work(session: Session, principal: Principal) -> list[SecretInfo]:
+        return config_values.list_values(session, principal, SECRETS, name, **scoping)
 
-    return _private(json_response(request, await run(request, work)))
+    listed = SecretList(secrets=[Secret.of(v) for v in await run(request, work)])
+    return _private(json_response(request, listed))
 
 
 async def get_secret(request: Request) -> Response:
     name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return config_values.get_secret(session, principal, name, secret, **scoping)
+    def work(session: Session, principal: Principal) -> SecretInfo:
+        return config_values.get_value(session, principal, SECRETS, name, secret, **scoping)
 
-    return _private(json_response(request, await run(request, work)))
+    return _private(json_response(request, Secret.of(await run(request, work))))
 
 
 async def put_secret(request: Request) -> Response:
@@ -143,18 +152,18 @@ async def put_secret(request: Request) -> Response:
     del raw
     keyring = keyring_of(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> SecretInfo:
         return config_values.set_secret(session, keyring, principal, name, secret, value, **scoping)
 
-    view = await run(request, work, write=True)
-    return _private(json_response(request, view, status=201 if view["revision"] == 1 else 200))
+    done = await run(request, work, write=True)
+    return _private(json_response(request, Secret.of(done), status=201 if done.revision == 1 else 200))
 
 
 async def delete_secret(request: Request) -> Response:
     name, secret, scoping = server_name(request), request.path_params["secret"], _scoping(request)
 
     def work(session: Session, principal: Principal) -> None:
-        config_values.delete_secret(session, principal, name, secret, **scoping)
+        config_values.delete_value(session, principal, SECRETS, name, secret, **scoping)
 
     await run(request, work, write=True)
     return Response(status_code=204)

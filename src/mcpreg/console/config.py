@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import server_name
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.configuration import Secret, Variable
 from mcpreg.console.servers import path_of
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, back_to, form_text, page, submit, visit
@@ -28,6 +29,7 @@ from mcpreg.services import environments, releases
 from mcpreg.services.configuration import effective as config_effective
 from mcpreg.services.configuration import values as config_values
 from mcpreg.services.configuration.effective import MASK
+from mcpreg.services.configuration.slots import SECRETS, VARIABLES
 from mcpreg.services.tokens import require
 
 MAX_VALUE = 65536
@@ -57,8 +59,13 @@ def _read(
     if not visitor.signed_in:
         raise Unauthenticated("the configuration needs a token: sign in", field="session")
     principal = visitor.principal
-    variables = config_values.list_variables(session, principal, name)  # the API's read check, first
-    secrets = config_values.list_secrets(session, principal, name)
+    # The API's read check first; the rows as the API shows them.
+    listed = config_values.list_values(session, principal, VARIABLES, name)
+    variables = [Variable.of(v).model_dump(mode="json") for v in listed]
+    secrets = [
+        Secret.of(s).model_dump(mode="json")
+        for s in config_values.list_values(session, principal, SECRETS, name)
+    ]
     server = releases.get_server(session, name)
     versions = [r.version for r in releases.all_releases(session, server) if r.status != "deleted"]
     envs = [e.name for e in environments.list_environments(session) if principal.covers_environment(e.name)]

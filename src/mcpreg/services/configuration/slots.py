@@ -9,8 +9,10 @@ an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session, select
 
@@ -21,7 +23,6 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.config_inputs import Declaration, declared_inputs
 from mcpreg.domain.environments import check_environment_name
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_release, get_server
@@ -162,27 +163,79 @@ def slot_fields(slot: Slot) -> dict[str, Any]:
     return {"scope": slot.scope, "version": slot.version or None, "environment": slot.environment or None}
 
 
-def _base_view(row: ConfigSlot) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Configured:
+    """A variable or secret as listed: its name, slot and revision, who set it and when."""
+
+    name: str
+    scope: str
+    version: str | None
+    environment: str | None
+    revision: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+def _configured(row: ConfigSlot) -> dict[str, Any]:
     return {
         "name": row.name,
         "scope": row.scope,
         "version": row.version or None,
         "environment": row.environment or None,
         "revision": row.revision,
-        "createdAt": rfc3339(row.created_at),
-        "createdBy": row.created_by,
-        "updatedAt": rfc3339(row.updated_at),
-        "updatedBy": row.updated_by,
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+        "updated_at": row.updated_at,
+        "updated_by": row.updated_by,
     }
 
 
-def variable_view(row: Variable) -> dict[str, Any]:
-    return {**_base_view(row), "value": row.value}
+@dataclass(frozen=True)
+class VariableInfo(Configured):
+    value: str
+
+    @classmethod
+    def of(cls, row: Variable) -> VariableInfo:
+        return cls(**_configured(row), value=row.value)
 
 
-def secret_view(row: Secret) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SecretInfo(Configured):
     """Everything about a secret except its value and its length."""
-    return {**_base_view(row), "keyId": row.key_id}
+
+    key_id: str
+
+    @classmethod
+    def of(cls, row: Secret) -> SecretInfo:
+        return cls(**_configured(row), key_id=row.key_id)
+
+
+Info = TypeVar("Info", VariableInfo, SecretInfo)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[Row, Info]):
+    """Variables or secrets: the one thing the generic functions of ``values`` are over.
+
+    ``kept`` is what the journal keeps of a row besides its name, slot and revision: a
+    variable's value, a secret's key id (never its value).
+    """
+
+    model: type[Row]
+    action: str
+    info: Callable[[Row], Info]
+    kept: Callable[[Row], dict[str, Any]]
+
+    def journalled(self, slot: Slot, row: Row) -> dict[str, Any]:
+        return {"name": row.name, **slot_fields(slot), **self.kept(row), "revision": row.revision}
+
+
+VARIABLES: Kind[Variable, VariableInfo] = Kind(
+    Variable, "variable", VariableInfo.of, lambda r: {"value": r.value}
+)
+SECRETS: Kind[Secret, SecretInfo] = Kind(Secret, "secret", SecretInfo.of, lambda r: {"keyId": r.key_id})
 
 
 def refuse_other_kind(session: Session, model: type[ConfigSlot], slot: Slot, name: str) -> None:

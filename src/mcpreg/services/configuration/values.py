@@ -3,11 +3,13 @@
 A value lives in one slot (``configuration.slots``): the whole server, one release or one
 environment override. Secrets are write-only: they are sealed (``mcpreg.crypto``) before
 they reach the database and are listed without their value or length.
+
+Setting differs by kind (a variable's text is checked against what the release declares
+secret, a secret is sealed); deleting, listing and reading are one function each over the
+``Kind`` (``slots.VARIABLES`` or ``slots.SECRETS``).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -17,18 +19,20 @@ from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.configuration.slots import (
+    SECRETS,
+    VARIABLES,
+    Info,
+    Kind,
     Row,
-    Slot,
+    SecretInfo,
+    VariableInfo,
     check_name,
     check_value,
     get_row,
     refuse_other_kind,
     require_write,
     resolve_slot,
-    secret_view,
-    slot_fields,
     upsert_row,
-    variable_view,
 )
 from mcpreg.services.releases import get_server
 from mcpreg.services.tokens import require
@@ -43,7 +47,7 @@ def set_variable(
     *,
     version: str | None = None,
     environment: str | None = None,
-) -> dict[str, Any]:
+) -> VariableInfo:
     """Create or replace a plain variable; refused for a name the release declares secret."""
     text = check_value(value)
     slot = resolve_slot(session, server_name, version=version, environment=environment, lock=True)
@@ -69,9 +73,9 @@ def set_variable(
         version=slot.version or None,
         environment=slot.environment or None,
         before=None if before is None else {"name": name, "value": before},
-        after={"name": name, **slot_fields(slot), "value": text, "revision": row.revision},
+        after=VARIABLES.journalled(slot, row),
     )
-    return variable_view(row)
+    return VariableInfo.of(row)
 
 
 def set_secret(
@@ -84,7 +88,7 @@ def set_secret(
     *,
     version: str | None = None,
     environment: str | None = None,
-) -> dict[str, Any]:
+) -> SecretInfo:
     """Seal and store a secret under the primary key; the journal gets its metadata only."""
     check_value(value.reveal())
     slot = resolve_slot(session, server_name, version=version, environment=environment, lock=True)
@@ -103,73 +107,51 @@ def set_secret(
         server_name=slot.server_name,
         version=slot.version or None,
         environment=slot.environment or None,
-        after={"name": name, **slot_fields(slot), "keyId": row.key_id, "revision": row.revision},
+        after=SECRETS.journalled(slot, row),
     )
-    return secret_view(row)
+    return SecretInfo.of(row)
 
 
-def _delete(session: Session, principal: Principal, model: type[Row], slot: Slot, name: str) -> Row:
+def delete_value(
+    session: Session,
+    principal: Principal,
+    kind: Kind[Row, Info],
+    server_name: str,
+    name: str,
+    *,
+    version: str | None = None,
+    environment: str | None = None,
+) -> None:
+    """Delete a variable or secret from its slot (404 ``variable_not_found``/``secret_not_found``)."""
+    slot = resolve_slot(session, server_name, version=version, environment=environment, lock=True)
     require_write(principal, slot)
-    row = get_row(session, model, slot, name)
+    row = get_row(session, kind.model, slot, name)
     session.delete(row)
     session.flush()
-    return row
-
-
-def delete_variable(
-    session: Session,
-    principal: Principal,
-    server_name: str,
-    name: str,
-    *,
-    version: str | None = None,
-    environment: str | None = None,
-) -> None:
-    slot = resolve_slot(session, server_name, version=version, environment=environment, lock=True)
-    row = _delete(session, principal, Variable, slot, name)
     journal.record(
         session,
         principal,
-        "variable.delete",
+        f"{kind.action}.delete",
         server_name=slot.server_name,
         version=slot.version or None,
         environment=slot.environment or None,
-        before={"name": name, **slot_fields(slot), "value": row.value, "revision": row.revision},
+        before=kind.journalled(slot, row),
     )
 
 
-def delete_secret(
+def list_values(
     session: Session,
     principal: Principal,
+    kind: Kind[Row, Info],
     server_name: str,
-    name: str,
     *,
     version: str | None = None,
     environment: str | None = None,
-) -> None:
-    slot = resolve_slot(session, server_name, version=version, environment=environment, lock=True)
-    row = _delete(session, principal, Secret, slot, name)
-    journal.record(
-        session,
-        principal,
-        "secret.delete",
-        server_name=slot.server_name,
-        version=slot.version or None,
-        environment=slot.environment or None,
-        before={"name": name, **slot_fields(slot), "keyId": row.key_id, "revision": row.revision},
-    )
-
-
-def _listed(
-    session: Session,
-    principal: Principal,
-    model: type[Row],
-    server_name: str,
-    version: str | None,
-    environment: str | None,
-) -> list[Row]:
-    """Rows of every scope, or only those of the release / environment asked for."""
+) -> list[Info]:
+    """Variables or secrets of every level, or only those of the release / environment asked
+    for, and only of environments the caller covers. A secret: never its value or length."""
     require(principal, "read", server=server_name)
+    model = kind.model
     query = select(model)
     if version is None and environment is None:
         query = query.where(model.server_id == get_server(session, server_name).id)
@@ -182,58 +164,19 @@ def _listed(
             model.environment == slot.environment,
         )
     rows = session.exec(query.order_by(model.name, model.scope, model.version, model.environment))
-    return [r for r in rows if not r.environment or principal.covers_environment(r.environment)]
+    return [kind.info(r) for r in rows if not r.environment or principal.covers_environment(r.environment)]
 
 
-def list_variables(
+def get_value(
     session: Session,
     principal: Principal,
-    server_name: str,
-    *,
-    version: str | None = None,
-    environment: str | None = None,
-) -> list[dict[str, Any]]:
-    return [
-        variable_view(r) for r in _listed(session, principal, Variable, server_name, version, environment)
-    ]
-
-
-def list_secrets(
-    session: Session,
-    principal: Principal,
-    server_name: str,
-    *,
-    version: str | None = None,
-    environment: str | None = None,
-) -> list[dict[str, Any]]:
-    """Secrets' metadata: name, scope, key id, who set it and when, revision. Never values."""
-    rows = _listed(session, principal, Secret, server_name, version, environment)
-    return [secret_view(r) for r in rows]
-
-
-def get_variable(
-    session: Session,
-    principal: Principal,
+    kind: Kind[Row, Info],
     server_name: str,
     name: str,
     *,
     version: str | None = None,
     environment: str | None = None,
-) -> dict[str, Any]:
+) -> Info:
     slot = resolve_slot(session, server_name, version=version, environment=environment)
     require(principal, "read", server=server_name, environment=slot.environment or None)
-    return variable_view(get_row(session, Variable, slot, name))
-
-
-def get_secret(
-    session: Session,
-    principal: Principal,
-    server_name: str,
-    name: str,
-    *,
-    version: str | None = None,
-    environment: str | None = None,
-) -> dict[str, Any]:
-    slot = resolve_slot(session, server_name, version=version, environment=environment)
-    require(principal, "read", server=server_name, environment=slot.environment or None)
-    return secret_view(get_row(session, Secret, slot, name))
+    return kind.info(get_row(session, kind.model, slot, name))
