@@ -85,7 +85,11 @@ class UpstreamChange(Body):
 
 
 class SyncQuery(Query):
-    full: bool = False
+    full: bool = Field(
+        default=False,
+        description="read everything again, not only what changed, and mark as vanished (deleted "
+        "here) the mirrored releases the upstream no longer lists",
+    )
 
 
 class RunsQuery(Query):
