@@ -50,7 +50,8 @@ def test_the_timeline_shows_each_step_reached_current_and_to_come(
     assert steps == ["done", "current", "waiting"]
     assert "Step 2: 25%" in html and "waits for a promote" in html
     assert html.count("by alice") >= 2  # who reached step 1 and step 2
-    assert "Not available yet." in html  # the analysis waits for issue 12
+    assert "This rollout follows no analysis" in html  # nothing invented: no chart, no verdicts
+    assert "<svg" not in html
 
 
 def test_buttons_that_do_not_apply_are_off_with_the_reason(

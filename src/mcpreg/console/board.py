@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.console.deploy import deploy_link
-from mcpreg.console.rollouts import SHOW, target_path
+from mcpreg.console.showing import SHOW, target_path
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
 from mcpreg.db.deploy_tables import Environment

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.console.rollouts import SHOW, target_path
+from mcpreg.console.showing import SHOW, target_path
 from mcpreg.console.templating import render, utc_text
 from mcpreg.console.visits import Visitor, back_to, page, submit, visit
 from mcpreg.db.deploy_tables import Deployment, Environment

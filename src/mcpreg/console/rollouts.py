@@ -12,34 +12,36 @@ JavaScript (``static/live.js``), ``GET .../rollout/{action}`` without. The confi
 posts to the same path, which calls ``rollouts.transition`` or ``rollouts.rollback`` as the
 API handlers do. Promoting in a protected environment needs its box ticked.
 
-The analysis per interval (error rate and p95 latency of canary and stable) waits for
-health data (issue 12): the panel keeps a marked place for it and shows no numbers.
+The panel also shows the prober's health of the stable and canary versions (as the board
+does), the requests still waiting with their Approve and Cancel buttons (``console.waiting``)
+and the analysis per interval with its charts and decision (``console.analysis``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.console.templating import render, time_tag, utc_text
+from mcpreg.console import analysis, waiting
+from mcpreg.console.showing import SHOW, pct, target_path
+from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, back_to, page, submit, visit
 from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain import rollout as machine
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import read_rfc3339, rfc3339
+from mcpreg.domain.timestamps import read_rfc3339
 from mcpreg.errors import NotFound, RegistryError, ValidationFailed
-from mcpreg.services import environments, releases
-from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services import environments, health, releases
 from mcpreg.services.deploy import events as deploy_history
-from mcpreg.services.deploy.states import find_state, is_rolling_out, number, plan_of, rollout_of, state_view
+from mcpreg.services.deploy import rollouts
+from mcpreg.services.deploy.states import find_state, is_rolling_out, plan_of, rollout_of, state_view
 from mcpreg.services.journal import current_generation
 from mcpreg.services.tokens import require
 
@@ -54,39 +56,6 @@ ACTIONS: dict[str, str] = {
 ACKNOWLEDGE = "acknowledge"
 """The confirmation box a promotion in a protected environment needs ticked."""
 RECENT = 10
-
-
-def target_path(env: str, server: str) -> str:
-    return f"/console/environments/{env}/servers/{server}"
-
-
-def when(moment: datetime | str | None) -> Markup:
-    """A ``<time>`` (relative, UTC and local on hover) for a datetime or an RFC 3339 text."""
-    return time_tag(read_rfc3339(moment) if isinstance(moment, str) else moment)
-
-
-def iso(moment: datetime | None) -> str:
-    """The instant as RFC 3339 in UTC, for links and scripts."""
-    return rfc3339(moment.astimezone(UTC)) if moment is not None else ""
-
-
-def utc(moment: datetime | str | None) -> str:
-    """The instant in UTC words (``2026-12-01 10:40:00 UTC``)."""
-    found = read_rfc3339(moment) if isinstance(moment, str) else moment
-    return utc_text(found) if found is not None else ""
-
-
-def pct(weight: float) -> str:
-    return f"{number(weight)}%"
-
-
-def duration(seconds: float | None) -> str:
-    """``8m20s``: a length of time as the rollout plans write it."""
-    return machine.format_duration(int(seconds or 0))
-
-
-SHOW: dict[str, Any] = {"when": when, "iso": iso, "utc": utc, "pct": pct, "duration": duration}
-"""Helpers the operations templates call (functions, not filters: the filters are console-core's)."""
 
 
 @dataclass(frozen=True)
@@ -225,11 +194,11 @@ def _panel(session: Session, visitor: Visitor, env_name: str, name: str) -> dict
     state = find_state(session, server, env)
     now = utcnow()
     events = deploy_history.history(session, env, server_id=server.id, limit=100).events
-    waiting = [
-        deployments.deployment_view(d)
-        for d in deployments.list_deployments(session, env.name, server=server.name, limit=20)
-        if d.state in ("pending_approval", "scheduled")
-    ]
+    seen = {
+        version: held
+        for name, where, version, held in health.all_states(session)
+        if (name, where) == (server.name, env.name)
+    }
     return {
         **SHOW,
         "visitor": visitor,
@@ -239,7 +208,10 @@ def _panel(session: Session, visitor: Visitor, env_name: str, name: str) -> dict
         "steps": timeline(state, events),
         "offers": offers(state, env, server.name, principal, now),
         "recent": events[:RECENT],
-        "waiting": waiting,
+        "waiting": waiting.waiting_here(session, env, server.name, principal),
+        "health": seen,
+        "analysis": analysis.report(session, state, env.name),
+        "refresh_every": analysis.REFRESH_SECONDS,
         "generation": current_generation(session),
         "path": target_path(env.name, server.name),
         "now": now,

@@ -20,6 +20,7 @@ from mcpreg.console import (
     servers,
     signin,
     timeline,
+    waiting,
 )
 from mcpreg.console.templating import STATIC
 
@@ -50,7 +51,8 @@ def routes() -> list[BaseRoute]:
                 Route(f"{SERVER}/config/secrets", config.set_secret, methods=["POST"]),
                 Route(f"{SERVER}/config/reveal", config.reveal, methods=["POST"]),
                 # Operations (console-ops): the environment board, a target's rollout panel and
-                # its six actions, the deploy and promote dialogs, point in time.
+                # its six actions, a waiting request's approve and cancel, the deploy and promote dialogs,
+                # point in time.
                 Route("/board", board.show, methods=["GET"]),
                 Route("/point-in-time", timeline.show, methods=["GET"]),
                 Route("/environments/{env}/deploy", deploy.deploy_form, methods=["GET"]),
@@ -58,6 +60,12 @@ def routes() -> list[BaseRoute]:
                 Route(f"/environments/{{env}}{SERVER}/rollout", rollouts.panel, methods=["GET"]),
                 Route(f"/environments/{{env}}{SERVER}/rollout/{{action}}", rollouts.confirm, methods=["GET"]),
                 Route(f"/environments/{{env}}{SERVER}/rollout/{{action}}", rollouts.act, methods=["POST"]),
+                Route(
+                    "/environments/{env}/deployments/{id:int}/{decision}", waiting.confirm, methods=["GET"]
+                ),
+                Route(
+                    "/environments/{env}/deployments/{id:int}/{decision}", waiting.decide, methods=["POST"]
+                ),
                 Route(f"/environments/{{env}}{SERVER}/promote", deploy.promote_form, methods=["GET"]),
                 Route(f"/environments/{{env}}{SERVER}/promote", deploy.promote, methods=["POST"]),
                 Mount("/static", app=StaticFiles(directory=STATIC), name="console-static"),

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.console.deploy import schedule_text
-from mcpreg.console.rollouts import SHOW, iso
+from mcpreg.console.showing import SHOW, iso
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
 from mcpreg.db.types import utcnow

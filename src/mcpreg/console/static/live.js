@@ -8,6 +8,9 @@
   // The page's [data-live-src] box holds a fragment rendered at change generation
   // data-generation. /api/changes?after=G answers as soon as the generation moves past G;
   // then the fragment is fetched again and swapped in (never while a dialog is open).
+  // What the change feed does not carry (a canary analysis verdict is not a change) the
+  // fragment asks for with data-refresh-every="S": it is fetched again every S seconds and
+  // swapped in only when its data-generation or data-signature moved.
   var WAIT = 25;
   var box = document.querySelector("[data-live-src]");
   var statusLine = document.querySelector("[data-live-status]");
@@ -25,7 +28,11 @@
     if (statusLine) { statusLine.textContent = text; }
   }
 
-  async function refresh() {
+  function shown() {
+    return box.querySelector("[data-generation]");
+  }
+
+  async function refresh(onlyIfMoved) {
     var response = await fetch(box.dataset.liveSrc, { credentials: "same-origin", cache: "no-store" });
     if (response.status >= 400 && response.status < 500) {
       var gone = new Error("this page is no longer yours to see (" + response.status + "): reload it");
@@ -37,6 +44,9 @@
     holder.innerHTML = await response.text();
     var fresh = holder.content.querySelector("[data-generation]");
     if (!fresh) { throw new Error("fragment without a generation"); }
+    var before = shown();
+    if (onlyIfMoved && before && before.dataset.generation === fresh.dataset.generation &&
+        before.dataset.signature === fresh.dataset.signature) { return; }
     var focused = document.activeElement && document.activeElement.id;
     box.replaceChildren.apply(box, Array.prototype.slice.call(holder.content.childNodes));
     box.dataset.generation = fresh.dataset.generation;
@@ -76,6 +86,20 @@
         }
         say("Live updates paused (" + error.message + "); retrying.");
         await pause(2000);
+      }
+    }
+  }
+
+  async function look() {
+    for (;;) {
+      var root = shown();
+      var every = root ? Number(root.dataset.refreshEvery) : 0;
+      await pause(every > 0 ? every * 1000 : 5000);
+      if (!(every > 0) || dialogOpen() || document.hidden) { continue; }
+      try {
+        await refresh(true);
+      } catch (error) {
+        if (error.final) { return; }  // follow() says why
       }
     }
   }
@@ -174,5 +198,5 @@
   document.querySelectorAll('input[type="datetime-local"]').forEach(preview);
   countdowns();
   setInterval(countdowns, 1000);
-  if (box) { follow(); }
+  if (box) { follow(); look(); }
 })();
