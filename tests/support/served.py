@@ -209,6 +209,10 @@ def serving(backend: str, home: Path, postgres_admin: sa.Engine | None) -> Itera
         MCPREG_SECRET_KEYS=TEST_KEYS,
         MCPREG_SCHEDULER_INTERVAL="0.2",
         MCPREG_ACCESS_LOG="0",
+        # The releases these tests deploy name remotes nobody serves: the prober would mark them
+        # unhealthy and add health events to the histories the tests read (tests/cli/test_health_cli.py
+        # and tests/gateway/ test the prober with real upstreams).
+        MCPREG_HEALTH_CHECKS="0",
     )
     spawned = spawn_serve(server_env, home / "serve.log")
     engine = make_null_pool_engine(database_url)
