@@ -7,13 +7,12 @@ each with GET, PUT (``{rate, burst, clientRate, clientBurst}``) and DELETE.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, run, server_name
+from mcpreg.api.schemas.rate_limits import RateLimit, RateLimitList
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.rate_limits import parse_limits
 from mcpreg.services import rate_limits
@@ -26,29 +25,30 @@ def _server(request: Request) -> str | None:
 async def list_limits(request: Request) -> Response:
     env = request.path_params["env"]
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
-        return {"environment": env, "limits": rate_limits.list_limits(session, principal, env)}
+    def work(session: Session, principal: Principal) -> list[rate_limits.RateLimitInfo]:
+        return rate_limits.list_limits(session, principal, env)
 
-    return json_response(request, await run(request, work))
+    listed = RateLimitList(environment=env, limits=[RateLimit.of(r) for r in await run(request, work)])
+    return json_response(request, listed)
 
 
 async def get_limit(request: Request) -> Response:
     env, server = request.path_params["env"], _server(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> rate_limits.RateLimitInfo:
         return rate_limits.get_limit(session, principal, env, server)
 
-    return json_response(request, await run(request, work))
+    return json_response(request, RateLimit.of(await run(request, work)))
 
 
 async def put_limit(request: Request) -> Response:
     env, server = request.path_params["env"], _server(request)
     limits = parse_limits(await json_object(request))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> rate_limits.RateLimitInfo:
         return rate_limits.set_limit(session, principal, env, server, limits)
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, RateLimit.of(await run(request, work, write=True)))
 
 
 async def delete_limit(request: Request) -> Response:

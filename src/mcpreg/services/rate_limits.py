@@ -8,7 +8,8 @@ own limit where it has one, else the environment's default, else none.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -34,14 +35,31 @@ def _limits(row: RateLimit) -> Limits:
     return Limits(target, client)
 
 
-def limit_view(env: str, server: str | None, row: RateLimit) -> dict[str, Any]:
-    return {
-        "environment": env,
-        "server": server,
-        **_limits(row).to_dict(),
-        "updatedAt": row.updated_at,
-        "updatedBy": row.updated_by,
-    }
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """A limit as set: the environment's default (``server`` None) or one server's there."""
+
+    environment: str
+    server: str | None
+    rate: float | None
+    burst: int | None
+    client_rate: float | None
+    client_burst: int | None
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, env: str, server: str | None, row: RateLimit) -> RateLimitInfo:
+        return cls(
+            env,
+            server,
+            row.rate,
+            row.burst,
+            row.client_rate,
+            row.client_burst,
+            row.updated_at,
+            row.updated_by,
+        )
 
 
 def _row(session: Session, env: Environment, server: str) -> RateLimit | None:
@@ -76,7 +94,7 @@ def effective(session: Session, env_name: str, server_name: str) -> Limits:
     return _limits(chosen) if chosen is not None else NO_LIMITS
 
 
-def list_limits(session: Session, principal: Principal, env_name: str) -> list[dict[str, Any]]:
+def list_limits(session: Session, principal: Principal, env_name: str) -> list[RateLimitInfo]:
     """The environment's default (if set) first, then each override the caller may read."""
     require(principal, "read", environment=env_name)
     env = get_environment(session, env_name)
@@ -84,7 +102,7 @@ def list_limits(session: Session, principal: Principal, env_name: str) -> list[d
         select(RateLimit).where(RateLimit.environment_id == env.id).order_by(RateLimit.server_name)
     ).all()
     return [
-        limit_view(env.name, r.server_name or None, r)
+        RateLimitInfo.of(env.name, r.server_name or None, r)
         for r in rows
         if r.server_name == DEFAULT or principal.covers_server(r.server_name)
     ]
@@ -92,15 +110,15 @@ def list_limits(session: Session, principal: Principal, env_name: str) -> list[d
 
 def get_limit(
     session: Session, principal: Principal, env_name: str, server_name: str | None
-) -> dict[str, Any]:
+) -> RateLimitInfo:
     require(principal, "read", environment=env_name, server=server_name)
     env = get_environment(session, env_name)
-    return limit_view(env.name, server_name, _existing(session, env, server_name))
+    return RateLimitInfo.of(env.name, server_name, _existing(session, env, server_name))
 
 
 def set_limit(
     session: Session, principal: Principal, env_name: str, server_name: str | None, limits: Limits
-) -> dict[str, Any]:
+) -> RateLimitInfo:
     """Set the environment's default (``server_name`` None) or one server's limit there."""
     require(principal, "deploy", environment=env_name, server=server_name)
     env = get_environment(session, env_name)
@@ -125,7 +143,7 @@ def set_limit(
         before=before,
         after=limits.to_dict(),
     )
-    return limit_view(env.name, server_name, row)
+    return RateLimitInfo.of(env.name, server_name, row)
 
 
 def delete_limit(session: Session, principal: Principal, env_name: str, server_name: str | None) -> None:
