@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.api.gates import sealed_plan
 from mcpreg.api.http import (
     json_object,
     json_response,
@@ -24,6 +25,7 @@ from mcpreg.api.http import (
     run,
     server_name,
 )
+from mcpreg.api.runtime import runtime
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.domain.principal import Principal
@@ -51,7 +53,8 @@ def _current(session: Session, deployment: Deployment) -> dict[str, Any]:
 
 async def deploy(request: Request) -> Response:
     env = request.path_params["env"]
-    plan = parse_deploy(await json_object(request))
+    private = runtime(request.app).settings.allow_private_remotes
+    plan = sealed_plan(request, parse_deploy(await json_object(request), private_remotes=private))
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         return _current(session, deployments.deploy(session, principal, env, plan))
@@ -61,7 +64,8 @@ async def deploy(request: Request) -> Response:
 
 async def promote(request: Request) -> Response:
     name, version = server_name(request), request.path_params["version"]
-    plan = parse_promote(await json_object(request))
+    private = runtime(request.app).settings.allow_private_remotes
+    plan = sealed_plan(request, parse_promote(await json_object(request), private_remotes=private))
 
     def work(session: Session, principal: Principal) -> dict[str, Any]:
         return _current(session, deployments.promote(session, principal, name, version, plan))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mcpreg.domain.analysis import Analysis, parse_analysis
+from mcpreg.domain.gates import GateSpec, parse_gates
 from mcpreg.domain.rollout import Step, canary_plan, parse_steps
 from mcpreg.domain.storable import parse_time
 from mcpreg.domain.timestamps import rfc3339
@@ -18,7 +19,7 @@ from mcpreg.errors import ScheduledInPast, ValidationFailed
 
 STRATEGIES = ("immediate", "canary", "staged")
 MAX_NOTES = 2000
-_COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt", "analysis"}
+_COMMON = {"strategy", "weight", "steps", "notes", "scheduled_at", "scheduledAt", "analysis", "gates"}
 DEPLOY_FIELDS = frozenset({"server", "version", *_COMMON})
 PROMOTE_FIELDS = frozenset({"from", "to", "force", *_COMMON})
 CLOCK_SKEW = timedelta(seconds=5)
@@ -37,6 +38,8 @@ class Plan:
     """The body key the time came in (``scheduled_at`` or ``scheduledAt``): refusals name it."""
     analysis: Analysis | None = None
     """The canary analysis of a staged or canary rollout (None: the environment's default)."""
+    gates: tuple[GateSpec, ...] = ()
+    """Gates of this deployment, on top of the environment's (``domain.gates``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,15 +112,16 @@ def _plan(body: dict[str, Any]) -> tuple[str, tuple[Step, ...]]:
     return strategy, ()
 
 
-def _common(body: dict[str, Any]) -> dict[str, Any]:
+def _common(body: dict[str, Any], private_remotes: bool) -> dict[str, Any]:
     strategy, steps = _plan(body)
     key = "scheduledAt" if "scheduledAt" in body else "scheduled_at"
     raw = body.get(key)
-    analysis = body.get("analysis")
+    analysis, gates = body.get("analysis"), body.get("gates")
     if analysis is not None and strategy == "immediate":
         raise ValidationFailed("an analysis is for canary and staged rollouts", field="analysis")
     return {
         "analysis": None if analysis is None else parse_analysis(analysis),
+        "gates": () if gates is None else parse_gates(gates, private_remotes=private_remotes),
         "strategy": strategy,
         "steps": steps,
         "notes": _notes(body),
@@ -135,14 +139,16 @@ def check_scheduled_at(at: datetime | None, now: datetime, field: str = "schedul
         )
 
 
-def parse_deploy(body: dict[str, Any]) -> DeployRequest:
-    """``{server, version, strategy, weight | steps, notes, scheduled_at}``."""
+def parse_deploy(body: dict[str, Any], *, private_remotes: bool = False) -> DeployRequest:
+    """``{server, version, strategy, weight | steps, notes, scheduled_at, analysis, gates}``."""
     _refuse_unknown(body, DEPLOY_FIELDS)
-    return DeployRequest(server=_string(body, "server"), version=_string(body, "version"), **_common(body))
+    return DeployRequest(
+        server=_string(body, "server"), version=_string(body, "version"), **_common(body, private_remotes)
+    )
 
 
-def parse_promote(body: dict[str, Any]) -> PromoteRequest:
-    """``{from, to, force, strategy, weight | steps, notes, scheduled_at}``."""
+def parse_promote(body: dict[str, Any], *, private_remotes: bool = False) -> PromoteRequest:
+    """``{from, to, force, strategy, weight | steps, notes, scheduled_at, analysis, gates}``."""
     _refuse_unknown(body, PROMOTE_FIELDS)
     force = body.get("force", False)
     if not isinstance(force, bool):
@@ -151,5 +157,5 @@ def parse_promote(body: dict[str, Any]) -> PromoteRequest:
         source=_string(body, "from"),
         target=None if body.get("to") is None else _string(body, "to"),
         force=force,
-        **_common(body),
+        **_common(body, private_remotes),
     )

@@ -91,10 +91,16 @@ class Gate:
 
 @dataclass(frozen=True)
 class GateSpec:
-    """A gate as asked for, with the webhook secret when one was given (None: keep the old one)."""
+    """A gate as asked for, with the webhook secret when one was given (None: keep the old one).
+
+    ``uid`` and ``sealed`` are filled in once the secret is sealed (``services.gates.store``);
+    the plaintext never shows in a ``repr``.
+    """
 
     gate: Gate
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    uid: str = ""
+    sealed: str | None = field(default=None, repr=False)
 
 
 def backoff(attempt: int, retry: Retry) -> float:

@@ -9,10 +9,12 @@ from pydantic import Field
 
 from mcpreg.api.schemas.base import Answer, Body, Omitted, Query
 from mcpreg.api.schemas.configuration import EffectiveConfig
+from mcpreg.api.schemas.gates import GateBody
 from mcpreg.api.schemas.operations import Header, Operation
 
 Strategy = Literal["immediate", "canary", "staged"]
-RequestState = Literal["pending_approval", "scheduled", "applied", "cancelled", "failed"]
+RequestState = Literal["pending_approval", "scheduled", "held", "applied", "cancelled", "failed"]
+"""``held``: waiting for its ``deploy`` gates to pass (``GET .../gates`` says on what)."""
 TargetStatus = Literal["empty", "stable", "progressing", "paused_manual", "paused", "completed", "aborted"]
 Weight = float  # a percentage: 25 rather than 25.0 where it is whole
 
@@ -139,6 +141,9 @@ class _Plan(Body):
         description="canary and staged only: `{interval?, failureLimit?, inconclusiveLimit?, checks}`; "
         "default: the environment's",
     )
+    gates: list[GateBody] | None = Field(
+        default=None, description="gates of this deployment, on top of the environment's (`name` required)"
+    )
 
 
 class DeployBody(_Plan):
@@ -181,7 +186,7 @@ TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"
 SERVER = "/api/servers/{namespace}/{server}"
 ENV_CODES = ("environment_not_found", "invalid_environment_name", "environment_denied")
 TARGET_CODES = (*ENV_CODES, "server_not_found", "namespace_denied")
-_PLAN = ("validation_failed", "unknown_field", "invalid_strategy", "scheduled_in_past")
+_PLAN = ("validation_failed", "unknown_field", "invalid_strategy", "scheduled_in_past", "invalid_gate")
 _APPLY = (
     "version_not_found",
     "invalid_version",
@@ -227,7 +232,13 @@ def _rollout(action: str, summary: str) -> Operation:
         body=RolloutPromoteBody if action == "promote" else NotesBody,
         body_required=False,
         auth="required",
-        codes=(*TARGET_CODES, *_NOTES, *_ROLLOUT, "environment_protected"),
+        codes=(
+            *TARGET_CODES,
+            *_NOTES,
+            *_ROLLOUT,
+            "environment_protected",
+            *(("gates_pending",) if action == "promote" else ()),
+        ),
     )
 
 

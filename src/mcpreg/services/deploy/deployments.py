@@ -48,10 +48,13 @@ from mcpreg.services.environments import (
     next_environment,
     require_deploy,
 )
+from mcpreg.services.gates import runs as gate_runs
+from mcpreg.services.gates.store import store_request_gates
 from mcpreg.services.releases import get_release, get_server
 from mcpreg.services.visibility import Visible, newest_visible
 
-STATES = ("pending_approval", "scheduled", "applied", "cancelled", "failed")
+STATES = ("pending_approval", "scheduled", "held", "applied", "cancelled", "failed")
+"""``held``: waiting for its ``deploy`` gates to pass (``services.gates``)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ def _submit(
         deployment.state = "scheduled"
     session.add(deployment)
     session.flush()
+    store_request_gates(session, deployment, request.gates)
     if deployment.state == "applied":
         apply(session, deployment, env, state, principal, now, detail=detail)
     else:
@@ -225,8 +229,12 @@ def apply(
     now: datetime,
     *,
     detail: dict[str, Any] | None = None,
+    gated: bool = True,
 ) -> None:
-    """Make a deployment happen on its locked state row; refuse one that no longer fits."""
+    """Make a deployment happen on its locked state row; refuse one that no longer fits.
+    One with ``deploy`` gates not yet passed is kept ``held`` instead (unless not ``gated``)."""
+    if gated and gate_runs.hold(session, deployment, env, state, actor, now):
+        return
     release = session.get(Release, deployment.release_id)
     assert release is not None
     check_deployable(release, env)
@@ -350,7 +358,7 @@ def cancel(
     """Withdraw a deployment still waiting for approval or for its time."""
     now = now or utcnow()
     env, deployment, state = _locked_request(session, principal, env_name, deployment_id)
-    if deployment.state not in ("pending_approval", "scheduled"):
+    if deployment.state not in ("pending_approval", "scheduled", "held"):
         raise Conflict(f"deployment {deployment_id} is {deployment.state}", code="not_cancellable")
     deployment.state = "cancelled"
     session.add(deployment)

@@ -39,6 +39,7 @@ ACTIONS = (
     "abort",
     "rollback",
     "health",  # the prober saw a deployed version change state (``services.health``)
+    "gate",  # a deployment or step held by its gates, or let through (``services.gates``)
 )
 _LKG_WINDOW = 500
 """How many recent events ``last_known_good`` looks back through."""

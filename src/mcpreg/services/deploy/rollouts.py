@@ -8,7 +8,7 @@ three timed pauses since it was last looked at leaves three ``step`` events.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -32,6 +32,7 @@ from mcpreg.services.deploy.states import (
     store_rollout,
 )
 from mcpreg.services.environments import check_deployable, get_environment, require_deploy
+from mcpreg.services.gates.runs import has_gates, step_gates_passed, step_waits
 from mcpreg.services.releases import get_release, get_server
 
 TRANSITIONS = ("promote", "pause", "resume", "abort")
@@ -60,17 +61,18 @@ def catch_up(
 
     A rollout with a canary analysis takes at most one step, and only once the latest
     interval of every check of its step passed; it then steps at ``now`` (not when the
-    step came due), so the next step's intervals start with it.
+    step came due), so the next step's intervals start with it. A rollout with gates
+    likewise takes one step at a time, once every gate of that step passed.
     """
     current = rollout_of(state)
     taken = 0
-    gated = state.rollout_analysis is not None
+    gated = state.rollout_analysis is not None or has_gates(session, state)
     while (
         current is not None
         and current.status == "progressing"
         and current.next_step_at is not None
         and current.next_step_at <= now
-        and not (gated and (taken or not step_passed(session, state)))
+        and not (gated and (taken or not (step_passed(session, state) and step_gates_passed(session, state))))
     ):
         due = now if gated else current.next_step_at
         before = snapshot(state)
@@ -118,9 +120,15 @@ def transition(
     current = rollout_of(state)
     if current is None:
         raise Conflict(f"{server.name} has no rollout in {env.name}", code="no_rollout")
+    if current.status == "progressing" and current.next_step_at is not None and current.next_step_at <= now:
+        # Still due after catching up: held by its analysis or gates. The machine would tick
+        # through it; for this transition the step comes due only just after ``now``.
+        current = replace(current, next_step_at=now + timedelta(microseconds=1))
     before = snapshot(state)
     canary = state.canary_version
     if action == "promote":
+        if current.active:
+            _require_gates(session, state, len(current.steps) - 1 if full else current.index + 1)
         moved = machine.promote(current, now, full=full)
     elif action == "pause":
         moved = machine.pause(current, now)
@@ -147,6 +155,18 @@ def transition(
         detail={"step": moved.index, "full": full} if action == "promote" else detail,
     )
     return state
+
+
+def _require_gates(session: Session, state: DeploymentState, target: int) -> None:
+    """Refuse a promote to step ``target`` while its gates have not all passed."""
+    waiting = step_waits(session, state, target)
+    if waiting:
+        names = ", ".join(w.gate for w in waiting)
+        raise Conflict(
+            f"step {target} waits on its gates: {names}; the gate runner retries them",
+            code="gates_pending",
+            extra={"waitingOn": [w.gate for w in waiting]},
+        )
 
 
 def rollback(

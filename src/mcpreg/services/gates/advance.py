@@ -1,0 +1,88 @@
+"""Letting through what passed: held deployments whose ``deploy`` gates all passed are
+applied, and due rollout steps whose gates all passed are taken (``rollouts.catch_up``) at
+once rather than at the scheduler's next pass.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
+from mcpreg.db.engine import unit_of_work
+from mcpreg.db.tables import Server
+from mcpreg.domain.gates import DEPLOY
+from mcpreg.domain.principal import SYSTEM
+from mcpreg.errors import RegistryError
+from mcpreg.services.deploy.deployments import apply
+from mcpreg.services.deploy.events import record_event
+from mcpreg.services.deploy.rollouts import catch_up
+from mcpreg.services.deploy.states import lock_state, snapshot, try_lock_state
+from mcpreg.services.gates.runs import waits
+
+
+def apply_held(engine: sa.Engine, now: datetime) -> int:
+    """Apply each held deployment whose ``deploy`` gates all passed."""
+    applied = 0
+    with unit_of_work(engine) as session:
+        held = [d.id for d in session.exec(select(Deployment).where(Deployment.state == "held")).all()]
+    for deployment_id in held:
+        with unit_of_work(engine, write=True) as session:
+            found = session.get(Deployment, deployment_id)
+            if found is None or found.state != "held" or waits(session, found, DEPLOY, 0):
+                continue
+            server, env = session.get(Server, found.server_id), session.get(Environment, found.environment_id)
+            assert server is not None and env is not None
+            state = lock_state(session, server, env)
+            query = select(Deployment).where(Deployment.id == deployment_id).with_for_update()
+            deployment = session.exec(query.execution_options(populate_existing=True)).one()
+            if deployment.state != "held":
+                continue  # cancelled, or applied by another replica
+            try:
+                with session.begin_nested():
+                    apply(
+                        session, deployment, env, state, SYSTEM, now, detail={"gates": "passed"}, gated=False
+                    )
+                applied += 1
+            except RegistryError as exc:
+                session.refresh(state)
+                session.refresh(deployment)
+                deployment.state, deployment.failure = "failed", exc.code
+                session.add(deployment)
+                record_event(
+                    session,
+                    state,
+                    env,
+                    SYSTEM,
+                    "fail",
+                    snapshot(state),
+                    now,
+                    version=deployment.version,
+                    deployment=deployment,
+                    detail={"code": exc.code, "detail": exc.detail},
+                )
+    return applied
+
+
+def take_steps(engine: sa.Engine, now: datetime) -> int:
+    """Take each due step whose gates passed now, rather than at the scheduler's next pass."""
+    taken = 0
+    with unit_of_work(engine) as session:
+        due = session.exec(
+            select(DeploymentState.id).where(
+                DeploymentState.rollout_status == "progressing",
+                col(DeploymentState.next_step_at) <= now,
+            )
+        ).all()
+    for state_id in due:
+        assert state_id is not None
+        with unit_of_work(engine, write=True) as session:
+            state = try_lock_state(session, state_id)
+            if state is None:
+                continue
+            env = session.get(Environment, state.environment_id)
+            assert env is not None
+            taken += catch_up(session, state, env, now)
+    return taken
