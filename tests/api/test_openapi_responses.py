@@ -239,6 +239,21 @@ def _gateway(admin: httpx.Client) -> None:
         _ok(admin.delete(limited), 204)
 
 
+def _testsets(admin: httpx.Client) -> None:
+    """A test set run on a release without a streamable-http remote: a stored run of errors."""
+    sets = f"{SERVER}/testsets"
+    case = {"name": "answers", "tool": "forecast", "expect": {"regex": "sun"}}
+    _ok(admin.put(f"{sets}/smoke", json={"cases": [case]}), 201)
+    _ok(admin.put(f"{sets}/smoke", json={"cases": [case], "timeoutSeconds": 5}))
+    _ok(admin.get(sets))
+    _ok(admin.get(f"{sets}/smoke"))
+    ran = _ok(admin.post(f"{sets}/smoke/runs", json={"environment": "dev", "version": "1.0.0"}), 201)
+    assert ran["result"] == "error"
+    _ok(admin.get(f"{sets}/smoke/runs", params={"limit": 5}))
+    _ok(admin.get(f"{sets}/smoke/runs/{ran['id']}"))
+    _ok(admin.delete(f"{sets}/smoke"), 204)
+
+
 def _upstreams(admin: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
     """The subregistry, syncing from an official-shaped fake upstream (no socket)."""
     upstream = FakeUpstream()
@@ -291,6 +306,7 @@ def test_every_api_operation_answers_as_its_openapi_document_says(
         _administration(admin, anonymous)
         _curation(admin)
         _gateway(admin)
+        _testsets(admin)
         _upstreams(admin, monkeypatch)
         _refusals(admin, anonymous)
     every = {(m.upper(), p) for p, item in checked.doc["paths"].items() for m in item}

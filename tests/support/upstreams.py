@@ -9,6 +9,8 @@ free loopback port (``tests.support.live.LiveServer``). Tools:
   request is cancelled, ``cancelled``;
 * ``fail``: raises, which the SDK answers as a tool result with ``isError: true``;
 * ``ask``: a 2026-07-28 retry chain (``InputRequiredResult`` with a sealed ``requestState``).
+* ``forecast(city)``: structured content ``{"city", "sky", "highC"}``, sunny and 21; an
+  upstream marked ``wrong`` answers a wrong sky (the test sets' regressed version).
 
 Beside ``/mcp``, ``/fail500`` answers 500 and ``/hang`` answers only when ``gate`` opens.
 
@@ -23,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -50,6 +52,7 @@ class Upstream:
     cancelled: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
     gate: threading.Event = field(default_factory=threading.Event)
+    wrong: bool = False  # ``forecast`` answers wrongly
 
     def reset(self) -> None:
         self.seen.clear()
@@ -57,6 +60,12 @@ class Upstream:
         self.cancelled.clear()
         self.finished.clear()
         self.gate.clear()
+
+
+class Forecast(TypedDict):
+    city: str
+    sky: str
+    highC: int
 
 
 class _Recording:
@@ -124,6 +133,11 @@ def build(upstream: Upstream) -> ASGIApp:
                 request_state=f"asked-by-{upstream.version}",
             )
         return f"answered on {upstream.version}: {ctx.request_state}"
+
+    @server.tool()
+    def forecast(city: str) -> Forecast:
+        """Tomorrow's weather in ``city`` (wrong on an upstream marked ``wrong``)."""
+        return Forecast(city=city, sky="hail" if upstream.wrong else "sunny", highC=21)
 
     @server.tool()
     def fail() -> str:

@@ -17,6 +17,8 @@ import asyncio
 import logging
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -79,26 +81,36 @@ def probes(session: Session, keyring: KeyRing) -> list[Probe]:
     return found
 
 
+@asynccontextmanager
+async def connected(
+    url: str, headers: tuple[tuple[str, str], ...], *, private_remotes: bool, timeout: float
+) -> AsyncIterator[Client]:
+    """The real MCP client on one upstream, reached as the gateway reaches it (the prober's,
+    and ``services.testsets``'): the same private-address guard (``RegistryError`` when it
+    refuses), no redirects, no proxy variables."""
+    checked = await destination(url, private_remotes=private_remotes)
+    # Over plain http the client goes to the checked address, as the gateway's requests do;
+    # over https to the name itself, which the certificate must match.
+    pinned = checked.url.scheme == "http"
+    target = str(checked.url) if pinned else url
+    sent = {**dict(headers), **(checked.headers if pinned else {})}
+    http = httpx2.AsyncClient(headers=sent, timeout=timeout, follow_redirects=False, trust_env=False)
+    async with http, Client(streamable_http_client(target, http_client=http)) as client:
+        yield client
+
+
 async def check(probe: Probe, *, private_remotes: bool, timeout: float) -> str | None:
     """None when the version initializes and lists its tools in time, else why not."""
     if probe.problem is not None:
         return probe.problem
     try:
-        checked = await destination(probe.url, private_remotes=private_remotes)
+        with anyio.fail_after(timeout):
+            async with connected(
+                probe.url, probe.headers, private_remotes=private_remotes, timeout=timeout
+            ) as client:
+                await client.list_tools()
     except RegistryError as exc:
         return exc.detail
-    # Over plain http the probe goes to the checked address, as the gateway's requests do;
-    # over https to the name itself, which the certificate must match.
-    pinned = checked.url.scheme == "http"
-    url = str(checked.url) if pinned else probe.url
-    headers = {**dict(probe.headers), **(checked.headers if pinned else {})}
-    try:
-        with anyio.fail_after(timeout):
-            http = httpx2.AsyncClient(
-                headers=headers, timeout=timeout, follow_redirects=False, trust_env=False
-            )
-            async with http, Client(streamable_http_client(url, http_client=http)) as client:
-                await client.list_tools()
     except TimeoutError:
         return f"no answer to initialize and tools/list within {timeout:g} s"
     except Exception as exc:  # any failure of the upstream is a failed probe, never the prober's
