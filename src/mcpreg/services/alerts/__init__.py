@@ -1,0 +1,65 @@
+"""Alerts: rules per environment (``rules``), firing and resolving (``firing``), and the
+webhook deliveries (``delivery``); ``run_once`` is one pass of the ``alerts`` loop.
+
+A pass reads first (the plan, and the deliveries due): a replica with nothing to do takes
+no write lock. It then writes the plan in one transaction, and sends each due delivery
+with no transaction open: claimed in one, POSTed, recorded in another. Run on every
+replica at once, a condition still fires once (unique keys) and each attempt is sent by
+one replica (the claim).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import sqlalchemy as sa
+
+from mcpreg.crypto import KeyRing
+from mcpreg.db.engine import unit_of_work
+from mcpreg.db.types import utcnow
+from mcpreg.domain.alerts import DELIVERED, FAILED
+from mcpreg.services.alerts import delivery, firing
+
+
+@dataclass(frozen=True)
+class PassReport:
+    fired: int = 0
+    resolved: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fired or self.resolved)
+
+
+def run_once(
+    engine: sa.Engine, keyring: KeyRing, now: datetime | None = None, *, client: httpx.Client | None = None
+) -> PassReport:
+    """Fire and resolve what changed, then send every delivery that is due."""
+    now = now or utcnow()
+    with unit_of_work(engine) as session:
+        planned = firing.plan(session, now)
+        due = delivery.due(session, now)
+    fired = resolved = 0
+    if planned:
+        with unit_of_work(engine, write=True) as session:
+            fired, resolved = firing.apply(session, planned, now)
+        with unit_of_work(engine) as session:
+            due = delivery.due(session, now)
+    delivered = retrying = failed = 0
+    for firing_id in due:
+        with unit_of_work(engine, write=True) as session:
+            claimed = delivery.claim(session, keyring, firing_id, now)
+        if claimed is None:
+            continue
+        outcome = delivery.send(claimed, client)
+        with unit_of_work(engine, write=True) as session:
+            status = delivery.record(session, claimed, outcome, now)
+        delivered += status == DELIVERED
+        failed += status == FAILED
+        retrying += status not in (DELIVERED, FAILED)
+    return PassReport(fired, resolved, delivered, retrying, failed)

@@ -1,0 +1,308 @@
+"""Alerts on both backends, delivered to a real webhook receiver: an automatic rollback fires
+one signed alert, an error-rate rule fires once over a bad window and resolves, a health
+rule fires on unhealthy, two replicas' passes deliver once, a failing receiver is retried
+with the attempts recorded, and the secret is never stored in clear or logged."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from mcpreg.api.config import load_app_keyring
+from mcpreg.crypto import KeyRing
+from mcpreg.db.alert_tables import AlertFiring, AlertRule
+from mcpreg.db.engine import unit_of_work
+from mcpreg.db.tables import JournalEntry
+from mcpreg.db.traffic_tables import TrafficAggregate
+from mcpreg.domain import signing
+from mcpreg.domain.alerts import MAX_ATTEMPTS, parse_rule
+from mcpreg.domain.deploy_requests import parse_deploy
+from mcpreg.domain.health import Thresholds
+from mcpreg.domain.principal import SYSTEM
+from mcpreg.domain.traffic import BUCKET_COUNT
+from mcpreg.services import alerts, analysis, health, releases
+from mcpreg.services.alerts import rules
+from mcpreg.services.deploy import deployments
+from mcpreg.settings import Settings
+from tests.conftest import server_doc
+from tests.support.receivers import Receiver, receiving
+
+NAME = "io.github.acme/weather"
+ENV = "production"
+SECRET = "alert-signing-secret-0123456789"
+INTERVAL, SETTLE = 10, 6.0
+
+
+@pytest.fixture
+def keyring(settings: Settings) -> KeyRing:
+    return load_app_keyring(settings)
+
+
+@pytest.fixture
+def deployed(engine: sa.Engine) -> datetime:
+    """1.0.0 stable in production, an hour ago."""
+    start = datetime.now().astimezone() - timedelta(hours=1)
+    with unit_of_work(engine, write=True) as session:
+        for version in ("1.0.0", "1.1.0"):
+            releases.create_release(session, SYSTEM, server_doc(NAME, version))
+        deployments.deploy(
+            session, SYSTEM, ENV, parse_deploy({"server": NAME, "version": "1.0.0"}), now=start
+        )
+    return start
+
+
+def add_rule(engine: sa.Engine, keyring: KeyRing, name: str, url: str, **body: Any) -> None:
+    spec = parse_rule({"url": url, "secret": SECRET, **body}, private_remotes=True, creating=True)
+    with unit_of_work(engine, write=True) as session:
+        rules.set_rule(session, keyring, SYSTEM, ENV, name, spec)
+
+
+def traffic(session: Session, version: str, start: datetime, seconds: int, *, ok: int, errors: int) -> None:
+    """What the gateway's flusher writes: one row per second and outcome."""
+    for second in range(seconds):
+        end = start + timedelta(seconds=second + 1)
+        for outcome, count in (("ok", ok), ("upstream_5xx", errors)):
+            if count:
+                buckets = [0] * BUCKET_COUNT
+                buckets[3] = count
+                session.add(
+                    TrafficAggregate(
+                        replica="r1",
+                        interval_start=end - timedelta(seconds=1),
+                        interval_end=end,
+                        server_name=NAME,
+                        environment=ENV,
+                        version=version,
+                        track="canary" if version == "1.1.0" else "stable",
+                        method="tools/call",
+                        outcome=outcome,
+                        requests=count,
+                        seconds_sum=0.01 * count,
+                        buckets=",".join(map(str, buckets)),
+                    )
+                )
+
+
+def firings(engine: sa.Engine) -> list[AlertFiring]:
+    with unit_of_work(engine) as session:
+        return list(session.exec(select(AlertFiring).order_by(AlertFiring.id)).all())  # type: ignore[arg-type]
+
+
+def verified(receiver: Receiver, index: int = 0) -> dict[str, Any]:
+    """The body of the ``index``th request, after checking its headers and signature."""
+    got = receiver.received[index]
+    headers = {k.lower(): v for k, v in got.headers.items()}
+    assert headers["x-mcpreg-event"] == "alert" and headers["x-mcpreg-delivery"]
+    assert signing.verify(SECRET, got.body, headers["x-mcpreg-signature"], now=time.time())
+    assert not signing.verify(
+        "another-secret-entirely", got.body, headers["x-mcpreg-signature"], now=time.time()
+    )
+    body: dict[str, Any] = orjson.loads(got.body)
+    return body
+
+
+def test_an_automatic_rollback_fires_one_signed_alert(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    start = deployed + timedelta(minutes=1)
+    with unit_of_work(engine, write=True) as session:
+        body = {
+            "server": NAME,
+            "version": "1.1.0",
+            "strategy": "staged",
+            "steps": "10:1m,50:1m",
+            "analysis": {
+                "interval": INTERVAL,
+                "failureLimit": 0,
+                "checks": [{"kind": "errorRate", "max": 0.05, "minRequests": 5}],
+            },
+        }
+        deployments.deploy(session, SYSTEM, ENV, parse_deploy(body), now=start)
+        traffic(session, "1.1.0", start, 20, ok=2, errors=1)
+        traffic(session, "1.0.0", start, 20, ok=20, errors=0)
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "rolled-back", receiver.url, kind="rollback")
+        now = start + timedelta(seconds=INTERVAL + SETTLE)
+        with unit_of_work(engine, write=True) as session:
+            _stored, acted = analysis.analyse(session, now, settle=SETTLE)
+        assert [a.action for a in acted] == ["abort"]
+        report = alerts.run_once(engine, keyring, now)
+        assert report.delivered == 1
+        assert alerts.run_once(engine, keyring, now + timedelta(seconds=5)).delivered == 0
+        with unit_of_work(engine, write=True) as session:  # the next pass acts on nothing more
+            assert analysis.analyse(session, now + timedelta(seconds=INTERVAL), settle=SETTLE)[1] == []
+        assert len(receiver.received) == 1
+        sent = verified(receiver)
+    assert (sent["kind"], sent["rule"], sent["server"], sent["version"]) == (
+        "rollback",
+        "rolled-back",
+        NAME,
+        "1.1.0",
+    )
+    assert sent["numbers"]["intervals"][0]["canaryErrorRate"] == pytest.approx(0.3333, abs=1e-3)
+    [firing] = firings(engine)
+    assert (firing.delivery, firing.attempts, firing.kind) == ("delivered", 1, "rollback")
+    with unit_of_work(engine) as session:
+        query = select(JournalEntry.action).where(col(JournalEntry.action).startswith("alert."))
+        actions = session.exec(query.order_by(col(JournalEntry.id))).all()
+    assert actions == ["alert.set", "alert.fire"]
+
+
+def test_an_error_rate_rule_fires_once_over_a_bad_window_and_resolves(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    bad = deployed + timedelta(minutes=5)
+    with unit_of_work(engine, write=True) as session:
+        traffic(session, "1.0.0", bad, 30, ok=8, errors=2)  # 20% errors for 30 s
+        traffic(session, "1.0.0", bad + timedelta(seconds=120), 30, ok=10, errors=0)
+    with receiving(200) as receiver:
+        add_rule(
+            engine,
+            keyring,
+            "errors",
+            receiver.url,
+            kind="errorRate",
+            threshold=0.1,
+            window="1m",
+            minRequests=50,
+        )
+        early = alerts.run_once(engine, keyring, bad + timedelta(seconds=3))  # 30 requests: too few to judge
+        assert (early.fired, early.resolved) == (0, 0)
+        during = bad + timedelta(seconds=30)
+        assert alerts.run_once(engine, keyring, during).fired == 1
+        for later in (5, 10, 20):  # it still holds: it does not fire again
+            assert alerts.run_once(engine, keyring, during + timedelta(seconds=later)).fired == 0
+        quiet = alerts.run_once(engine, keyring, bad + timedelta(seconds=100))  # no traffic: no verdict
+        assert (quiet.fired, quiet.resolved) == (0, 0)
+        assert alerts.run_once(engine, keyring, bad + timedelta(seconds=150)).resolved == 1
+        assert len(receiver.received) == 1
+        sent = verified(receiver)
+    assert sent["numbers"]["requests"] == 300 and sent["numbers"]["errors"] == 60
+    assert sent["numbers"]["errorRate"] == pytest.approx(0.2)
+    [firing] = firings(engine)
+    assert firing.resolved_at == bad + timedelta(seconds=150) and firing.open_key is None
+    assert firing.delivery == "delivered"
+
+
+def test_a_health_rule_fires_on_unhealthy_not_before(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    thresholds = Thresholds(3, 2)
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health", state="unhealthy")
+        for _ in range(2):  # degraded first
+            with unit_of_work(engine, write=True) as session:
+                health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=thresholds)
+        assert alerts.run_once(engine, keyring).fired == 0
+        with unit_of_work(engine, write=True) as session:
+            assert (
+                health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=thresholds)[1]
+                == "unhealthy"
+            )
+        assert alerts.run_once(engine, keyring).fired == 1
+        assert alerts.run_once(engine, keyring).fired == 0
+        for _ in range(2):
+            with unit_of_work(engine, write=True) as session:
+                health.record(session, ENV, NAME, "1.0.0", True, thresholds=thresholds)
+        assert alerts.run_once(engine, keyring).resolved == 1
+        sent = verified(receiver)
+    assert (sent["kind"], sent["numbers"]["state"], sent["numbers"]["detail"]) == (
+        "health",
+        "unhealthy",
+        "refused",
+    )
+    assert len(receiver.received) == 1
+
+
+def test_two_replicas_passes_racing_fire_and_deliver_once(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        barrier = threading.Barrier(2)
+        reports: list[alerts.PassReport] = []
+
+        def replica() -> None:
+            barrier.wait(10)
+            reports.append(alerts.run_once(engine, keyring))
+
+        threads = [threading.Thread(target=replica) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(reports) == 2
+        assert sum(r.fired for r in reports) == 1 and sum(r.delivered for r in reports) == 1
+        assert len(receiver.received) == 1
+    assert len(firings(engine)) == 1
+
+
+def test_a_receiver_answering_500_is_retried_with_backoff_and_each_attempt_recorded(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    now = datetime.now().astimezone()
+    with receiving(500, 500, 200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        assert alerts.run_once(engine, keyring, now).retrying == 1
+        assert alerts.run_once(engine, keyring, now + timedelta(seconds=0.5)).retrying == 0  # not due yet
+        assert alerts.run_once(engine, keyring, now + timedelta(seconds=1)).retrying == 1
+        assert (
+            alerts.run_once(engine, keyring, now + timedelta(seconds=2.5)).delivered == 0
+        )  # 2 s after the 2nd
+        assert alerts.run_once(engine, keyring, now + timedelta(seconds=3)).delivered == 1
+        assert [verified(receiver, i)["attempt"] for i in range(3)] == [1, 2, 3]
+        ids = {r.headers.get("X-Mcpreg-Delivery") for r in receiver.received}
+    [firing] = firings(engine)
+    log = orjson.loads(firing.attempt_log)
+    assert (firing.delivery, firing.attempts) == ("delivered", 3)
+    assert [a["status"] for a in log] == [500, 500, 200] and log[0]["error"] == "HTTP 500"
+    assert {a["deliveryId"] for a in log} == ids
+
+
+def test_a_receiver_that_always_fails_ends_failed_after_the_last_attempt(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    now = datetime.now().astimezone()
+    with receiving(503) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        for step in range(MAX_ATTEMPTS + 2):
+            alerts.run_once(engine, keyring, now + timedelta(minutes=step))
+        assert len(receiver.received) == MAX_ATTEMPTS
+    [firing] = firings(engine)
+    assert (firing.delivery, firing.attempts, firing.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
+
+
+def test_the_secret_is_sealed_and_never_logged(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    with receiving(500, 200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        alerts.run_once(engine, keyring)
+    with engine.connect() as connection:
+        dumped = [
+            str(row)
+            for table in ("alert_rule", "alert_firing", "journal")
+            for row in connection.exec_driver_sql(f"SELECT * FROM {table}")
+        ]
+    assert dumped and not any(SECRET in row for row in dumped)
+    assert SECRET not in caplog.text
+    with unit_of_work(engine) as session:
+        row = session.exec(select(AlertRule)).one()
+        assert rules.secret_of(keyring, ENV, row) == SECRET
