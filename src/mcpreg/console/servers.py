@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import server_name
+from mcpreg.api.schemas.health import TargetHealth
 from mcpreg.console.templating import render
 from mcpreg.console.visits import (
     Visitor,
@@ -101,8 +102,8 @@ def _health(session: Session, visitor: Visitor, name: str) -> list[dict[str, Any
             report = health.target_health(session, visitor.principal, env.name, name)
         except RegistryError:
             continue
-        if report["versions"]:
-            reports.append(report)
+        if report.versions:  # as the API shows it (times kept as datetimes for the page)
+            reports.append(TargetHealth.of(report).model_dump())
     return reports
 
 

@@ -9,8 +9,8 @@ one poll and sends an unhealthy canary's clients to stable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -102,17 +102,35 @@ def _history(
     )
 
 
-def health_view(row: VersionHealth, track: str | None) -> dict[str, Any]:
-    return {
-        "version": row.version,
-        "track": track,
-        "state": row.state,
-        "failures": row.failures,
-        "successes": row.successes,
-        "checkedAt": row.checked_at,
-        "changedAt": row.changed_at,
-        "detail": row.detail if row.state != "healthy" else None,
-    }
+@dataclass(frozen=True)
+class TrackHealth:
+    """The prober's state of the version on one track (``state`` None: not probed yet)."""
+
+    version: str
+    track: str
+    state: str | None = None
+    failures: int = 0
+    successes: int = 0
+    checked_at: datetime | None = None
+    changed_at: datetime | None = None
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, row: VersionHealth, track: str) -> TrackHealth:
+        detail = row.detail if row.state != "healthy" else None
+        return cls(
+            row.version, track, row.state, row.failures, row.successes, row.checked_at, row.changed_at, detail
+        )
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """What runs of a server in an environment, stable first, and a note on what it means."""
+
+    server: str
+    environment: str
+    versions: list[TrackHealth]
+    note: str | None
 
 
 def unhealthy_versions(session: Session, env_name: str, server: str) -> frozenset[str]:
@@ -130,7 +148,7 @@ def unhealthy_versions(session: Session, env_name: str, server: str) -> frozense
     return frozenset(rows)
 
 
-def target_health(session: Session, principal: Principal, env_name: str, server: str) -> dict[str, Any]:
+def target_health(session: Session, principal: Principal, env_name: str, server: str) -> HealthReport:
     """The health of what runs of ``server`` in ``env_name``: stable first, then the canary."""
     require(principal, "read", server=server, environment=env_name)
     env = get_environment(session, env_name)
@@ -145,35 +163,17 @@ def target_health(session: Session, principal: Principal, env_name: str, server:
     versions = []
     for version, track in tracks:
         row = _row(session, env, server, version)
-        versions.append(
-            health_view(row, track)
-            if row is not None
-            else {
-                "version": version,
-                "track": track,
-                "state": None,
-                "failures": 0,
-                "successes": 0,
-                "checkedAt": None,
-                "changedAt": None,
-                "detail": None,
-            }
-        )
-    canary = next((v for v in versions if v["track"] == "canary"), None)
-    stable = next((v for v in versions if v["track"] == "stable"), None)
+        versions.append(TrackHealth.of(row, track) if row is not None else TrackHealth(version, track))
+    canary = next((v for v in versions if v.track == "canary"), None)
+    stable = next((v for v in versions if v.track == "stable"), None)
     note = None
-    if canary is not None and canary["state"] == UNHEALTHY:
-        note = (
-            f"the canary {canary['version']} is unhealthy: its clients are sent to stable until it recovers"
-        )
+    if canary is not None and canary.state == UNHEALTHY:
+        note = f"the canary {canary.version} is unhealthy: its clients are sent to stable until it recovers"
     elif (
-        stable is not None
-        and stable["state"] == UNHEALTHY
-        and canary is not None
-        and canary["state"] == "healthy"
+        stable is not None and stable.state == UNHEALTHY and canary is not None and canary.state == "healthy"
     ):
-        note = f"the stable {stable['version']} is unhealthy and the canary healthy: nothing moves by itself"
-    return {"server": server, "environment": env.name, "versions": versions, "note": note}
+        note = f"the stable {stable.version} is unhealthy and the canary healthy: nothing moves by itself"
+    return HealthReport(server, env.name, versions, note)
 
 
 def all_states(session: Session) -> list[tuple[str, str, str, str]]:
