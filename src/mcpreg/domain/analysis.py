@@ -20,6 +20,7 @@ passed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,10 +239,10 @@ class Decision:
     reason: str = ""
 
 
-def decide(analysis: Analysis, verdicts: dict[int, list[str]]) -> Decision:
-    """From each check's verdicts so far in this rollout (oldest first)."""
+def decide(analysis: Analysis, counts: Mapping[int, Mapping[str, int]]) -> Decision:
+    """From how many intervals of each check got each verdict so far in this rollout."""
     for index, check in enumerate(analysis.checks):
-        failed = verdicts.get(index, []).count(FAIL)
+        failed = counts.get(index, {}).get(FAIL, 0)
         if failed > check.failure_limit:
             return Decision(
                 "abort",
@@ -250,7 +251,7 @@ def decide(analysis: Analysis, verdicts: dict[int, list[str]]) -> Decision:
                 f"past its failureLimit {check.failure_limit}",
             )
     for index, check in enumerate(analysis.checks):
-        unsure = verdicts.get(index, []).count(INCONCLUSIVE)
+        unsure = counts.get(index, {}).get(INCONCLUSIVE, 0)
         if unsure > check.inconclusive_limit:
             return Decision(
                 "pause",

@@ -30,7 +30,16 @@ from mcpreg.domain.analysis import Analysis, Check, Decision, Sample, decide, ju
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.traffic import quantile
 from mcpreg.services import traffic
-from mcpreg.services.analysis_runs import analysis_of, run_view, step_passed, verdicts
+from mcpreg.services.alerts import firing as alert_firing
+from mcpreg.services.analysis_runs import (
+    analysis_of,
+    run_view,
+    runs_with,
+    step_passed,
+    tally,
+    verdict_counts,
+    verdicts,
+)
 from mcpreg.services.deploy import rollouts
 from mcpreg.services.deploy.states import find_state, try_lock_state
 from mcpreg.services.environments import get_environment
@@ -57,16 +66,18 @@ def _samples(
     return sample(state.canary_version), sample(state.stable_version)
 
 
-def _judged(session: Session, state: DeploymentState, check: int) -> set[int]:
-    return set(
-        session.exec(
-            select(AnalysisRun.interval_index).where(
-                AnalysisRun.rollout_id == state.rollout_id,
-                AnalysisRun.step == state.rollout_index,
-                AnalysisRun.check_index == check,
-            )
-        ).all()
-    )
+def _judged(session: Session, state: DeploymentState) -> dict[int, set[int]]:
+    """The intervals of the current step already judged, per check (one query)."""
+    done: dict[int, set[int]] = {}
+    rows = session.exec(
+        select(AnalysisRun.check_index, AnalysisRun.interval_index).where(
+            AnalysisRun.rollout_id == state.rollout_id,
+            AnalysisRun.step == state.rollout_index,
+        )
+    ).all()
+    for check, interval in rows:
+        done.setdefault(check, set()).add(interval)
+    return done
 
 
 def _store(session: Session, run: AnalysisRun) -> bool:
@@ -86,10 +97,11 @@ def judge_due(session: Session, state: DeploymentState, env: str, now: datetime,
     if analysis is None or state.step_started_at is None or state.rollout_id is None:
         return 0
     stored = 0
+    judged = _judged(session, state)
     for index, check in enumerate(analysis.checks):
         length = timedelta(seconds=check.interval)
         ended = int((now - timedelta(seconds=settle) - state.step_started_at) / length)
-        done = _judged(session, state, index)
+        done = judged.get(index, set())
         for k in range(max(0, ended - MAX_INTERVALS), max(0, ended)):
             if k in done:
                 continue
@@ -128,10 +140,8 @@ def _judge_one(
 
 
 def decision_of(analysis: Analysis, runs: list[AnalysisRun]) -> Decision:
-    by_check: dict[int, list[str]] = {}
-    for run in runs:
-        by_check.setdefault(run.check_index, []).append(run.verdict)
-    return decide(analysis, by_check)
+    """The decision of verdicts already read (the analysis pass counts them in SQL instead)."""
+    return decide(analysis, tally(runs))
 
 
 @dataclass(frozen=True)
@@ -140,9 +150,11 @@ class Acted:
     environment: str
     action: str  # "abort" or "pause"
     reason: str
+    version: str | None = None  # the canary it acted on
+    rollout_id: str | None = None
 
 
-def _failing(runs: list[AnalysisRun], check: int | None, verdict: str) -> list[dict[str, Any]]:
+def _failing(runs: list[AnalysisRun]) -> list[dict[str, Any]]:
     return [
         {
             "step": r.step,
@@ -151,7 +163,6 @@ def _failing(runs: list[AnalysisRun], check: int | None, verdict: str) -> list[d
             **orjson.loads(r.numbers),
         }
         for r in runs
-        if r.check_index == check and r.verdict == verdict
     ]
 
 
@@ -183,8 +194,8 @@ def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.
         if env is None or analysis is None:
             continue
         stored += judge_due(session, state, env.name, now, settle)
-        runs = verdicts(session, state.rollout_id)
-        decision = decision_of(analysis, runs)
+        rollout_id, canary = state.rollout_id, state.canary_version
+        decision = decide(analysis, verdict_counts(session, rollout_id))
         if decision.action == "continue" or (
             decision.action == "pause" and state.rollout_status != "progressing"
         ):
@@ -193,7 +204,7 @@ def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.
         detail = {
             "analysis": decision.reason,
             "check": decision.check,
-            "intervals": _failing(runs, decision.check, verdict),
+            "intervals": _failing(runs_with(session, rollout_id, decision.check, verdict)),
         }
         rollouts.transition(
             session,
@@ -205,7 +216,11 @@ def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.
             detail=detail,
             now=now,
         )
-        acted.append(Acted(state.server_name, env.name, decision.action, decision.reason))
+        acted.append(Acted(state.server_name, env.name, decision.action, decision.reason, canary, rollout_id))
+        if decision.action == "abort":  # an automatic rollback: the rollback alerts fire with it
+            alert_firing.rollback(
+                session, env.name, state.server_name, canary, rollout_id, decision.reason, detail, now
+            )
     return stored, acted
 
 

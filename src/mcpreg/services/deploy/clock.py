@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import RegistryError
+from mcpreg.services.analysis_runs import step_passed
 from mcpreg.services.deploy.deployments import apply
 from mcpreg.services.deploy.events import record_event
 from mcpreg.services.deploy.rollouts import catch_up
@@ -51,20 +52,26 @@ def _due_deployments(now: datetime) -> sa.Select[tuple[int]]:
     )
 
 
+def _movable(session: Session, now: datetime) -> list[int]:
+    """The due rollout rows whose step can move, read without a lock: an analysed step
+    whose checks have not passed waits, so it is neither locked nor written each tick."""
+    states = session.exec(select(DeploymentState).where(col(DeploymentState.id).in_(_due_rollouts(now))))
+    return [
+        s.id for s in states if s.id is not None and (s.rollout_analysis is None or step_passed(session, s))
+    ]
+
+
 def due(session: Session, now: datetime | None = None) -> bool:
     """Whether anything is due (a cheap read, so idle replicas never take a write lock)."""
     now = now or utcnow()
-    return (
-        session.execute(_due_rollouts(now).limit(1)).first() is not None
-        or session.execute(_due_deployments(now).limit(1)).first() is not None
-    )
+    return bool(_movable(session, now)) or session.execute(_due_deployments(now).limit(1)).first() is not None
 
 
 def tick(session: Session, now: datetime | None = None) -> TickReport:
     """Take every due rollout step and start every due scheduled deployment."""
     now = now or utcnow()
     steps = deployments = failed = 0
-    for state_id in list(session.execute(_due_rollouts(now)).scalars()):
+    for state_id in _movable(session, now):
         state = try_lock_state(session, state_id)
         if state is None:
             continue  # a request or another replica holds it and catches it up
