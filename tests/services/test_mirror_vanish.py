@@ -19,7 +19,8 @@ from mcpreg.db.tables import JournalEntry, Release
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
 from mcpreg.services import discovery, releases
-from mcpreg.services.curation import pins
+from mcpreg.services.curation import pins, rules
+from mcpreg.services.curation.withholding import WITHHELD
 from mcpreg.services.mirror import sync, upstreams
 from mcpreg.services.mirror.reconcile import VANISHED
 from mcpreg.services.releases import create_release
@@ -187,3 +188,19 @@ def test_every_nth_sync_is_a_full_pass_that_reconciles(engine: sa.Engine) -> Non
         ("full", 1),  # the first sync, then one in three
         ("incremental", 0),
     ]
+
+
+def test_a_withheld_release_that_vanishes_stays_withheld_and_comes_back_deleted(engine: sa.Engine) -> None:
+    fake = seeded()
+    declare(engine)
+    run_sync(engine, fake)
+    act(engine, lambda s: rules.set_rule(s, ADMIN, "io.github.acme/tool-2", "deny"))
+    fake.drop("io.github.acme/tool-2", "1.5.0")
+    assert run_sync(engine, fake, full=True)["vanished"] == 1
+    with Session(engine) as session:
+        assert release(session, "io.github.acme/tool-2", "1.5.0").status_message == WITHHELD
+    act(engine, lambda s: rules.remove_rule(s, ADMIN, "io.github.acme/tool-2"))
+    with Session(engine) as session:  # restored to the upstream's last word: it vanished
+        back = release(session, "io.github.acme/tool-2", "1.5.0")
+        assert back.status == "deleted" and (back.status_message or "").startswith(VANISHED)
+        assert release(session, "io.github.acme/tool-2", "1.2.0").status == "active"
