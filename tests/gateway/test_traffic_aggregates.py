@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from mcpreg.api.schemas.traffic import TrafficReport
 from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.db.types import utcnow
 from mcpreg.errors import RegistryError
@@ -58,7 +59,7 @@ def test_two_replicas_flush_and_the_report_sums_them_per_version(engine: sa.Engi
     assert (canary.version, canary.track, canary.requests, canary.errors) == ("1.1.0", "canary", 10, 4)
     assert canary.outcomes == {"ok": 6, "tool_error": 4}
 
-    body = report.to_dict()
+    body = TrafficReport.of(report).model_dump(mode="json")
     assert body["windowSeconds"] == 60 and body["replicas"] == 2
     first = body["versions"][0]  # type: ignore[index]
     assert first["requests"] == 100 and first["errorRate"] == 0.1
@@ -140,7 +141,7 @@ def test_a_report_on_an_unknown_environment_or_server_is_refused(
 def test_the_report_times_are_the_window_asked_about() -> None:
     now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     report = traffic.TrafficReport(NAME, ENV, "5m", 300, now - timedelta(minutes=5), now, 0, [])
-    assert report.to_dict()["since"] == "2026-12-01T09:55:00Z"
+    assert TrafficReport.of(report).model_dump(mode="json")["since"] == "2026-12-01T09:55:00Z"
 
 
 def test_hour_old_rows_of_a_replica_are_merged_by_minute_and_keep_their_sums(

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_response, query_param, run, server_name
+from mcpreg.api.schemas.traffic import TrafficReport
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
 from mcpreg.domain.traffic import WINDOW_RULE, parse_window
@@ -35,8 +36,8 @@ async def server_traffic(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
     window, seconds = window_of(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, object]:
+    def work(session: Session, principal: Principal) -> traffic.TrafficReport:
         require(principal, "read", server=name, environment=env)
-        return traffic.version_traffic(session, env, name, window, seconds, now=utcnow()).to_dict()
+        return traffic.version_traffic(session, env, name, window, seconds, now=utcnow())
 
-    return json_response(request, await run(request, work))
+    return json_response(request, TrafficReport.of(await run(request, work)))

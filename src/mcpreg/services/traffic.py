@@ -16,14 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.traffic_tables import TrafficAggregate
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.domain.traffic import (
     BUCKET_COUNT,
     MAX_WINDOW_SECONDS,
     Interval,
     VersionTraffic,
     add_buckets,
-    rounded,
 )
 from mcpreg.services import environments, releases
 
@@ -145,32 +143,6 @@ class TrafficReport:
     until: datetime
     replicas: int
     versions: list[VersionTraffic]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "server": self.server,
-            "environment": self.environment,
-            "window": self.window,
-            "windowSeconds": self.window_seconds,
-            "since": rfc3339(self.since),
-            "until": rfc3339(self.until),
-            "replicas": self.replicas,
-            "versions": [version_view(v) for v in self.versions],
-        }
-
-
-def version_view(traffic: VersionTraffic) -> dict[str, object]:
-    return {
-        "version": traffic.version,
-        "track": traffic.track,
-        "requests": traffic.requests,
-        "errors": traffic.errors,
-        "requestRate": rounded(traffic.request_rate),
-        "errorRate": rounded(traffic.error_rate),
-        "latencySeconds": {name: rounded(traffic.latency(q)) for name, q in QUANTILES}
-        | {"mean": rounded(traffic.mean_seconds)},
-        "outcomes": dict(sorted(traffic.outcomes.items())),
-    }
 
 
 def version_traffic(
