@@ -8,6 +8,11 @@ name that resolves to 127.0.0.1, or one whose answer changes between the check a
 connection (DNS rebinding), never reaches a private address.
 
 With ``MCPREG_ALLOW_PRIVATE_REMOTES=1`` any http(s) host is allowed and nothing is pinned.
+
+``endpoint`` is what the gateway sends to: the destination as the upstream client
+(``gateway.connections``) takes it. Where no name is resolved (private remotes allowed, or
+an address literal) the answer depends on the URL alone and is kept, so a request does not
+parse its upstream's URL again; a name is resolved and checked on every request.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ import httpx2
 
 from mcpreg.domain.addresses import address_allowed, host_allowed, parse_address, scheme_allowed
 from mcpreg.errors import UpstreamForbidden, UpstreamRefused
+from mcpreg.gateway.connections import Endpoint, Origin
+
+KEPT_ENDPOINTS = 4096  # URLs whose endpoint is kept (those that need no name resolution)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -67,3 +76,33 @@ async def destination(raw_url: str, *, private_remotes: bool) -> Destination:
         headers={"host": host},
         extensions={"sni_hostname": url.host} if url.scheme == "https" else {},
     )
+
+
+_kept: dict[tuple[str, bool], Endpoint] = {}
+
+
+def endpoint_of(where: Destination) -> Endpoint:
+    """The client's view of a checked destination."""
+    url = where.url
+    host = where.headers.get("host")
+    origin = Origin(
+        url.scheme,
+        url.host,
+        url.port or _DEFAULT_PORTS[url.scheme],
+        where.extensions.get("sni_hostname") if url.scheme == "https" else None,
+    )
+    return Endpoint(origin, url.raw_path, host.encode("ascii") if host else url.netloc)
+
+
+async def endpoint(raw_url: str, *, private_remotes: bool) -> Endpoint:
+    """Where a request to ``raw_url`` goes (``destination``'s rules and errors)."""
+    kept = _kept.get((raw_url, private_remotes))
+    if kept is not None:
+        return kept
+    where = await destination(raw_url, private_remotes=private_remotes)
+    found = endpoint_of(where)
+    if not where.headers:  # no name was resolved: the same answer next time
+        if len(_kept) >= KEPT_ENDPOINTS:
+            _kept.clear()
+        _kept[(raw_url, private_remotes)] = found
+    return found

@@ -5,7 +5,7 @@ server and environment, unless the environment's gateway is public), picks the r
 key (``X-Client-Id``, else the principal's name, else the key sealed in the session,
 else none: stable), routes on the target ``services.deploy.routing`` gives (the same ``Target``
 ``/resolve`` answers from), and forwards to that track's upstream through the replica's
-one ``httpx2.AsyncClient``.
+upstream pool (``gateway.connections``).
 
 * **Legacy** (initialize, ``Mcp-Session-Id``): an ``initialize`` is routed by its key and
   the answer gets mcpreg's own session id (``gateway.sessions``) sealing the version,
@@ -17,7 +17,9 @@ one ``httpx2.AsyncClient``.
 
 Only the MCP headers above, ``Accept``, ``Content-Type``, ``Last-Event-ID`` and
 ``User-Agent`` are forwarded, plus the release's configured headers; never the client's
-``Authorization`` or cookies. Answers stream back as they come (``gateway.relay``).
+``Authorization`` or cookies. An answer of known size up to ``relay.MAX_WHOLE`` that is
+not an event stream (the common JSON answer of a stateless ``tools/call``) is read whole and
+sent as one response; any other answer streams back as it comes (``gateway.relay``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx2
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -46,11 +47,12 @@ from mcpreg.errors import (
     UpstreamServerError,
     UpstreamTimeout,
 )
-from mcpreg.gateway.guard import destination
+from mcpreg.gateway.connections import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
+from mcpreg.gateway.guard import endpoint
 from mcpreg.gateway.health import healthy_route
 from mcpreg.gateway.limits import admit
 from mcpreg.gateway.outcome import Outcome
-from mcpreg.gateway.relay import Exchange, Relay
+from mcpreg.gateway.relay import Exchange, Relay, readable_whole, whole
 from mcpreg.gateway.replica import Gateway
 from mcpreg.gateway.sessions import PinnedSession
 from mcpreg.gateway.upstream import GatewayTarget, Upstream
@@ -194,21 +196,23 @@ async def gateway(request: Request) -> Response:
         initialize=method == "initialize" and pinned is None,
         key=key,
     )
+    label = f"{name}@{upstream.version}"
     try:
-        response = await _send(gw, request, upstream, body, pinned)
+        answer = await _send(gw, request, upstream, body, pinned, label)
+        headers = _headers_back(gw, exchange, answer, client_session)
+        if readable_whole(answer):
+            try:
+                content = await answer.read()
+            except UpstreamUnreachable as exc:
+                raise _failure(exc, label) from None
+            return whole(rt.gateway_metrics.observe, exchange, answer, content, headers)
     except GatewayError as error:
         rt.gateway_metrics.observe(exchange.observation(_outcome_of(error), time.perf_counter() - started))
         if expects_answer:
             return _jsonrpc_error(error, request_id)
         raise
     cancel = _canceller(gw, request, upstream, pinned, request_id) if expects_answer else None
-    return Relay(
-        rt.gateway_metrics.observe,
-        exchange,
-        response,
-        _headers_back(gw, exchange, response, client_session),
-        cancel,
-    )
+    return Relay(rt.gateway_metrics.observe, exchange, answer, headers, cancel)
 
 
 def _canceller(
@@ -221,9 +225,8 @@ def _canceller(
     session = pinned.upstream
 
     async def cancel() -> None:
-        where = await destination(upstream.url, private_remotes=gw.settings.allow_private_remotes)
+        where = await endpoint(upstream.url, private_remotes=gw.settings.allow_private_remotes)
         headers = _forwarded_headers(request, upstream, session)
-        headers.update(where.headers)
         headers.pop("mcp-method", None)
         headers.pop("mcp-name", None)
         notice = {
@@ -231,10 +234,8 @@ def _canceller(
             "method": "notifications/cancelled",
             "params": {"requestId": request_id, "reason": "the client went away"},
         }
-        answer = await gw.client.post(
-            where.url, content=orjson.dumps(notice), headers=headers, extensions=dict(where.extensions)
-        )
-        await answer.aclose()
+        answer = await gw.client.request("POST", where, headers.items(), orjson.dumps(notice), gw.timeouts)
+        answer.aclose()
 
     return cancel
 
@@ -247,48 +248,40 @@ def _outcome_of(error: GatewayError) -> Outcome:
     return "refused"
 
 
+def _failure(exc: UpstreamUnreachable, label: str) -> GatewayError:
+    if isinstance(exc, UpstreamTimedOut):
+        return UpstreamTimeout(f"{label} did not answer in time", field="upstream")
+    return UpstreamRefused(f"{label} could not be reached: {exc}", field="upstream")
+
+
 async def _send(
-    gw: Gateway, request: Request, upstream: Upstream, body: bytes, pinned: PinnedSession | None
-) -> httpx2.Response:
-    """The upstream's response, its body still to be read; 5xx and transport failures raised."""
-    settings = gw.settings
-    where = await destination(upstream.url, private_remotes=settings.allow_private_remotes)
+    gw: Gateway, request: Request, upstream: Upstream, body: bytes, pinned: PinnedSession | None, label: str
+) -> UpstreamAnswer:
+    """The upstream's answer, its body still to be read; 5xx and transport failures raised."""
+    method = request.method
+    where = await endpoint(upstream.url, private_remotes=gw.settings.allow_private_remotes)
     headers = _forwarded_headers(request, upstream, pinned.upstream if pinned is not None else None)
-    headers.update(where.headers)
-    stream = request.method == "GET"
-    timeout = httpx2.Timeout(
-        settings.gateway_timeout,
-        connect=settings.gateway_connect_timeout,
-        read=None if stream else settings.gateway_timeout,
-    )
-    outgoing = gw.client.build_request(
-        request.method,
-        where.url,
-        content=body if request.method == "POST" else None,
-        headers=headers,
-        timeout=timeout,
-        extensions=dict(where.extensions),
-    )
-    label = f"{upstream.server}@{upstream.version}"
     try:
-        response = await gw.client.send(outgoing, stream=True)
-    except httpx2.TimeoutException:
-        raise UpstreamTimeout(f"{label} did not answer in time", field="upstream") from None
-    except httpx2.TransportError as exc:
-        raise UpstreamRefused(
-            f"{label} could not be reached ({type(exc).__name__})", field="upstream"
-        ) from None
-    if response.status_code >= 500:
-        await response.aclose()
-        raise UpstreamServerError(f"{label} answered {response.status_code}", field="upstream")
-    return response
+        answer = await gw.client.request(
+            method,
+            where,
+            headers.items(),
+            body if method == "POST" else None,
+            gw.stream_timeouts if method == "GET" else gw.timeouts,
+        )
+    except UpstreamUnreachable as exc:
+        raise _failure(exc, label) from None
+    if answer.status_code >= 500:
+        answer.aclose()
+        raise UpstreamServerError(f"{label} answered {answer.status_code}", field="upstream")
+    return answer
 
 
 def _headers_back(
-    gw: Gateway, exchange: Exchange, response: httpx2.Response, client_session: str | None
+    gw: Gateway, exchange: Exchange, response: UpstreamAnswer, client_session: str | None
 ) -> dict[str, str]:
-    headers = {name: value for name, value in response.headers.items() if name in _PASSED_BACK}
-    upstream_session = response.headers.get(SESSION_HEADER)
+    headers = {name: value for name, value in response.headers if name in _PASSED_BACK}
+    upstream_session = response.header(SESSION_HEADER)
     if exchange.initialize and response.status_code < 400:
         up = exchange.upstream
         sealed = gw.seal.seal(

@@ -1,4 +1,8 @@
-"""Relaying an upstream's answer to the client as it arrives, and counting it when it ends.
+"""Relaying an upstream's answer to the client, and counting it when it ends.
+
+``whole`` answers with one response: for an answer that ``readable_whole`` finds small, of
+known length and not an event stream (a JSON ``tools/call`` answer), read at once; it is
+counted as soon as it is read.
 
 ``Relay`` is the response of a proxied request: each chunk the upstream sends is passed on
 at once (an SSE stream is never buffered; a tool's progress reaches the client before the
@@ -21,10 +25,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
-import httpx2
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from mcpreg.gateway.connections import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
 from mcpreg.gateway.metrics import Observation
 from mcpreg.gateway.outcome import Outcome, SseReader, of_json, of_status
 from mcpreg.gateway.upstream import Upstream
@@ -32,6 +36,7 @@ from mcpreg.gateway.upstream import Upstream
 log = logging.getLogger("mcpreg.gateway")
 
 MAX_JSON_READ = 1024 * 1024  # a JSON answer larger than this is passed on but not read
+MAX_WHOLE = MAX_JSON_READ  # an answer of known length up to this is read whole and sent at once
 CANCEL_NOTICE_TIMEOUT = 5.0  # seconds the upstream gets to take a cancellation notice
 
 
@@ -63,12 +68,39 @@ class Exchange:
         )
 
 
+def readable_whole(answer: UpstreamAnswer) -> bool:
+    """Whether ``answer`` is sent as one response: not an event stream, and of known length
+    up to ``MAX_WHOLE`` (or already complete)."""
+    if (answer.header("content-type") or "").lower().startswith("text/event-stream"):
+        return False
+    if answer.complete:
+        return True
+    length = answer.header("content-length")
+    return length is not None and length.isdigit() and int(length) <= MAX_WHOLE
+
+
+def whole(
+    observe: Callable[[Observation], None],
+    exchange: Exchange,
+    answer: UpstreamAnswer,
+    body: bytes,
+    headers: dict[str, str],
+) -> Response:
+    """The response of an answer read whole, counted now (its outcome read from ``body``)."""
+    outcome = of_status(answer.status_code)
+    if outcome is None:
+        content_type = (answer.header("content-type") or "").lower()
+        outcome = of_json(body) if content_type.startswith("application/json") else "ok"
+    observe(exchange.observation(outcome, time.perf_counter() - exchange.started))
+    return Response(body, status_code=answer.status_code, headers=headers)
+
+
 class _Reading:
     """The outcome of a body, read as it passes."""
 
-    def __init__(self, response: httpx2.Response) -> None:
+    def __init__(self, response: UpstreamAnswer) -> None:
         decided = of_status(response.status_code)
-        content_type = response.headers.get("content-type", "").lower()
+        content_type = (response.header("content-type") or "").lower()
         self._decided = decided
         self._sse = SseReader() if decided is None and content_type.startswith("text/event-stream") else None
         self._json: list[bytes] | None = (
@@ -103,7 +135,7 @@ class Relay(Response):
         self,
         observe: Callable[[Observation], None],
         exchange: Exchange,
-        upstream: httpx2.Response,
+        upstream: UpstreamAnswer,
         headers: dict[str, str],
         on_disconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -141,14 +173,14 @@ class Relay(Response):
                             "headers": self.raw_headers,
                         }
                     )
-                    async for chunk in self.upstream.aiter_raw():
+                    while (chunk := await self.upstream.next_chunk()) is not None:
                         reading.feed(chunk)
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except httpx2.TimeoutException:
+                except UpstreamTimedOut:
                     outcome = "timeout"
                     await _end(send)
-                except httpx2.TransportError:
+                except UpstreamUnreachable:
                     outcome = "refused"
                     await _end(send)
                 except OSError:
@@ -156,7 +188,7 @@ class Relay(Response):
                 group.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await self.upstream.aclose()
+                self.upstream.aclose()
                 if disconnected and self.on_disconnect is not None:
                     try:
                         with anyio.move_on_after(CANCEL_NOTICE_TIMEOUT):  # never holds the response

@@ -1,7 +1,7 @@
-"""One replica's gateway: its upstream client, its session seal, its memo of upstreams.
+"""One replica's gateway: its upstream pool, its session seal, its memo of upstreams.
 
 Built once in ``create_app`` as the ``Runtime``'s ``gateway`` field (its client is closed
-when the app's lifespan ends); what it proxies is counted by the ``Runtime``'s
+when the app's lifespan ends: ``async with``); what it proxies is counted by the ``Runtime``'s
 ``gateway_metrics``. The upstreams memo is
 one of the response cache's memos, so it is emptied with the cache whenever the change
 generation moves: at once for a change made through this replica, within one poll of the
@@ -14,38 +14,27 @@ from __future__ import annotations
 
 import logging
 
-import httpx2
 import sqlalchemy as sa
 
 from mcpreg.api.fastpath.cache import Memo, ResponseCache
 from mcpreg.crypto.keyring import KeyRing
 from mcpreg.db.engine import unit_of_work
+from mcpreg.gateway.connections import Timeouts, UpstreamPool
 from mcpreg.gateway.sessions import SessionSeal
 from mcpreg.gateway.upstream import GatewayTarget, gateway_target
 from mcpreg.settings import Settings
 
 TARGETS = 20_000  # (environment, server) upstreams kept per replica until the next change
 CONNECTIONS = 200  # open upstream connections at most, per replica
-KEEPALIVE = 50  # idle upstream connections kept for reuse
+KEEPALIVE = CONNECTIONS  # idle upstream connections kept for reuse (fewer: reconnects under load)
+QUIET = ("httpx", "httpx2")  # HTTP clients that log every request's URL at INFO (the prober's)
 
 
-QUIET = ("httpx", "httpx2")  # HTTP clients that log every request's URL at INFO
-
-
-def upstream_client(settings: Settings) -> httpx2.AsyncClient:
-    """The one client every upstream request goes through (no redirects, no proxy variables).
-
-    Upstream URLs are filled from the effective configuration, so the clients' request
-    lines are never logged: their loggers keep warnings and errors only.
-    """
+def quiet_http_clients() -> None:
+    """Upstream URLs are filled from the effective configuration, so the request lines of the
+    HTTP clients the prober's ``mcp`` client uses are never logged: warnings and errors only."""
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.WARNING))
-    return httpx2.AsyncClient(
-        timeout=httpx2.Timeout(settings.gateway_timeout, connect=settings.gateway_connect_timeout),
-        limits=httpx2.Limits(max_connections=CONNECTIONS, max_keepalive_connections=KEEPALIVE),
-        follow_redirects=False,
-        trust_env=False,
-    )
 
 
 class Gateway:
@@ -61,7 +50,13 @@ class Gateway:
         self.settings = settings
         self.engine = engine
         self.keyring = keyring
-        self.client = upstream_client(settings)
+        # Every upstream request goes through it (no redirects, no proxy variables, nothing
+        # logged: upstream URLs are filled from the effective configuration).
+        quiet_http_clients()
+        self.client = UpstreamPool(max_connections=CONNECTIONS, max_idle=KEEPALIVE)
+        connect, wait = settings.gateway_connect_timeout, settings.gateway_timeout
+        self.timeouts = Timeouts(connect=connect, read=wait, pool=wait)
+        self.stream_timeouts = Timeouts(connect=connect, read=None, pool=wait)  # a GET's server stream
         self.seal = SessionSeal(keyring)
         self.targets: Memo[tuple[str, str], GatewayTarget] = cache.memo(TARGETS)
 

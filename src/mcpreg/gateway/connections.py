@@ -1,0 +1,477 @@
+"""The gateway's upstream client: HTTP/1.1 connections kept alive per origin, parsed by httptools.
+
+The gateway sends one request and relays one answer; it needs none of a general client's
+layers (redirects, cookies, auth flows, proxies, decoding). ``httpx2`` spent most of the
+gateway's time on them: under 64 connections a profile put 45 % of the event loop in its
+``send`` (its pool checks every idle connection's socket with a ``select`` per request) and
+15 % in closing each response stream. Here a connection is an ``asyncio.Protocol`` whose
+bytes go to httptools (the C parser uvicorn uses): the loop tells the pool when an idle
+connection is closed by its server, so nothing is polled, and a finished answer hands its
+connection back at once.
+
+* ``UpstreamPool.request`` sends one request on an idle connection of its origin (the most
+  recently used one), or a new one (at most ``max_connections`` open; beyond that a request
+  waits up to ``pool_timeout``), and returns when the answer's head has arrived.
+* ``UpstreamAnswer.read`` waits for the whole body; ``next_chunk`` passes the body on as it
+  comes (an SSE stream). Past ``READ_BUFFER`` unread bytes the upstream is paused.
+* Timeouts: ``connect`` for a new connection, ``read`` for each wait for bytes (the head,
+  then each chunk; None: wait as long as it takes, a server stream). A timeout closes the
+  connection and raises ``UpstreamTimedOut``; a refused or broken connection raises
+  ``UpstreamUnreachable``. A connection whose answer is not read to its end (``aclose``,
+  a timeout, a cancelled caller) is closed, never reused: that is how an upstream learns
+  its client went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httptools
+
+READ_BUFFER = 256 * 1024  # unread answer bytes held before the upstream is paused
+IDLE_SECONDS = 4.0  # an idle connection older than this is closed, not reused (uvicorn closes at 5)
+_FORBIDDEN_IN_VALUE = (b"\r", b"\n", b"\0")
+
+
+class UpstreamUnreachable(Exception):
+    """The upstream could not be reached, or its connection broke before the answer ended."""
+
+
+class UpstreamTimedOut(UpstreamUnreachable):
+    """The upstream did not accept a connection, or did not send, within its timeout."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where connections go: they are kept and reused per origin."""
+
+    scheme: str
+    host: str  # the address or name connected to
+    port: int
+    server_hostname: str | None = None  # the TLS server name (https only)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One upstream URL, ready to send to: its origin, request target and ``Host``."""
+
+    origin: Origin
+    target: bytes  # path and query
+    host: bytes  # the Host header's value
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    read: float | None  # None: no limit between bytes (a server stream)
+    pool: float  # waiting for a free connection when ``max_connections`` are open
+
+
+def _encoded(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def request_head(
+    method: str, endpoint: Endpoint, headers: Iterable[tuple[str, str]], body: bytes | None
+) -> bytes:
+    """The request line and headers; ``ValueError`` for a header that would split the head."""
+    parts = [method.encode("ascii"), b" ", endpoint.target, b" HTTP/1.1\r\nhost: ", endpoint.host, b"\r\n"]
+    for name, value in headers:
+        raw_name, raw_value = _encoded(name), _encoded(value)
+        if any(c in raw_name for c in (*_FORBIDDEN_IN_VALUE, b":", b" ")) or any(
+            c in raw_value for c in _FORBIDDEN_IN_VALUE
+        ):
+            raise ValueError(f"the header {name!r} cannot be sent (a line break or NUL in it)")
+        parts += (raw_name, b": ", raw_value, b"\r\n")
+    if body is not None:
+        parts += (b"content-length: ", str(len(body)).encode("ascii"), b"\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+class UpstreamAnswer:
+    """One answer as it arrives: status and headers first, then its body."""
+
+    def __init__(self, connection: _Connection, read_timeout: float | None) -> None:
+        self._connection = connection
+        self._read_timeout = read_timeout
+        self.status_code = 0
+        self.headers: list[tuple[str, str]] = []  # names lower-cased
+        self._headed = False
+        self._interim = False  # a 1xx head, to be followed by the real one
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._paused = False
+        self._complete = False
+        self._error: UpstreamUnreachable | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    # -- the caller's side ---------------------------------------------------------------
+
+    async def _wait(self) -> None:
+        """Until the connection has news (bytes, the end, a failure), or the read timeout."""
+        loop = self._connection.loop
+        waiter = self._waiter = loop.create_future()
+        timer = (
+            loop.call_later(self._read_timeout, self._timed_out, waiter)
+            if self._read_timeout is not None
+            else None
+        )
+        try:
+            await waiter
+        except BaseException:
+            self._connection.close()  # cancelled, or timed out: this connection is done
+            raise
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def _timed_out(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(UpstreamTimedOut("the upstream did not send in time"))
+
+    async def head(self) -> None:
+        while not self._headed:
+            if self._error is not None:
+                raise self._error
+            await self._wait()
+
+    async def read(self) -> bytes:
+        """The whole body (the answer must be one of known size: the caller checks)."""
+        while not self._complete:
+            if self._error is not None:
+                raise self._error
+            await self._wait()
+        body = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        return body
+
+    async def next_chunk(self) -> bytes | None:
+        """The next piece of the body as it came; None at its end."""
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                if self._paused and self._buffered < READ_BUFFER // 2:
+                    self._paused = False
+                    self._connection.resume()
+                return chunk
+            if self._error is not None:
+                raise self._error
+            if self._complete:
+                return None
+            await self._wait()
+
+    def aclose(self) -> None:
+        """Done with the answer: a connection whose answer did not end is closed, not reused."""
+        if not self._complete:
+            self._connection.close()
+
+    # -- the connection's side -----------------------------------------------------------
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _on_head(self, status: int) -> None:
+        if 100 <= status < 200 and status != 101:
+            self._interim = True
+            self.headers = []
+            return
+        self.status_code = status
+        self._headed = True
+        self._wake()
+
+    def _on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        self._buffered += len(body)
+        if not self._paused and self._buffered > READ_BUFFER:
+            self._paused = True
+            self._connection.pause()
+        self._wake()
+
+    def _on_complete(self) -> bool:
+        """The message ended; False for a 1xx head (the answer is still to come)."""
+        if self._interim:
+            self._interim = False
+            return False
+        self._complete = True
+        self._wake()
+        return True
+
+    def _fail(self, error: UpstreamUnreachable) -> None:
+        if not self._complete and self._error is None:
+            self._error = error
+        self._wake()
+
+    def _reads_until_close(self) -> bool:
+        """A head without a length or chunking: the body is everything until the connection closes."""
+        names = {name for name, _ in self.headers}
+        return self._headed and "content-length" not in names and "transfer-encoding" not in names
+
+
+class _Connection(asyncio.Protocol):
+    """One upstream connection: at most one answer at a time."""
+
+    def __init__(self, pool: UpstreamPool, origin: Origin, loop: asyncio.AbstractEventLoop) -> None:
+        self.pool = pool
+        self.origin = origin
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.answer: UpstreamAnswer | None = None
+        self.idle_since = 0.0
+        self._parser = httptools.HttpResponseParser(self)
+
+    # -- the pool's side -----------------------------------------------------------------
+
+    def send(self, head: bytes, body: bytes | None, read_timeout: float | None) -> UpstreamAnswer:
+        assert self.transport is not None and self.answer is None
+        answer = self.answer = UpstreamAnswer(self, read_timeout)
+        self.transport.write(head + body if body else head)
+        return answer
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.pool._forget(self)
+            if self.transport is not None:
+                self.transport.close()
+        if self.answer is not None:
+            self.answer._fail(UpstreamUnreachable("the upstream connection was closed"))
+
+    def pause(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        if self.answer is None:  # bytes nobody asked for: this connection cannot be trusted
+            self.close()
+            return
+        try:
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            answer = self.answer
+            if answer is not None:
+                answer._fail(UpstreamUnreachable(f"the upstream's answer is not HTTP/1.1 ({exc})"))
+            self.close()
+
+    def eof_received(self) -> bool | None:
+        return None  # the transport closes; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        answer = self.answer
+        if answer is not None and not answer.complete and answer._reads_until_close():
+            answer._on_complete()
+        self.closed = True
+        self.pool._forget(self)
+        if answer is not None:
+            answer._fail(UpstreamUnreachable("the upstream closed the connection"))
+
+    # -- httptools callbacks -------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        answer = self.answer
+        if answer is None:
+            raise UpstreamUnreachable("an answer nobody asked for")
+        answer.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        if self.answer is not None:
+            self.answer._on_head(self._parser.get_status_code())
+
+    def on_body(self, body: bytes) -> None:
+        if self.answer is not None:
+            self.answer._on_body(body)
+
+    def on_message_complete(self) -> None:
+        answer = self.answer
+        if answer is None or not answer._on_complete():
+            return
+        self.answer = None
+        if self._parser.should_keep_alive() and not self.closed:
+            self.pool._release(self)
+        else:
+            self.close()
+
+
+class UpstreamPool:
+    """Kept-alive upstream connections of one replica."""
+
+    def __init__(self, *, max_connections: int, max_idle: int, tls: ssl.SSLContext | None = None) -> None:
+        self.max_connections = max_connections
+        self.max_idle = max_idle
+        self._tls = tls
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle_count = 0
+        self._open: set[_Connection] = set()
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            try:
+                import certifi  # what httpx verified against: the same roots
+
+                self._tls = ssl.create_default_context(cafile=certifi.where())
+            except ImportError:  # pragma: no cover - certifi comes with httpx
+                self._tls = ssl.create_default_context()
+            self._tls.set_alpn_protocols(["http/1.1"])
+        return self._tls
+
+    async def request(
+        self,
+        method: str,
+        endpoint: Endpoint,
+        headers: Iterable[tuple[str, str]],
+        body: bytes | None,
+        timeouts: Timeouts,
+    ) -> UpstreamAnswer:
+        """Send one request; the answer once its head has arrived."""
+        try:
+            head = request_head(method, endpoint, headers, body)
+        except ValueError as exc:
+            raise UpstreamUnreachable(str(exc)) from None
+        loop = asyncio.get_running_loop()
+        connection = self._take_idle(endpoint.origin, loop) or await self._connect(
+            endpoint.origin, loop, timeouts
+        )
+        answer = connection.send(head, body, timeouts.read)
+        await answer.head()
+        return answer
+
+    def _take_idle(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> _Connection | None:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            self._idle_count -= 1
+            if connection.loop is not loop:  # an app served by an earlier loop: drop it
+                self._open.discard(connection)
+                continue
+            if connection.closed:
+                continue
+            if loop.time() - connection.idle_since > IDLE_SECONDS:
+                connection.close()
+                continue
+            return connection
+        return None
+
+    async def _connect(
+        self, origin: Origin, loop: asyncio.AbstractEventLoop, timeouts: Timeouts
+    ) -> _Connection:
+        while len(self._open) >= self.max_connections:
+            if not self._close_one_idle():
+                await self._wait_for_room(loop, timeouts.pool)
+        connection = _Connection(self, origin, loop)
+        self._open.add(connection)
+        tls = self._tls_context() if origin.scheme == "https" else None
+        try:
+            await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: connection,
+                    origin.host,
+                    origin.port,
+                    ssl=tls,
+                    server_hostname=(origin.server_hostname or origin.host) if tls is not None else None,
+                ),
+                timeouts.connect,
+            )
+        except TimeoutError:
+            connection.close()
+            raise UpstreamTimedOut("the upstream did not accept a connection in time") from None
+        except OSError as exc:  # refused, unreachable, TLS failures (ssl.SSLError is one)
+            connection.close()
+            raise UpstreamUnreachable(f"the upstream could not be reached ({type(exc).__name__})") from None
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _close_one_idle(self) -> bool:
+        for idle in self._idle.values():
+            while idle:
+                connection = idle.pop(0)
+                self._idle_count -= 1
+                if not connection.closed:
+                    connection.close()
+                    return True
+        return False
+
+    async def _wait_for_room(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        room = loop.create_future()
+        self._waiting.append(room)
+        try:
+            await asyncio.wait_for(room, timeout)
+        except TimeoutError:
+            raise UpstreamTimedOut("no upstream connection was free in time") from None
+        finally:
+            if room in self._waiting:
+                self._waiting.remove(room)
+
+    def _release(self, connection: _Connection) -> None:
+        """A connection whose answer ended, kept for the next request to its origin."""
+        if self._idle_count >= self.max_idle:
+            connection.close()
+            return
+        connection.idle_since = connection.loop.time()
+        self._idle.setdefault(connection.origin, []).append(connection)
+        self._idle_count += 1
+        self._make_room()
+
+    def _forget(self, connection: _Connection) -> None:
+        """A closed connection (the pool's, the server's or a failure's doing)."""
+        if connection in self._open:
+            self._open.discard(connection)
+            idle = self._idle.get(connection.origin)
+            if idle and connection in idle:
+                idle.remove(connection)
+                self._idle_count -= 1
+            self._make_room()
+
+    def _make_room(self) -> None:
+        while self._waiting:
+            room = self._waiting.popleft()
+            if not room.done():
+                room.set_result(None)
+                return
+
+    async def aclose(self) -> None:
+        for connection in list(self._open):
+            connection.close()
+        self._idle.clear()
+        self._idle_count = 0
+
+    async def __aenter__(self) -> UpstreamPool:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
