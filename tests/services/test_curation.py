@@ -134,7 +134,7 @@ def test_a_deny_rule_withholds_what_was_mirrored_and_keeps_it_out_of_later_syncs
     fake = mirrored(engine)
     denied = TOOL.format(1)
     done = act(engine, lambda s: rules.set_rule(s, ADMIN, denied, "deny"))
-    assert (done["withheld"], done["restored"]) == ([denied], [])
+    assert (done.withheld, done.restored) == ([denied], [])
     fake.add(server_doc(denied, "1.9.0"))
     fake.add(server_doc(TOOL.format(2), "1.9.0"))
     run = run_sync(engine, fake)
@@ -157,7 +157,7 @@ def test_removing_a_deny_rule_restores_the_upstream_status_and_the_local_one(eng
     act(engine, lambda s: releases.set_status(s, ADMIN, name, "1.1.0", "deprecated", "local"))
     act(engine, lambda s: rules.set_rule(s, ADMIN, "io.github.acme/*", "deny", "public"))
     done = act(engine, lambda s: rules.remove_rule(s, ADMIN, "io.github.acme/*", "public"))
-    assert done["restored"] == [TOOL.format(i) for i in range(3)]
+    assert done.restored == [TOOL.format(i) for i in range(3)]
     with Session(engine) as session:
         assert release(session, name, "1.0.0").status_message == "upstream old"
         assert release(session, name, "1.1.0").status_message == "local"
@@ -180,7 +180,7 @@ def test_withholding_a_release_that_runs_somewhere_needs_force(engine: sa.Engine
     assert refused.value.code == "release_in_use"
     with Session(engine) as session:
         assert rules.list_rules(session) == [] and release(session, name, "1.1.0").status == "active"
-    assert act(engine, lambda s: rules.set_rule(s, ADMIN, name, "deny", force=True))["withheld"] == [name]
+    assert act(engine, lambda s: rules.set_rule(s, ADMIN, name, "deny", force=True)).withheld == [name]
 
 
 def test_a_rule_change_waits_for_a_running_sync_of_its_upstream(engine: sa.Engine) -> None:
@@ -215,7 +215,7 @@ def test_a_pin_holds_latest_through_a_sync_that_brings_a_newer_version(engine: s
         )
         assert list(flagged) == ["1.0.0"]
     unpinned = act(engine, lambda s: pins.unpin(s, ADMIN, name))
-    assert unpinned["latest"] == "2.0.0"
+    assert unpinned.latest == "2.0.0"
     with Session(engine) as session:
         assert actions(session) == ["curation.pin", "curation.unpin"]
 
@@ -283,11 +283,9 @@ def test_the_listing_shows_rules_local_namespaces_pins_local_statuses_and_owners
     act(engine, lambda s: releases.set_status(s, ADMIN, TOOL.format(1), "1.0.0", "deprecated", "no"))
     with Session(engine) as session:
         shown = listing.curation(session, ADMIN)
-    assert [(r["pattern"], r["effect"], r["upstream"]) for r in shown["rules"]] == [
-        (TOOL.format(2), "deny", "public")
-    ]
-    assert [(p["server"], p["version"]) for p in shown["pins"]] == [(TOOL.format(0), "1.0.0")]
-    assert [(s["server"], s["status"], s["upstreamStatus"]) for s in shown["localStatuses"]] == [
+    assert [(r.pattern, r.effect, r.upstream) for r in shown.rules] == [(TOOL.format(2), "deny", "public")]
+    assert [(p.server, p.version) for p in shown.pins] == [(TOOL.format(0), "1.0.0")]
+    assert [(s.server, s.status, s.upstream_status) for s in shown.local_statuses] == [
         (TOOL.format(1), "deprecated", "active")
     ]
-    assert shown["owners"] == [{"upstream": "public", "namespaces": [], "exclude": []}]
+    assert [(o.upstream, o.namespaces, o.exclude) for o in shown.owners] == [("public", [], [])]

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_bool, query_param, run, server_name
 from mcpreg.api.registry import SERVER
+from mcpreg.api.schemas.curation import Curation, LocalNamespace, Pin, RuleChange, Unpinned
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services.curation import listing, namespaces, pins, rules
@@ -41,10 +42,10 @@ def _force(value: object) -> bool:
 
 
 async def show(request: Request) -> Response:
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> listing.Curated:
         return listing.curation(session, principal)
 
-    return json_response(request, await run(request, work))
+    return json_response(request, Curation.of(await run(request, work)))
 
 
 async def set_rule(request: Request) -> Response:
@@ -52,40 +53,42 @@ async def set_rule(request: Request) -> Response:
     _known(body, _RULE_FIELDS)
     force = _force(body.get("force", False))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> rules.RuleChange:
         return rules.set_rule(
             session, principal, body.get("pattern"), body.get("effect"), body.get("upstream"), force=force
         )
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, RuleChange.of(await run(request, work, write=True)))
 
 
 async def remove_rule(request: Request) -> Response:
     pattern, upstream = query_param(request, "pattern"), query_param(request, "upstream")
     force = query_bool(request, "force")
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> rules.RuleChange:
         return rules.remove_rule(session, principal, pattern, upstream, force=force)
 
-    return json_response(request, await run(request, work, write=True))
+    removed = RuleChange.of(await run(request, work, write=True)).model_copy(update={"removed": True})
+    return json_response(request, removed)
 
 
 async def mark_local(request: Request) -> Response:
     namespace = request.path_params["namespace"]
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> namespaces.LocalNamespaceInfo:
         return namespaces.mark_local(session, principal, namespace)
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, LocalNamespace.of(await run(request, work, write=True)))
 
 
 async def unmark_local(request: Request) -> Response:
     namespace = request.path_params["namespace"]
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> namespaces.LocalNamespaceInfo:
         return namespaces.unmark_local(session, principal, namespace)
 
-    return json_response(request, await run(request, work, write=True))
+    removed = LocalNamespace.of(await run(request, work, write=True)).model_copy(update={"removed": True})
+    return json_response(request, removed)
 
 
 async def pin(request: Request) -> Response:
@@ -93,16 +96,16 @@ async def pin(request: Request) -> Response:
     body = await json_object(request)
     _known(body, frozenset({"version"}))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> pins.PinInfo:
         return pins.pin(session, principal, name, body.get("version"))
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Pin.of(await run(request, work, write=True)))
 
 
 async def unpin(request: Request) -> Response:
     name = server_name(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> pins.Unpinned:
         return pins.unpin(session, principal, name)
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Unpinned.of(await run(request, work, write=True)))

@@ -13,7 +13,6 @@ upstream entry whose name is already taken here, the sync reports as a refused e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -35,12 +34,14 @@ class Owner:
     def owns(self, server_name: str) -> bool:
         return self.coverage.covers(server_name)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "upstream": self.upstream,
-            "namespaces": list(self.coverage.include),
-            "exclude": list(self.coverage.exclude),
-        }
+    @property
+    def namespaces(self) -> list[str]:
+        """The include patterns (empty: every name)."""
+        return list(self.coverage.include)
+
+    @property
+    def exclude(self) -> list[str]:
+        return list(self.coverage.exclude)
 
 
 def owners(session: Session) -> list[Owner]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mcpreg.api.schemas.base import Answer, Body, Omitted, Query
+from mcpreg.api.schemas.base import Answer, Body, LeftOut, Omitted, Query
 from mcpreg.api.schemas.operations import Operation
 
 Effect = Literal["allow", "deny"]
@@ -27,7 +27,7 @@ class RuleChange(Rule):
 
     withheld: list[str] = Field(description="mirrored servers no longer admitted: their releases deleted")
     restored: list[str] = Field(description="mirrored servers admitted again: their statuses back")
-    removed: bool | None = None
+    removed: bool | None = LeftOut
 
 
 class RuleBody(Body):
@@ -47,7 +47,7 @@ class LocalNamespace(Answer):
     namespace: str
     created_at: datetime
     created_by: str
-    removed: bool | None = None
+    removed: bool | None = LeftOut
 
 
 class Pin(Answer):

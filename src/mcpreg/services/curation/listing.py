@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -10,15 +11,36 @@ from mcpreg.db.curation_tables import StatusOverride
 from mcpreg.db.mirror_tables import MirroredRelease
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.services import ownership
-from mcpreg.services.curation.namespaces import list_local
-from mcpreg.services.curation.pins import list_pins
-from mcpreg.services.curation.rules import list_rules
+from mcpreg.services.curation.namespaces import LocalNamespaceInfo, list_local
+from mcpreg.services.curation.pins import PinInfo, list_pins
+from mcpreg.services.curation.rules import RuleInfo, list_rules
 from mcpreg.services.tokens import require
 
 
-def local_statuses(session: Session) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class LocalStatus:
+    """A mirrored release's status as an admin set it, beside what its upstream says."""
+
+    server: str
+    version: str
+    status: str
+    status_message: str | None
+    upstream_status: str
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Curated:
+    rules: list[RuleInfo]
+    local_namespaces: list[LocalNamespaceInfo]
+    pins: list[PinInfo]
+    local_statuses: list[LocalStatus]
+    owners: list[ownership.Owner]
+
+
+def local_statuses(session: Session) -> list[LocalStatus]:
     rows = session.exec(
         select(StatusOverride, Release, MirroredRelease)
         .join(Release, col(Release.id) == col(StatusOverride.release_id))
@@ -26,26 +48,26 @@ def local_statuses(session: Session) -> list[dict[str, Any]]:
         .order_by(col(Release.server_name), col(Release.version_key).desc())
     ).all()
     return [
-        {
-            "server": release.server_name,
-            "version": release.version,
-            "status": row.status,
-            "statusMessage": row.status_message,
-            "upstreamStatus": mirrored.upstream_status,
-            "createdAt": rfc3339(row.created_at),
-            "createdBy": row.created_by,
-        }
+        LocalStatus(
+            server=release.server_name,
+            version=release.version,
+            status=row.status,
+            status_message=row.status_message,
+            upstream_status=mirrored.upstream_status,
+            created_at=row.created_at,
+            created_by=row.created_by,
+        )
         for row, release, mirrored in rows
     ]
 
 
-def curation(session: Session, principal: Principal) -> dict[str, Any]:
+def curation(session: Session, principal: Principal) -> Curated:
     """The rules, local namespaces, pins, local statuses, and the namespaces each upstream owns."""
     require(principal, "admin")
-    return {
-        "rules": list_rules(session),
-        "localNamespaces": list_local(session),
-        "pins": list_pins(session),
-        "localStatuses": local_statuses(session),
-        "owners": [o.as_dict() for o in ownership.owners(session)],
-    }
+    return Curated(
+        rules=list_rules(session),
+        local_namespaces=list_local(session),
+        pins=list_pins(session),
+        local_statuses=local_statuses(session),
+        owners=ownership.owners(session),
+    )

@@ -8,14 +8,14 @@ name clashes (``CurationPolicy.refusal``). Journaled as ``curation.local`` and
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.db.curation_tables import LocalNamespace
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.curation.rules import check_rule_pattern
@@ -33,11 +33,18 @@ def _check_namespace(namespace: object) -> str:
     return checked
 
 
-def namespace_view(row: LocalNamespace) -> dict[str, Any]:
-    return {"namespace": row.namespace, "createdAt": rfc3339(row.created_at), "createdBy": row.created_by}
+@dataclass(frozen=True)
+class LocalNamespaceInfo:
+    namespace: str
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, row: LocalNamespace) -> LocalNamespaceInfo:
+        return cls(row.namespace, row.created_at, row.created_by)
 
 
-def mark_local(session: Session, principal: Principal, namespace: object) -> dict[str, Any]:
+def mark_local(session: Session, principal: Principal, namespace: object) -> LocalNamespaceInfo:
     require(principal, "admin")
     checked = _check_namespace(namespace)
     if session.get(LocalNamespace, checked) is not None:
@@ -49,24 +56,25 @@ def mark_local(session: Session, principal: Principal, namespace: object) -> dic
             session.flush()
     except sa.exc.IntegrityError:  # marked by a concurrent request first
         raise Conflict(f"namespace {checked} was just marked local", field="namespace") from None
-    view = namespace_view(row)
-    journal.record(session, principal, "curation.local", after=view)
-    return view
+    info = LocalNamespaceInfo.of(row)
+    journal.record(session, principal, "curation.local", after=info)
+    return info
 
 
-def unmark_local(session: Session, principal: Principal, namespace: object) -> dict[str, Any]:
+def unmark_local(session: Session, principal: Principal, namespace: object) -> LocalNamespaceInfo:
+    """Unmark a local namespace; the answer is what was removed."""
     require(principal, "admin")
     checked = _check_namespace(namespace)
     row = session.get(LocalNamespace, checked)
     if row is None:
         detail = f"namespace {checked} is not marked local"
         raise NotFound(detail, field="namespace", code="curation_not_found")
-    view = namespace_view(row)
+    info = LocalNamespaceInfo.of(row)
     session.delete(row)
-    journal.record(session, principal, "curation.local.remove", before=view)
-    return {**view, "removed": True}
+    journal.record(session, principal, "curation.local.remove", before=info)
+    return info
 
 
-def list_local(session: Session) -> list[dict[str, Any]]:
+def list_local(session: Session) -> list[LocalNamespaceInfo]:
     rows = session.exec(select(LocalNamespace).order_by(col(LocalNamespace.namespace)))
-    return [namespace_view(r) for r in rows]
+    return [LocalNamespaceInfo.of(r) for r in rows]

@@ -9,7 +9,8 @@ and ``curation.unpin``.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -17,24 +18,35 @@ from mcpreg.db.curation_tables import Pin
 from mcpreg.db.tables import Release, Server
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.releases import DRAFT, get_release, get_server, latest_version, recompute_latest
 from mcpreg.services.tokens import require
 
 
-def pin_view(server_name: str, release: Release, row: Pin) -> dict[str, Any]:
-    return {
-        "server": server_name,
-        "version": release.version,
-        "status": release.status,
-        "createdAt": rfc3339(row.created_at),
-        "createdBy": row.created_by,
-    }
+@dataclass(frozen=True)
+class PinInfo:
+    """The release a server's ``latest`` is held on, and who pinned it when."""
+
+    server: str
+    version: str
+    status: str
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, server_name: str, release: Release, row: Pin) -> PinInfo:
+        return cls(server_name, release.version, release.status, row.created_at, row.created_by)
 
 
-def pin(session: Session, principal: Principal, name: str, version: object) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Unpinned:
+    server: str
+    pinned: bool
+    latest: str | None
+
+
+def pin(session: Session, principal: Principal, name: str, version: object) -> PinInfo:
     """Hold ``latest`` of ``name`` on ``version`` (moving an earlier pin)."""
     require(principal, "admin")
     if not isinstance(version, str) or not version:
@@ -68,10 +80,10 @@ def pin(session: Session, principal: Principal, name: str, version: object) -> d
         before={"pin": before, "latest": before_latest},
         after={"pin": release.version, "latest": latest.version if latest else None},
     )
-    return pin_view(name, release, row)
+    return PinInfo.of(name, release, row)
 
 
-def unpin(session: Session, principal: Principal, name: str) -> dict[str, Any]:
+def unpin(session: Session, principal: Principal, name: str) -> Unpinned:
     """Let ``latest`` of ``name`` follow the highest active release again."""
     require(principal, "admin")
     server = get_server(session, name, lock=True)
@@ -91,14 +103,14 @@ def unpin(session: Session, principal: Principal, name: str) -> dict[str, Any]:
         before={"pin": old.version if old else None, "latest": before_latest},
         after={"latest": latest.version if latest else None},
     )
-    return {"server": name, "pinned": False, "latest": latest.version if latest else None}
+    return Unpinned(name, False, latest.version if latest else None)
 
 
-def list_pins(session: Session) -> list[dict[str, Any]]:
+def list_pins(session: Session) -> list[PinInfo]:
     rows = session.exec(
         select(Pin, Server, Release)
         .join(Server, col(Server.id) == col(Pin.server_id))
         .join(Release, col(Release.id) == col(Pin.release_id))
         .order_by(col(Server.name))
     ).all()
-    return [pin_view(server.name, release, row) for row, server, release in rows]
+    return [PinInfo.of(server.name, release, row) for row, server, release in rows]

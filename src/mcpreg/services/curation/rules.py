@@ -14,7 +14,7 @@ Every act is journaled (``curation.allow``, ``curation.deny``, ``curation.rule.r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -25,7 +25,6 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.curation import EFFECTS, Rule, admitted
 from mcpreg.domain.mirror import check_pattern
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal, leases
 from mcpreg.services.curation import withholding
@@ -62,14 +61,31 @@ def _scope(session: Session, upstream: object) -> str:
     return upstream
 
 
-def rule_view(row: CurationRule) -> dict[str, Any]:
-    return {
-        "pattern": row.pattern,
-        "effect": row.effect,
-        "upstream": row.upstream or None,
-        "createdAt": rfc3339(row.created_at),
-        "createdBy": row.created_by,
-    }
+@dataclass(frozen=True)
+class RuleInfo:
+    """An allow or deny rule (``upstream`` None: every upstream)."""
+
+    pattern: str
+    effect: str
+    upstream: str | None
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, row: CurationRule) -> RuleInfo:
+        return cls(row.pattern, row.effect, row.upstream or None, row.created_at, row.created_by)
+
+
+@dataclass(frozen=True)
+class RuleChange(RuleInfo):
+    """A rule set or removed, and what that did at once to the mirrored servers."""
+
+    withheld: list[str]
+    restored: list[str]
+
+    @classmethod
+    def made(cls, rule: RuleInfo, applied: Applied) -> RuleChange:
+        return cls(**vars(rule), withheld=applied.withheld, restored=applied.restored)
 
 
 def _find(session: Session, scope: str, pattern: str) -> CurationRule | None:
@@ -97,7 +113,7 @@ def set_rule(
     upstream: object = None,
     *,
     force: bool = False,
-) -> dict[str, Any]:
+) -> RuleChange:
     """Allow or deny ``pattern`` (for one upstream, or every one); a rule of the same pattern
     and scope changes its effect. Applied at once to the servers mirrored already."""
     require(principal, "admin")
@@ -118,20 +134,15 @@ def set_rule(
     except sa.exc.IntegrityError:  # the same rule, created by a concurrent request first
         raise Conflict(f"{checked} was just set by another change; look again", field="pattern") from None
     applied = reapply(session, principal, before, rules_of(session), force=force)
-    view = rule_view(row)
-    journal.record(
-        session,
-        principal,
-        f"curation.{wanted}",
-        before={"effect": previous},
-        after={**view, **applied.as_dict()},
-    )
-    return {**view, **applied.as_dict()}
+    change = RuleChange.made(RuleInfo.of(row), applied)
+    journal.record(session, principal, f"curation.{wanted}", before={"effect": previous}, after=change)
+    return change
 
 
 def remove_rule(
     session: Session, principal: Principal, pattern: object, upstream: object = None, *, force: bool = False
-) -> dict[str, Any]:
+) -> RuleChange:
+    """Remove a rule; the answer is the rule removed and what that did."""
     require(principal, "admin")
     checked = check_rule_pattern(pattern)
     scope = _scope(session, upstream)
@@ -142,12 +153,12 @@ def remove_rule(
         raise NotFound(detail, field="pattern", code="curation_not_found")
     _refuse_while_syncing(session, scope)
     before = rules_of(session)
-    view = rule_view(row)
+    removed = RuleInfo.of(row)
     session.delete(row)
     session.flush()
     applied = reapply(session, principal, before, rules_of(session), force=force)
-    journal.record(session, principal, "curation.rule.remove", before=view, after=applied.as_dict())
-    return {**view, "removed": True, **applied.as_dict()}
+    journal.record(session, principal, "curation.rule.remove", before=removed, after=applied.as_dict())
+    return RuleChange.made(removed, applied)
 
 
 def _refuse_while_syncing(session: Session, scope: str) -> None:
@@ -161,9 +172,9 @@ def _refuse_while_syncing(session: Session, scope: str) -> None:
             )
 
 
-def list_rules(session: Session) -> list[dict[str, Any]]:
+def list_rules(session: Session) -> list[RuleInfo]:
     rows = session.exec(select(CurationRule).order_by(col(CurationRule.upstream), col(CurationRule.pattern)))
-    return [rule_view(r) for r in rows]
+    return [RuleInfo.of(r) for r in rows]
 
 
 def reapply(
