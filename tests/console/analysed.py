@@ -32,18 +32,26 @@ ANALYSIS = {
 FAST, SLOW = 3, 6  # latency buckets: (5 ms, 10 ms] and (50 ms, 100 ms]
 
 
-def rolling(engine: sa.Engine, *, analysed: bool = True, ago: float = 3600, **limits: int) -> datetime:
-    """1.0.0 stable in production; 1.1.0 staged 10% then 50%, 10 minutes each, started
-    ``ago`` seconds ago (an hour: every interval long over); ``limits`` override the
-    analysis's ``failureLimit`` or ``inconclusiveLimit``. Returns when the rollout started."""
+def rolling(
+    engine: sa.Engine,
+    *,
+    analysed: bool = True,
+    start: datetime | None = None,
+    interval: int = INTERVAL,
+    **limits: int,
+) -> datetime:
+    """1.0.0 stable in production; 1.1.0 staged 10% then 50%, 10 minutes each, started at
+    ``start`` (an hour ago: every interval long over), judged every ``interval`` seconds;
+    ``limits`` override the analysis's ``failureLimit`` or ``inconclusiveLimit``. Returns
+    when the rollout started."""
     published(engine)
-    start = utcnow() - timedelta(seconds=ago)
+    start = start or utcnow() - timedelta(hours=1)
     with unit_of_work(engine, write=True) as session:
         first = parse_deploy({"server": NAME, "version": "1.0.0"})
         deployments.deploy(session, SYSTEM, "production", first, now=start)
         body = {"server": NAME, "version": "1.1.0", "strategy": "staged", "steps": "10:10m,50:10m"}
         if analysed:
-            body["analysis"] = {**ANALYSIS, **limits}
+            body["analysis"] = {**ANALYSIS, "interval": interval, **limits}
         deployments.deploy(session, SYSTEM, "production", parse_deploy(body), now=start)
     return start
 
@@ -85,16 +93,18 @@ def served(
         session.commit()
 
 
-def judged(engine: sa.Engine, start: datetime, intervals: int) -> list[analysis.Acted]:
+def judged(
+    engine: sa.Engine, start: datetime, intervals: int, interval: int = INTERVAL
+) -> list[analysis.Acted]:
     """Run the analysis pass as if ``intervals`` intervals of the step had ended and settled."""
     with unit_of_work(engine, write=True) as session:
-        now = start + timedelta(seconds=intervals * INTERVAL + SETTLE)
+        now = start + timedelta(seconds=intervals * interval + SETTLE)
         return analysis.analyse(session, now, settle=SETTLE)[1]
 
 
-def three_intervals(engine: sa.Engine, start: datetime) -> None:
+def three_intervals(engine: sa.Engine, start: datetime, interval: int = INTERVAL) -> None:
     """Interval 1 passes, 2 fails its error rate (1 request in 3 an error) and is slow, 3 passes."""
-    served(engine, "1.0.0", start, 3 * INTERVAL, ok=20, errors=0)
-    served(engine, "1.1.0", start, INTERVAL, ok=3, errors=0)
-    served(engine, "1.1.0", start + timedelta(seconds=INTERVAL), INTERVAL, ok=2, errors=1, bucket=SLOW)
-    served(engine, "1.1.0", start + timedelta(seconds=2 * INTERVAL), INTERVAL, ok=3, errors=0)
+    served(engine, "1.0.0", start, 3 * interval, ok=20, errors=0)
+    served(engine, "1.1.0", start, interval, ok=3, errors=0)
+    served(engine, "1.1.0", start + timedelta(seconds=interval), interval, ok=2, errors=1, bucket=SLOW)
+    served(engine, "1.1.0", start + timedelta(seconds=2 * interval), interval, ok=3, errors=0)

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from mcpreg.api.app import create_app
+from mcpreg.api.runtime import runtime
 from mcpreg.settings import Settings
 from tests.conftest import ROOT, make_token
 from tests.support.live import LiveServer
@@ -110,9 +111,21 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def live_console(settings: Settings, engine: sa.Engine) -> Iterator[LiveServer]:
-    """The real app (no background loops but the ones it always runs) on a real uvicorn server."""
+    """The real app (no background loops but the ones it always runs) on a real uvicorn server.
+
+    Drained before it stops, as SIGTERM does: live.js's long poll answers at once (uvicorn
+    would otherwise wait out its 25 seconds)."""
     with LiveServer(create_app(settings, engine)) as server:
         yield server
+        runtime(server.app).drain.start()
+
+
+def browser_sign_in(page: Any, token: str) -> None:
+    """Sign in through the form in the browser; lands on the catalogue."""
+    page.goto("/console/signin")
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/")
 
 
 @pytest.fixture
@@ -176,5 +189,16 @@ def accessible(axe: Any, database_url: str) -> Callable[[Any], None]:
         }
         results = axe.run(page, options=options)
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+    return check
+
+
+@pytest.fixture
+def look(accessible: Callable[[Any], None], shoot: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+    """The accessibility check and the screenshots of the screen now shown (SQLite half only)."""
+
+    def check(page: Any, name: str) -> None:
+        accessible(page)
+        shoot(page, name)
 
     return check

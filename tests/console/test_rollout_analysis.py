@@ -75,17 +75,29 @@ def test_a_rollout_without_verdicts_yet_says_so_and_keeps_looking(
     rolling(engine)
     fragment = admin_client.get(f"{PANEL}?fragment=1").text
     assert "No interval has been judged yet" in fragment and "<svg" not in fragment
-    assert 'data-refresh-every="1.5"' in fragment and 'data-signature="0:0"' in fragment
+    assert 'data-refresh-every="1.0"' in fragment and 'data-signature="0:0"' in fragment
     assert decision(fragment).startswith("wait: the step advances once")
 
 
-def test_the_signature_moves_when_a_verdict_lands(admin_client: TestClient, engine: sa.Engine) -> None:
+def shown(fragment: str) -> str:
+    """What live.js sends back as ``unless``: the fragment's generation and signature."""
+    found = re.search(r'data-generation="(\d+)" data-signature="([^"]*)"', fragment)
+    assert found, "no generation and signature on the fragment"
+    return f"{found.group(1)}:{found.group(2)}"
+
+
+def test_a_look_again_is_answered_204_until_a_verdict_lands(
+    admin_client: TestClient, engine: sa.Engine
+) -> None:
     start = rolling(engine)
     three_intervals(engine, start)
-    before = re.findall(r'data-signature="([^"]*)"', admin_client.get(f"{PANEL}?fragment=1").text)
+    first = admin_client.get(f"{PANEL}?fragment=1").text
+    same = admin_client.get(PANEL, params={"fragment": "1", "unless": shown(first)})
+    assert same.status_code == 204 and same.content == b""
     judged(engine, start, 1)
-    after = re.findall(r'data-signature="([^"]*)"', admin_client.get(f"{PANEL}?fragment=1").text)
-    assert before != after and after[0].startswith("2:")
+    moved = admin_client.get(PANEL, params={"fragment": "1", "unless": shown(first)})
+    assert moved.status_code == 200 and shown(moved.text).split(":")[1] == "2"  # two verdicts now
+    assert admin_client.get(PANEL, params={"fragment": "1", "unless": shown(moved.text)}).status_code == 204
 
 
 def test_the_panel_shows_the_probers_health_of_stable_and_canary(

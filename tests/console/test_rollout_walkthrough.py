@@ -7,53 +7,23 @@ with axe-core and saved as screenshots (artefacts, not committed)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mcpreg.api.runtime import runtime
 from mcpreg.db.deploy_tables import DeploymentEvent
 from mcpreg.domain.timestamps import rfc3339
 from tests.conftest import make_token
+from tests.console.conftest import browser_sign_in as sign_in
 from tests.console.operations import PANEL, deployed, published
 from tests.support.deploys import NAME
 from tests.support.live import LiveServer
 
-Check = Callable[[Any], None]
 Shoot = Callable[[Any, str], None]
 LIVE_WITHIN = 2.0  # seconds: the issue's bound for the board and the panel to follow a change
-
-
-@pytest.fixture(autouse=True)
-def stops_at_once(live_console: LiveServer) -> Iterator[None]:
-    """Drain the server before it stops, as SIGTERM does: live.js's long poll answers at once
-    (uvicorn would otherwise wait out its 25 seconds)."""
-    yield
-    runtime(live_console.app).drain.start()
-
-
-@pytest.fixture
-def look(database_url: str, accessible: Check, shoot: Shoot) -> Shoot:
-    """The accessibility check and the screenshots of a screen, on one backend: the pages are
-    the same HTML on both, and each check costs the browser a second or so."""
-
-    def check(page: Any, name: str) -> None:
-        if database_url.startswith("sqlite"):
-            accessible(page)
-            shoot(page, name)
-
-    return check
-
-
-def sign_in(page: Any, token: str) -> None:
-    page.goto("/console/signin")
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/console/")
 
 
 def moments(engine: sa.Engine, *actions: str) -> list[str]:

@@ -9,9 +9,10 @@ in each interval are the gateway's traffic aggregates, summed over every replica
 errors and quantiles (``domain.traffic.VersionTraffic``).
 
 Verdicts are not changes (they move no change generation), so the panel's fragment carries
-a ``signature`` (how many verdicts there are) and, while an analysed rollout runs, asks
-``static/live.js`` to look again every ``REFRESH_SECONDS``; it swaps the panel only when the
-signature or the generation moved.
+a ``signature`` of the verdicts (how many, the newest) and, while an analysed rollout runs,
+asks ``static/live.js`` to look again every ``REFRESH_SECONDS``. That look sends what it
+shows (``?unless=GENERATION:SIGNATURE``) and is answered 204 without building the panel when
+nothing moved.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from mcpreg.services.analysis_runs import analysis_of, step_passed, verdicts
 
 SHOWN = 24
 """The most recent intervals shown (chart and table); older ones are counted, not drawn."""
-REFRESH_SECONDS = 1.5
+REFRESH_SECONDS = 1.0
 """How often an open panel looks for new verdicts while its analysed rollout runs."""
 
 
@@ -198,6 +199,18 @@ def _decision(session: Session, state: DeploymentState, analysis: Analysis, runs
     return Said("wait", "the step advances once the latest interval of every check has passed")
 
 
+def signature_of(runs: list[AnalysisRun]) -> str:
+    """``COUNT:NEWEST_ID`` of a rollout's verdicts: it moves when a verdict lands."""
+    return f"{len(runs)}:{runs[-1].id if runs else 0}"
+
+
+def signature(session: Session, state: DeploymentState | None) -> str:
+    """The fragment's signature without building the report ('' without an analysis)."""
+    if state is None or state.rollout_id is None or analysis_of(state) is None:
+        return ""
+    return signature_of(verdicts(session, state.rollout_id))
+
+
 def report(session: Session, state: DeploymentState | None, env: str) -> Report | None:
     """The analysis of the target's rollout, for the panel; None when it follows none."""
     analysis = analysis_of(state) if state is not None and state.rollout_id else None
@@ -211,6 +224,6 @@ def report(session: Session, state: DeploymentState | None, env: str) -> Report 
         earlier=earlier,
         decision=_decision(session, state, analysis, runs),
         charts=charts(intervals) if intervals else (),
-        signature=f"{len(runs)}:{runs[-1].id if runs else 0}",
+        signature=signature_of(runs),
         live=state.rollout_status in ANALYSED,
     )

@@ -223,9 +223,22 @@ def _names(request: Request) -> tuple[str, str]:
     return params["env"], f"{params['namespace']}/{params['server']}"
 
 
+def _shown(session: Session, visitor: Visitor, env_name: str, name: str) -> str:
+    """``GENERATION:SIGNATURE`` of the panel as it stands (a few small reads, no panel built)."""
+    require(visitor.principal, "read", server=name, environment=env_name)
+    env = environments.get_environment(session, env_name)
+    state = find_state(session, releases.get_server(session, name), env)
+    return f"{current_generation(session)}:{analysis.signature(session, state)}"
+
+
 @page
 async def panel(request: Request) -> Response:
     env, name = _names(request)
+    unless = request.query_params.get("unless")
+    if unless is not None and request.query_params.get("fragment") == "1":
+        shown = await visit(request, lambda session, visitor: _shown(session, visitor, env, name))
+        if shown == unless:  # live.js already shows this: nothing to send
+            return Response(status_code=204, headers={"Cache-Control": "no-store"})
     context = await visit(request, lambda session, visitor: _panel(session, visitor, env, name))
     fragment = request.query_params.get("fragment") == "1"
     template = "rollout_live.html" if fragment else "rollout.html"

@@ -9,8 +9,9 @@
   // data-generation. /api/changes?after=G answers as soon as the generation moves past G;
   // then the fragment is fetched again and swapped in (never while a dialog is open).
   // What the change feed does not carry (a canary analysis verdict is not a change) the
-  // fragment asks for with data-refresh-every="S": it is fetched again every S seconds and
-  // swapped in only when its data-generation or data-signature moved.
+  // fragment asks for with data-refresh-every="S": every S seconds it is asked for again with
+  // what is shown (&unless=GENERATION:SIGNATURE), and the server answers 204 when that is
+  // still so; otherwise the fresh fragment is swapped in.
   var WAIT = 25;
   var box = document.querySelector("[data-live-src]");
   var statusLine = document.querySelector("[data-live-status]");
@@ -33,7 +34,13 @@
   }
 
   async function refresh(onlyIfMoved) {
-    var response = await fetch(box.dataset.liveSrc, { credentials: "same-origin", cache: "no-store" });
+    var url = box.dataset.liveSrc;
+    var before = shown();
+    if (onlyIfMoved && before) {
+      url += "&unless=" + encodeURIComponent(before.dataset.generation + ":" + (before.dataset.signature || ""));
+    }
+    var response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    if (response.status === 204) { return; }
     if (response.status >= 400 && response.status < 500) {
       var gone = new Error("this page is no longer yours to see (" + response.status + "): reload it");
       gone.final = true;
@@ -44,9 +51,6 @@
     holder.innerHTML = await response.text();
     var fresh = holder.content.querySelector("[data-generation]");
     if (!fresh) { throw new Error("fragment without a generation"); }
-    var before = shown();
-    if (onlyIfMoved && before && before.dataset.generation === fresh.dataset.generation &&
-        before.dataset.signature === fresh.dataset.signature) { return; }
     var focused = document.activeElement && document.activeElement.id;
     box.replaceChildren.apply(box, Array.prototype.slice.call(holder.content.childNodes));
     box.dataset.generation = fresh.dataset.generation;
