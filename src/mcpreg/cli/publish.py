@@ -115,6 +115,7 @@ def publish(
     if problems:
         show_problems(path, problems)
         fail(f"{path} is not valid; nothing was sent")
+    testsets = _testsets_beside(path)
     with remote(url) as registry:
         release = registry.publish(doc, draft=draft)
         if channel:
@@ -124,6 +125,11 @@ def publish(
                 what = f"{escape(release.name)} {escape(release.version)}"
                 err.print(f"published {what}, but the channel was not set:")
                 raise
+        stored = _upload_testsets(registry, release.name, release.version, testsets) if not draft else []
+    if testsets and draft:
+        err.print(
+            f"{TESTSETS} beside {escape(str(path))} is stored when the release is published, not with a draft"
+        )
     if as_json:
         print_json(release.raw)
         return
@@ -133,6 +139,35 @@ def publish(
         f"{what} [bold]{escape(release.name)}[/bold] {escape(release.version)}"
         + (f" ({escape(tags)})" if tags else "")
     )
+    if stored:
+        done(f"test sets {escape(', '.join(s['name'] for s in stored))} of {escape(release.name)} stored")
+
+
+TESTSETS = "testsets.json"
+
+
+def _testsets_beside(path: Path) -> dict[str, dict[str, Any]]:
+    """The test sets of a ``testsets.json`` next to the server.json (checked), or none."""
+    beside = path.parent / TESTSETS
+    if not beside.is_file():
+        return {}
+    from mcpreg.cli.testset import read_sets
+
+    return read_sets(beside, None, bundle=True)
+
+
+def _upload_testsets(
+    registry: Any, name: str, version: str, testsets: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    if not testsets:
+        return []
+    from mcpreg.cli.testset import upload
+
+    try:
+        return upload(registry, name, testsets)
+    except RegistryClientError:
+        err.print(f"published {escape(name)} {escape(version)}, but its test sets were not stored:")
+        raise
 
 
 def register(app: typer.Typer) -> None:
