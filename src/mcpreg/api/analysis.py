@@ -3,13 +3,12 @@ current (or last) rollout, every interval's verdict and what it decided."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_response, run, server_name
+from mcpreg.api.schemas.analysis import RolloutAnalysis
 from mcpreg.domain.principal import Principal
 from mcpreg.services import analysis
 
@@ -17,7 +16,7 @@ from mcpreg.services import analysis
 async def rollout_analysis(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> analysis.AnalysisReport:
         return analysis.report(session, principal, env, name)
 
-    return json_response(request, await run(request, work))
+    return json_response(request, RolloutAnalysis.of(await run(request, work)))

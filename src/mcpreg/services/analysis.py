@@ -32,8 +32,8 @@ from mcpreg.domain.traffic import quantile
 from mcpreg.services import traffic
 from mcpreg.services.alerts import firing as alert_firing
 from mcpreg.services.analysis_runs import (
+    Judged,
     analysis_of,
-    run_view,
     runs_with,
     step_passed,
     tally,
@@ -224,7 +224,31 @@ def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.
     return stored, acted
 
 
-def report(session: Session, principal: Principal, env_name: str, server_name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Decided:
+    """What the verdicts so far decide (``reason`` None: nothing to say)."""
+
+    action: str
+    check: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class AnalysisReport:
+    """The analysis a target's rollout follows, whether its step may advance, and its verdicts."""
+
+    server: str
+    environment: str
+    rollout_id: str | None
+    status: str | None
+    step: int | None
+    analysis: dict[str, Any] | None
+    step_passed: bool | None
+    decision: Decided | None
+    runs: list[Judged]
+
+
+def report(session: Session, principal: Principal, env_name: str, server_name: str) -> AnalysisReport:
     """The analysis in force on the target's rollout, its verdicts (newest first) and its decision."""
     require(principal, "read", server=server_name, environment=env_name)
     env = get_environment(session, env_name)
@@ -233,16 +257,15 @@ def report(session: Session, principal: Principal, env_name: str, server_name: s
     followed = analysis_of(state) if state is not None else None
     runs = verdicts(session, state.rollout_id) if state is not None and state.rollout_id else []
     decision = decision_of(followed, runs) if followed is not None else None
-    return {
-        "server": server.name,
-        "environment": env.name,
-        "rolloutId": state.rollout_id if state is not None else None,
-        "status": state.rollout_status if state is not None else None,
-        "step": state.rollout_index if state is not None else None,
-        "analysis": followed.to_dict() if followed is not None else None,
-        "stepPassed": step_passed(session, state) if state is not None and followed is not None else None,
-        "decision": {"action": decision.action, "check": decision.check, "reason": decision.reason or None}
-        if decision is not None
-        else None,
-        "runs": [run_view(r) for r in reversed(runs)],
-    }
+    decided = Decided(decision.action, decision.check, decision.reason or None) if decision else None
+    return AnalysisReport(
+        server=server.name,
+        environment=env.name,
+        rollout_id=state.rollout_id if state is not None else None,
+        status=state.rollout_status if state is not None else None,
+        step=state.rollout_index if state is not None else None,
+        analysis=followed.to_dict() if followed is not None else None,
+        step_passed=step_passed(session, state) if state is not None and followed is not None else None,
+        decision=decided,
+        runs=[Judged.of(r) for r in reversed(runs)],
+    )

@@ -7,6 +7,8 @@ builds on these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -92,15 +94,30 @@ def step_passed(session: Session, state: DeploymentState) -> bool:
     return step_may_advance(analysis, {check: verdict for check, verdict in rows})
 
 
-def run_view(run: AnalysisRun) -> dict[str, Any]:
-    return {
-        "step": run.step,
-        "check": run.check_index,
-        "kind": run.kind,
-        "interval": run.interval_index,
-        "startedAt": run.started_at,
-        "endedAt": run.ended_at,
-        "verdict": run.verdict,
-        "numbers": orjson.loads(run.numbers),
-        "decidedAt": run.decided_at,
-    }
+@dataclass(frozen=True)
+class Judged:
+    """One interval's verdict on one check, with the numbers it was judged on."""
+
+    step: int
+    check: int
+    kind: str
+    interval: int
+    started_at: datetime
+    ended_at: datetime
+    verdict: str
+    numbers: dict[str, Any]
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, run: AnalysisRun) -> Judged:
+        return cls(
+            step=run.step,
+            check=run.check_index,
+            kind=run.kind,
+            interval=run.interval_index,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+            verdict=run.verdict,
+            numbers=orjson.loads(run.numbers),
+            decided_at=run.decided_at,
+        )
