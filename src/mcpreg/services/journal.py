@@ -38,6 +38,7 @@ _OUTSIDE_CATALOGUE = (
     "token.",
     "rate_limit.",
     "health.",
+    "testset.",
 )
 
 
