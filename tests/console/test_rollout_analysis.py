@@ -11,7 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from mcpreg.console.analysis import check_words
 from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.analysis import parse_analysis
 from mcpreg.services import health
 from tests.console.analysed import INTERVAL, judged, rolling, served, three_intervals
 from tests.console.operations import PANEL
@@ -114,3 +116,26 @@ def test_the_panel_shows_the_probers_health_of_stable_and_canary(
     assert '<span class="chip health-healthy">health: healthy</span>' in html
     assert '<span class="chip health-unhealthy">health: unhealthy</span>' in html
     assert "the gateway sends its clients to stable until it recovers" in html
+
+
+def test_every_kind_of_check_reads_in_words() -> None:
+    body = {
+        "interval": "30s",
+        "failureLimit": 2,
+        "checks": [
+            {"kind": "errorRate", "max": 0.05},
+            {"kind": "p95", "maxSeconds": 0.25, "minRequests": 10},
+            {"kind": "ratioToStable", "factor": 1.5, "plus": 0.005},
+            {"kind": "minRequests", "count": 50, "interval": "5m"},
+        ],
+    }
+    said = [check_words(c) for c in parse_analysis(body).checks]
+    assert said == [
+        "error rate at most 5%, every 30s; under 1 canary request: inconclusive; "
+        "aborts past 2 failed, pauses past 3 inconclusive",
+        "p95 latency at most 250 ms, every 30s; under 10 canary requests: inconclusive; "
+        "aborts past 2 failed, pauses past 3 inconclusive",
+        "error rate at most 1.5 times stable's plus 0.5 points, every 30s; under 1 canary request: "
+        "inconclusive; aborts past 2 failed, pauses past 3 inconclusive",
+        "at least 50 canary requests, every 5m; aborts past 2 failed, pauses past 3 inconclusive",
+    ]

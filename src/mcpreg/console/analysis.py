@@ -100,12 +100,13 @@ def check_words(check: Check) -> str:
     elif check.kind == "p95":
         rule = f"p95 latency at most {number(check.limit * 1000, 'ms')}"
     elif check.kind == "ratioToStable":
-        rule = f"error rate at most {check.factor:g} times stable's plus {number(check.plus * 100, '%')}"
+        rule = f"error rate at most {check.factor:g} times stable's plus {check.plus * 100:g} points"
     else:
         rule = f"at least {int(check.limit)} canary requests"
-    least = (
-        "" if check.kind == "minRequests" else f"; under {check.min_requests} canary requests: inconclusive"
-    )
+    requests = "request" if check.min_requests == 1 else "requests"
+    least = f"; under {check.min_requests} canary {requests}: inconclusive"
+    if check.kind == "minRequests":
+        least = ""
     return (
         f"{rule}, every {machine.format_duration(int(check.interval))}{least}; "
         f"aborts past {check.failure_limit} failed, pauses past {check.inconclusive_limit} inconclusive"
