@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from mcpreg.api.config import load_app_keyring
 from mcpreg.crypto import KeyRing
+from mcpreg.crypto.keyring import generate_entry
 from mcpreg.db.alert_tables import AlertFiring, AlertRule
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import JournalEntry
@@ -177,6 +178,7 @@ def test_an_error_rate_rule_fires_once_over_a_bad_window_and_resolves(
         early = alerts.run_once(engine, keyring, bad + timedelta(seconds=3))  # 30 requests: too few to judge
         assert (early.fired, early.resolved) == (0, 0)
         during = bad + timedelta(seconds=30)
+        assert alerts.run_once(engine, keyring, during, error_rates=False).fired == 0  # left for later
         assert alerts.run_once(engine, keyring, during).fired == 1
         for later in (5, 10, 20):  # it still holds: it does not fire again
             assert alerts.run_once(engine, keyring, during + timedelta(seconds=later)).fired == 0
@@ -306,3 +308,18 @@ def test_the_secret_is_sealed_and_never_logged(
     with unit_of_work(engine) as session:
         row = session.exec(select(AlertRule)).one()
         assert rules.secret_of(keyring, ENV, row) == SECRET
+
+
+def test_a_secret_the_key_ring_cannot_unseal_is_a_failed_attempt_not_a_failed_pass(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    other = KeyRing.parse(generate_entry("other"))
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        assert alerts.run_once(engine, other).retrying == 1
+        assert receiver.received == []
+    [firing] = firings(engine)
+    [attempt] = orjson.loads(firing.attempt_log)
+    assert attempt["status"] is None and "cannot be unsealed" in attempt["error"]

@@ -37,6 +37,8 @@ _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 MAX_URL = 2000
 MIN_SECRET, MAX_SECRET = 8, 4096
 DEFAULT_WINDOW = 300  # seconds
+MAX_WINDOW = 3600  # an errorRate rule reads its window's traffic rows each time it is judged
+ERROR_RATE_EVERY = 10.0  # seconds between two judgements of the errorRate rules by one replica
 DEFAULT_MIN_REQUESTS = 20
 MAX_MIN_REQUESTS = 1_000_000
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 10.0, 60.0
@@ -140,10 +142,10 @@ def _window(value: object) -> int:
     if value is None:
         return DEFAULT_WINDOW
     seconds = parse_window(value) if isinstance(value, str) else None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 24 * 3600:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         seconds = value
-    if seconds is None:
-        raise ValidationFailed("window is a duration up to 24h: 90s, 5m, 1h, or seconds", field="window")
+    if seconds is None or seconds > MAX_WINDOW:
+        raise ValidationFailed("window is a duration up to 1h: 90s, 5m, 1h, or seconds", field="window")
     return seconds
 
 

@@ -51,7 +51,7 @@ class AlertRuleBody(Body):
     )
     server: str | Omitted = Field(default=None, description="only this server (namespace/name)")
     threshold: float | Omitted = Field(default=None, gt=0, le=1, description="error rate, 0.05 is 5%")
-    window: str | int | Omitted = Field(default=None, examples=["5m"], description="default 5m, at most 24h")
+    window: str | int | Omitted = Field(default=None, examples=["5m"], description="default 5m, at most 1h")
     min_requests: int | Omitted = Field(default=None, ge=1, le=MAX_MIN_REQUESTS, description="default 20")
     state: State | Omitted = Field(default=None, description="default unhealthy")
     timeout_seconds: float | Omitted = Field(default=None, gt=0, le=MAX_TIMEOUT, description="default 10")

@@ -37,12 +37,18 @@ class PassReport:
 
 
 def run_once(
-    engine: sa.Engine, keyring: KeyRing, now: datetime | None = None, *, client: httpx.Client | None = None
+    engine: sa.Engine,
+    keyring: KeyRing,
+    now: datetime | None = None,
+    *,
+    client: httpx.Client | None = None,
+    error_rates: bool = True,
 ) -> PassReport:
-    """Fire and resolve what changed, then send every delivery that is due."""
+    """Fire and resolve what changed, then send every delivery that is due (``error_rates``:
+    judge the ``errorRate`` rules too; the loop does every ``ERROR_RATE_EVERY`` seconds)."""
     now = now or utcnow()
     with unit_of_work(engine) as session:
-        planned = firing.plan(session, now)
+        planned = firing.plan(session, now, error_rates=error_rates)
         due = delivery.due(session, now)
     fired = resolved = 0
     if planned:

@@ -12,6 +12,7 @@ is unsealed for that one call and never logged), and ``record`` stores the attem
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from mcpreg.db.alert_tables import AlertFiring, AlertRule
 from mcpreg.db.deploy_tables import Environment
 from mcpreg.domain.alerts import DELIVERED, DROPPED, FAILED, MAX_ATTEMPTS, PENDING, retry_delay
 from mcpreg.domain.timestamps import rfc3339
+from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services import webhooks
 from mcpreg.services.alerts.rules import secret_of
 
@@ -43,6 +45,7 @@ class Claimed:
     timeout: float
     payload: dict[str, Any]
     secret: str = field(repr=False)
+    problem: str | None = None  # why it cannot be sent (then it counts as a failed attempt)
 
 
 def due(session: Session, now: datetime, limit: int = 100) -> list[int]:
@@ -106,13 +109,17 @@ def claim(session: Session, keyring: KeyRing, firing_id: int, now: datetime) -> 
     if getattr(moved, "rowcount", 0) != 1 or found is None:
         return None
     rule, env = found
-    return Claimed(
-        firing_id, seen + 1, rule.url, timeout, payload(firing, seen + 1), secret_of(keyring, env, rule)
-    )
+    try:
+        secret, problem = secret_of(keyring, env, rule), None
+    except SecretDecryptFailed:  # sealed under a key no longer in the ring: a failed attempt
+        secret, problem = "", "the rule's signing secret cannot be unsealed with this key ring; set it again"
+    return Claimed(firing_id, seen + 1, rule.url, timeout, payload(firing, seen + 1), secret, problem)
 
 
 def send(claimed: Claimed, client: httpx.Client | None = None) -> webhooks.Delivery:
     """The POST itself: call it outside any transaction."""
+    if claimed.problem is not None:
+        return webhooks.Delivery(str(uuid.uuid4()), None, False, claimed.problem, 0.0)
     return webhooks.deliver(
         claimed.url, EVENT, claimed.payload, claimed.secret, claimed.timeout, client=client
     )
