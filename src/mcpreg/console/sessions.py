@@ -22,7 +22,7 @@ from mcpreg.db.console_tables import ConsoleSession
 from mcpreg.db.tables import Token
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
-from mcpreg.services.tokens import authenticate
+from mcpreg.services.tokens import authenticate, principal_of
 
 LIFETIME = timedelta(hours=8)
 """How long a console session lasts from sign-in (less when its token expires sooner)."""
@@ -76,20 +76,6 @@ def sign_in(session: Session, token: str, *, now: datetime | None = None) -> Ope
     return Opened(session_id, SignedIn(principal, csrf, expires))
 
 
-def _principal(row: Token) -> Principal:
-    def split(value: str) -> tuple[str, ...]:
-        return tuple(p for p in value.split(",") if p)
-
-    return Principal(
-        name=row.name,
-        scopes=frozenset(split(row.scopes)),
-        namespaces=split(row.namespaces),
-        environments=split(row.environments),
-        token_id=row.id,
-        expires_at=row.expires_at,
-    )
-
-
 def find(session: Session, session_id: str | None, *, now: datetime | None = None) -> SignedIn | None:
     """The live session of this cookie value, or None (unknown, expired, or its token revoked)."""
     if not session_id:
@@ -107,7 +93,7 @@ def find(session: Session, session_id: str | None, *, now: datetime | None = Non
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    return SignedIn(_principal(token), row.csrf, row.expires_at)
+    return SignedIn(principal_of(token), row.csrf, row.expires_at)
 
 
 def sign_out(session: Session, session_id: str | None) -> None:

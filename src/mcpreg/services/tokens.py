@@ -196,6 +196,11 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         )
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise TokenExpired(f"the token expired at {rfc3339(row.expires_at)}", field="Authorization")
+    return principal_of(row)
+
+
+def principal_of(row: Token) -> Principal:
+    """Who a token row stands for (``authenticate``'s answer; the console's sessions too)."""
     return Principal(
         name=row.name,
         scopes=frozenset(_split(row.scopes)),
