@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mcpreg.api.config import load_app_keyring
-from mcpreg.crypto import KeyRing
+from mcpreg.crypto import KeyRing, key_id_of
 from mcpreg.crypto.keyring import generate_entry
 from mcpreg.db.alert_tables import AlertFiring, AlertRule
 from mcpreg.db.engine import unit_of_work
@@ -29,7 +29,7 @@ from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.health import Thresholds
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.traffic import BUCKET_COUNT
-from mcpreg.services import alerts, analysis, health, releases
+from mcpreg.services import alerts, analysis, health, releases, rotation
 from mcpreg.services.alerts import rules
 from mcpreg.services.deploy import deployments
 from mcpreg.settings import Settings
@@ -323,3 +323,15 @@ def test_a_secret_the_key_ring_cannot_unseal_is_a_failed_attempt_not_a_failed_pa
     [firing] = firings(engine)
     [attempt] = orjson.loads(firing.attempt_log)
     assert attempt["status"] is None and "cannot be unsealed" in attempt["error"]
+
+
+def test_rotating_the_keys_moves_a_rule_secret_to_the_new_primary_key(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime, settings: Settings
+) -> None:
+    add_rule(engine, keyring, "down", "https://hooks.example/alerts", kind="health")
+    new = generate_entry("k2")
+    rotation.rotate(engine, KeyRing.parse(f"{new},{settings.secret_keys}"))
+    with unit_of_work(engine) as session:
+        row = session.exec(select(AlertRule)).one()
+        assert key_id_of(row.secret) == "k2"
+        assert rules.secret_of(KeyRing.parse(new), ENV, row) == SECRET  # the old key may go

@@ -28,6 +28,7 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services import journal
+from mcpreg.services.alerts import rules as alert_rules
 from mcpreg.services.mirror import upstreams
 
 Progress = Callable[[int, int], None]
@@ -190,6 +191,7 @@ def _move(engine: sa.Engine, keyring: KeyRing, row: Secret, report: RotationRepo
 def _finish(engine: sa.Engine, keyring: KeyRing, actor: Principal | str, report: RotationReport) -> None:
     with unit_of_work(engine, write=True) as session:
         upstreams.reseal_tokens(session, keyring)  # the subregistry's upstream tokens, too
+        alert_rules.reseal_secrets(session, keyring)  # and the alert rules' signing secrets
         report.remaining = stale_count(session, keyring)
         session.execute(
             sa.update(SecretRotation)

@@ -16,8 +16,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mcpreg.crypto import KeyRing, SecretContext, seal, unseal
+from mcpreg.crypto import KeyRing, SecretContext, key_id_of, rewrap, seal, unseal
 from mcpreg.db.alert_tables import AlertFiring, AlertRule
+from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain.alerts import DROPPED, MAX_RULES, PENDING, Rule, RuleSpec, check_name
 from mcpreg.domain.principal import Principal
@@ -162,3 +163,20 @@ def delete_rule(session: Session, principal: Principal, env_name: str, name: str
     session.delete(row)
     session.flush()
     journal.record(session, principal, "alert.delete", environment=env.name, before={"name": name, **before})
+
+
+def reseal_secrets(session: Session, keyring: KeyRing) -> int:
+    """Move every rule's secret sealed under an older key to the primary key (the data key is
+    rewrapped, the secret never opened); part of ``mcpreg secrets rotate``. Returns how many."""
+    moved = 0
+    found = session.exec(
+        select(AlertRule, Environment.name).join(
+            Environment, col(Environment.id) == col(AlertRule.environment_id)
+        )
+    ).all()
+    for row, env in found:
+        if key_id_of(row.secret) != keyring.primary_id:
+            row.secret = rewrap(keyring, row.secret, context(env, row.name))
+            session.add(row)
+            moved += 1
+    return moved
