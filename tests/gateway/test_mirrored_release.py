@@ -44,7 +44,7 @@ def test_a_mirrored_release_is_deployed_served_through_the_gateway_and_shown_wit
         run = sync.sync(
             engine, keyring, client, SYSTEM, "public", sync.SyncOptions(holder="t", private_remotes=True)
         )
-    assert run["added"] == 1
+    assert run.added == 1
     runtime(live.app).cache.invalidate()
 
     deploy(api, "1.0.0")

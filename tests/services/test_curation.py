@@ -54,7 +54,7 @@ def test_a_local_deprecation_survives_a_sync_that_changes_the_upstream_status(en
     fake.set_status(name, "1.0.0", "active")  # the upstream touches it (updatedAt moves) ...
     fake.set_status(name, "1.0.0", "deprecated", "upstream says so")  # ... and changes its status
     run = run_sync(engine, fake)
-    assert run["updated"] == 1
+    assert run.updated == 1
     with Session(engine) as session:
         row = release(session, name, "1.0.0")
         assert (row.status, row.status_message) == ("deprecated", "use our fork")
@@ -138,7 +138,7 @@ def test_a_deny_rule_withholds_what_was_mirrored_and_keeps_it_out_of_later_syncs
     fake.add(server_doc(denied, "1.9.0"))
     fake.add(server_doc(TOOL.format(2), "1.9.0"))
     run = run_sync(engine, fake)
-    assert run["added"] == 1 and run["skipped"] >= 1  # the overlap window re-reads older ones
+    assert run.added == 1 and run.skipped >= 1  # the overlap window re-reads older ones
     with Session(engine) as session:
         assert {release(session, denied, v).status for v in ("1.0.0", "1.1.0")} == {"deleted"}
         assert release(session, denied, "1.0.0").status_message == rules.WITHHELD
@@ -236,7 +236,7 @@ def test_a_local_channel_on_a_mirrored_server_survives_syncs(engine: sa.Engine) 
     fake.add(server_doc(name, "1.5.0", description="changed upstream"))
     fake.add(server_doc(name, "1.0.0", description="re-described upstream"))
     run = run_sync(engine, fake)
-    assert (run["added"], run["updated"]) == (1, 1)
+    assert (run.added, run.updated) == (1, 1)
     with Session(engine) as session:
         assert channels.get_channel(session, name, "stable").version == "1.0.0"
 

@@ -20,6 +20,7 @@ from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import discovery, releases
 from mcpreg.services.curation import pins, rules
 from mcpreg.services.mirror import sync
+from mcpreg.services.mirror.runs import RunInfo
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS, make_token, server_doc
 from tests.support.curation import ADMIN, RING, act, declare
@@ -54,7 +55,7 @@ def publish(upstream: httpx.Client, name: str, version: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def mirror_sync(engine: sa.Engine, upstream: httpx.Client) -> dict[str, object]:
+def mirror_sync(engine: sa.Engine, upstream: httpx.Client) -> RunInfo:
     return sync.sync(engine, RING, upstream, SYSTEM, "public", sync.SyncOptions(holder="r1"))
 
 
@@ -65,7 +66,7 @@ def test_curation_survives_status_changes_and_new_versions_of_a_real_mcpreg_upst
         publish(upstream, TOOL, version)
     publish(upstream, "io.github.acme/other", "1.0.0")
     declare(engine, url=f"{BASE_URL}/v0.1", namespaces=["io.github.*"])
-    assert mirror_sync(engine, upstream)["added"] == 3
+    assert mirror_sync(engine, upstream).added == 3
     act(engine, lambda s: releases.set_status(s, ADMIN, TOOL, "1.0.0", "deprecated", "ours: use 1.1.0"))
     act(engine, lambda s: pins.pin(s, ADMIN, TOOL, "1.1.0"))
     act(engine, lambda s: rules.set_rule(s, ADMIN, "io.github.acme/other", "deny"))
@@ -75,7 +76,7 @@ def test_curation_survives_status_changes_and_new_versions_of_a_real_mcpreg_upst
     publish(upstream, TOOL, "2.0.0")
     publish(upstream, "io.github.acme/other", "2.0.0")
     run = mirror_sync(engine, upstream)
-    assert (run["kind"], run["added"]) == ("incremental", 1)
+    assert (run.kind, run.added) == ("incremental", 1)
     with Session(engine) as session:
         kept = session.exec(
             select(Release).where(Release.server_name == TOOL, Release.version == "1.0.0")

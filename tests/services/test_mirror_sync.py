@@ -24,6 +24,7 @@ from mcpreg.domain.principal import SYSTEM
 from mcpreg.errors import RegistryError
 from mcpreg.services import discovery, rotation
 from mcpreg.services.mirror import sync, upstreams
+from mcpreg.services.mirror.runs import RunInfo
 from mcpreg.services.releases import create_release
 from tests.conftest import server_doc
 from tests.support.upstream_registry import BASE, FakeUpstream
@@ -39,7 +40,7 @@ def declare(engine: sa.Engine, name: str = "public", **body: Any) -> None:
 
 def run_sync(
     engine: sa.Engine, fake: FakeUpstream, name: str = "public", *, holder: str = "r1", **options: Any
-) -> dict[str, Any]:
+) -> RunInfo:
     with fake.client() as client:
         return sync.sync(
             engine, RING, client, SYSTEM, name, sync.SyncOptions(holder=holder, page_limit=3, **options)
@@ -64,7 +65,7 @@ def test_a_full_sync_stores_every_entry_with_its_upstream_status_time_and_proven
     fake.set_status("io.github.acme/tool-0", "1.0.0", "deprecated", "use 1.3.0")
     declare(engine)
     run = run_sync(engine, fake)
-    assert (run["state"], run["kind"], run["added"], run["pages"]) == ("ok", "full", 7, 3)
+    assert (run.state, run.kind, run.added, run.pages) == ("ok", "full", 7, 3)
     with Session(engine) as session:
         rows = stored(session)
         old = rows[("io.github.acme/tool-0", "1.0.0")]
@@ -88,8 +89,8 @@ def test_an_incremental_sync_applies_new_versions_status_changes_and_deletions(e
     fake.set_status("io.github.acme/tool-2", "1.5.0", "deleted")
     fake.set_status("io.github.acme/tool-0", "1.3.0", "deprecated", "old")
     run = run_sync(engine, fake)
-    assert run["kind"] == "incremental" and run["updatedSince"] is not None
-    assert (run["added"], run["updated"]) == (1, 2)
+    assert run.kind == "incremental" and run.updated_since is not None
+    assert (run.added, run.updated) == (1, 2)
     assert fake.requests[-1].url.params.get("updated_since") is not None
     with Session(engine) as session:
         rows = stored(session)
@@ -99,7 +100,7 @@ def test_an_incremental_sync_applies_new_versions_status_changes_and_deletions(e
         assert latest is not None and latest.version == "1.2.0"
         assert len(rows) == 8
     again = run_sync(engine, fake)
-    assert (again["added"], again["updated"], again["refused"]) == (0, 0, 0)
+    assert (again.added, again.updated, again.refused) == (0, 0, 0)
 
 
 def test_the_overlap_window_catches_an_entry_that_landed_behind_the_watermark(engine: sa.Engine) -> None:
@@ -110,7 +111,7 @@ def test_the_overlap_window_catches_an_entry_that_landed_behind_the_watermark(en
     # Committed upstream after the first sync read, but stamped before its watermark.
     fake.add(server_doc("io.github.acme/late", "1.0.0"), at=watermark - timedelta(seconds=5))
     run = run_sync(engine, fake)
-    assert run["added"] == 1 and run["unchanged"] >= 1  # the window re-read is deduplicated
+    assert run.added == 1 and run.unchanged >= 1  # the window re-read is deduplicated
     with Session(engine) as session:
         assert ("io.github.acme/late", "1.0.0") in stored(session)
         assert len(stored(session)) == 4
@@ -123,7 +124,7 @@ def test_non_semver_versions_are_stored_flagged_and_ordered_below_every_semver_o
         fake.add(server_doc(name, version))
     declare(engine)
     run = run_sync(engine, fake)
-    assert run["added"] == 4 and run["refused"] == 0
+    assert run.added == 4 and run.refused == 0
     with Session(engine) as session:
         versions = [r.version for r in discovery.list_versions(session, name)]
         assert versions == ["1.0.0-rc.1", "2025.02.01", "2023-winter", "2024.01.15"]
@@ -149,7 +150,7 @@ def test_invalid_entries_are_recorded_with_their_reason_and_nothing_of_them_is_s
     fake.add(server_doc("not a name", "1.0.0"))
     declare(engine)
     run = run_sync(engine, fake)
-    assert (run["added"], run["refused"]) == (1, 4)
+    assert (run.added, run.refused) == (1, 4)
     with Session(engine) as session:
         assert list(stored(session)) == [("io.github.acme/good", "1.0.0")]
         reasons = {r.server_name: r.reason for r in session.exec(select(RefusedEntry))}
@@ -177,7 +178,7 @@ def test_an_interrupted_sync_resumes_at_the_next_page_without_duplicates(engine:
             first.state == "failed" and first.error is not None and first.error.startswith("upstream_failed")
         )
     run = run_sync(engine, fake)
-    assert (run["resumed"], run["kind"], run["added"], run["pages"]) == (True, "full", 5, 2)
+    assert (run.resumed, run.kind, run.added, run.pages) == (True, "full", 5, 2)
     assert fake.requests[-2].url.params.get("cursor") is not None
     with Session(engine) as session:
         rows = session.exec(select(Release.server_name, Release.version)).all()
@@ -190,7 +191,7 @@ def test_entries_outside_the_upstream_namespaces_are_skipped(engine: sa.Engine) 
     fake.add(server_doc("com.example/tool", "1.0.0"))
     declare(engine, namespaces=["io.github.*"], exclude=["io.github.other"])
     run = run_sync(engine, fake)
-    assert (run["added"], run["skipped"]) == (3, 2)
+    assert (run.added, run.skipped) == (3, 2)
 
 
 def test_the_upstream_token_is_sent_as_a_bearer_and_stored_only_sealed(engine: sa.Engine) -> None:
@@ -231,10 +232,10 @@ def test_two_replicas_never_sync_the_same_upstream_at_once(engine: sa.Engine) ->
         refused.set()
         thread.join(timeout=30)
         other.dispose()
-    assert outcome["first"]["state"] == "ok"
+    assert outcome["first"].state == "ok"
     with Session(engine) as session:
         assert session.exec(select(sa.func.count()).select_from(SyncRun)).one() == 1
-    assert run_sync(engine, fake, holder="replica-b")["state"] == "ok"  # the lease was released
+    assert run_sync(engine, fake, holder="replica-b").state == "ok"  # the lease was released
 
 
 def test_a_release_published_locally_is_never_merged_with_an_upstream_one(engine: sa.Engine) -> None:
@@ -243,7 +244,7 @@ def test_a_release_published_locally_is_never_merged_with_an_upstream_one(engine
     fake = seeded(3)
     declare(engine)
     run = run_sync(engine, fake)
-    assert run["added"] == 2 and run["refused"] == 1
+    assert run.added == 2 and run.refused == 1
     with Session(engine) as session:
         clash = session.exec(select(RefusedEntry)).one()
         assert clash.server_name == "io.github.acme/tool-0" and "clash" in clash.reason
@@ -288,7 +289,7 @@ def test_a_stopping_background_sync_ends_after_its_page_gives_its_lease_up_and_r
         assert sync.due(session) == []  # it began a moment ago
     fake.on_request = None
     resumed = run_sync(engine, fake)
-    assert (resumed["resumed"], resumed["added"], resumed["pages"]) == (True, 5, 2)
+    assert (resumed.resumed, resumed.added, resumed.pages) == (True, 5, 2)
 
 
 def test_a_key_rotation_moves_upstream_tokens_to_the_new_primary_key(engine: sa.Engine) -> None:

@@ -23,6 +23,7 @@ from mcpreg.services.curation import pins, rules
 from mcpreg.services.curation.withholding import WITHHELD
 from mcpreg.services.mirror import sync, upstreams
 from mcpreg.services.mirror.reconcile import VANISHED
+from mcpreg.services.mirror.runs import RunInfo
 from mcpreg.services.releases import create_release
 from tests.conftest import server_doc
 from tests.support.curation import ADMIN, RING, act, declare
@@ -38,7 +39,7 @@ def seeded(count: int = 6, namespace: str = "io.github.acme") -> FakeUpstream:
     return fake
 
 
-def run_sync(engine: sa.Engine, fake: FakeUpstream, name: str = "public", **options: Any) -> dict[str, Any]:
+def run_sync(engine: sa.Engine, fake: FakeUpstream, name: str = "public", **options: Any) -> RunInfo:
     """A sync with pages of two and no overlap (the fake's clock moves a second a change)."""
     given = sync.SyncOptions(holder="r1", page_limit=2, overlap=timedelta(0), **options)
     with fake.client() as client:
@@ -66,9 +67,9 @@ def test_a_full_sync_marks_an_entry_the_upstream_dropped_as_vanished_and_counts_
     declare(engine)
     run_sync(engine, fake)
     fake.drop(TOOL, "1.4.0")  # tool-1's latest, gone without a deleted status
-    assert run_sync(engine, fake)["vanished"] == 0  # an incremental sync cannot see it
+    assert run_sync(engine, fake).vanished == 0  # an incremental sync cannot see it
     run = run_sync(engine, fake, full=True)
-    assert (run["kind"], run["state"], run["vanished"], run["updated"]) == ("full", "ok", 1, 0)
+    assert (run.kind, run.state, run.vanished, run.updated) == ("full", "ok", 1, 0)
     with Session(engine) as session:
         gone = release(session, TOOL, "1.4.0")
         assert gone.status == "deleted" and (gone.status_message or "").startswith(f"{VANISHED}: public")
@@ -79,7 +80,7 @@ def test_a_full_sync_marks_an_entry_the_upstream_dropped_as_vanished_and_counts_
         assert latest is not None and latest.version == "1.1.0"
         assert journaled(session, "release.mirror.vanish") == [(TOOL, "1.4.0")]
         assert len(journaled(session, "mirror.vanish")) == 1
-    assert run_sync(engine, fake, full=True)["vanished"] == 0  # counted once, when it vanished
+    assert run_sync(engine, fake, full=True).vanished == 0  # counted once, when it vanished
 
 
 def test_a_vanished_entry_listed_again_gets_its_upstream_status_back(engine: sa.Engine) -> None:
@@ -88,10 +89,10 @@ def test_a_vanished_entry_listed_again_gets_its_upstream_status_back(engine: sa.
     declare(engine)
     run_sync(engine, fake)
     dropped = [fake.drop(TOOL, "1.1.0"), fake.drop(TOOL, "1.4.0")]
-    assert run_sync(engine, fake, full=True)["vanished"] == 2
+    assert run_sync(engine, fake, full=True).vanished == 2
     fake.restore(dropped[0])  # re-published: an incremental sync sees it
     fake.restore(dropped[1], touch=False)  # back as it was: only a full sync reads it
-    assert (run_sync(engine, fake)["updated"], run_sync(engine, fake, full=True)["updated"]) == (1, 1)
+    assert (run_sync(engine, fake).updated, run_sync(engine, fake, full=True).updated) == (1, 1)
     with Session(engine) as session:
         again = release(session, TOOL, "1.1.0")
         assert (again.status, again.status_message) == ("deprecated", "use 1.4.0")
@@ -116,7 +117,7 @@ def test_an_interrupted_full_pass_marks_nothing_and_the_resumed_pass_decides(eng
         assert release(session, "io.github.acme/tool-2", "1.5.0").status == "active"
         assert journaled(session, "release.mirror.vanish") == []
     resumed = run_sync(engine, fake)  # continues the same pass, from its second page
-    assert (resumed["resumed"], resumed["kind"], resumed["vanished"]) == (True, "full", 1)
+    assert (resumed.resumed, resumed.kind, resumed.vanished) == (True, "full", 1)
     with Session(engine) as session:  # the entries only the first run listed are not vanished
         statuses = {(r.server_name, r.version): r.status for r in session.exec(select(Release))}
         assert [k for k, s in statuses.items() if s == "deleted"] == [("io.github.acme/tool-2", "1.5.0")]
@@ -128,7 +129,7 @@ def test_a_pass_that_lists_none_of_the_mirror_decides_nothing(engine: sa.Engine)
     run_sync(engine, fake)
     empty = FakeUpstream()  # a misconfigured URL, or an upstream restored empty
     empty.add(server_doc("io.github.else/where", "1.0.0"))
-    assert run_sync(engine, empty, full=True)["vanished"] == 0
+    assert run_sync(engine, empty, full=True).vanished == 0
     with Session(engine) as session:
         assert {r.status for r in session.exec(select(Release))} == {"active"}
 
@@ -142,7 +143,7 @@ def test_a_locally_deprecated_release_that_vanishes_keeps_its_local_status_and_p
     act(engine, lambda s: releases.set_status(s, ADMIN, TOOL, "1.1.0", "deprecated", "ours: use 1.4.0"))
     act(engine, lambda s: pins.pin(s, ADMIN, TOOL, "1.1.0"))
     fake.drop(TOOL, "1.1.0")
-    assert run_sync(engine, fake, full=True)["vanished"] == 1
+    assert run_sync(engine, fake, full=True).vanished == 1
     with Session(engine) as session:
         kept = release(session, TOOL, "1.1.0")
         assert (kept.status, kept.status_message, kept.is_latest) == ("deprecated", "ours: use 1.4.0", True)
@@ -170,7 +171,7 @@ def test_reconciliation_leaves_other_upstreams_local_releases_and_skipped_entrie
     )
     public.drop("io.github.acme/tool-0", "1.0.0")
     run = run_sync(engine, public, full=True)
-    assert (run["vanished"], run["skipped"]) == (1, 1)  # skipped now, but listed: not vanished
+    assert (run.vanished, run.skipped) == (1, 1)  # skipped now, but listed: not vanished
     with Session(engine) as session:
         deleted = [(r.server_name, r.version) for r in session.exec(select(Release)) if r.status == "deleted"]
         assert deleted == [("io.github.acme/tool-0", "1.0.0")]
@@ -182,7 +183,7 @@ def test_every_nth_sync_is_a_full_pass_that_reconciles(engine: sa.Engine) -> Non
     run_sync(engine, fake, reconcile_every=3)
     fake.drop("io.github.acme/tool-2", "1.2.0")
     kinds = [run_sync(engine, fake, reconcile_every=3) for _ in range(4)]
-    assert [(r["kind"], r["vanished"]) for r in kinds] == [
+    assert [(r.kind, r.vanished) for r in kinds] == [
         ("incremental", 0),
         ("incremental", 0),
         ("full", 1),  # the first sync, then one in three
@@ -196,7 +197,7 @@ def test_a_withheld_release_that_vanishes_stays_withheld_and_comes_back_deleted(
     run_sync(engine, fake)
     act(engine, lambda s: rules.set_rule(s, ADMIN, "io.github.acme/tool-2", "deny"))
     fake.drop("io.github.acme/tool-2", "1.5.0")
-    assert run_sync(engine, fake, full=True)["vanished"] == 1
+    assert run_sync(engine, fake, full=True).vanished == 1
     with Session(engine) as session:
         assert release(session, "io.github.acme/tool-2", "1.5.0").status_message == WITHHELD
     act(engine, lambda s: rules.remove_rule(s, ADMIN, "io.github.acme/tool-2"))

@@ -13,6 +13,7 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM, Principal
 from mcpreg.services.mirror import sync, upstreams
+from mcpreg.services.mirror.runs import RunInfo
 from tests.support.upstream_registry import BASE, FakeUpstream
 
 RING = KeyRing([("k1", bytes(range(32)))])
@@ -25,7 +26,7 @@ def declare(engine: sa.Engine, name: str = "public", **body: Any) -> None:
         upstreams.create(session, RING, SYSTEM, name, given)
 
 
-def run_sync(engine: sa.Engine, fake: FakeUpstream, name: str = "public") -> dict[str, Any]:
+def run_sync(engine: sa.Engine, fake: FakeUpstream, name: str = "public") -> RunInfo:
     with fake.client() as client:
         return sync.sync(engine, RING, client, SYSTEM, name, sync.SyncOptions(holder="r1", page_limit=4))
 

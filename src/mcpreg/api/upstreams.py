@@ -9,7 +9,6 @@ same time answers 409 ``sync_in_progress``. An upstream that fails answers 502
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +17,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, principal_of, query_bool, query_int, run
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.upstreams import Runs, SyncRun, Upstream, UpstreamDetail, UpstreamList
 from mcpreg.domain.principal import Principal
 from mcpreg.services.mirror import runs, sync, upstreams
 from mcpreg.services.tokens import require
@@ -31,34 +31,35 @@ def _name(request: Request) -> str:
 
 
 async def list_upstreams(request: Request) -> Response:
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> list[upstreams.UpstreamInfo]:
         require(principal, "admin")
-        return {"upstreams": [upstreams.view(u) for u in upstreams.all_upstreams(session)]}
+        return [upstreams.UpstreamInfo.of(u) for u in upstreams.all_upstreams(session)]
 
-    return json_response(request, await run(request, work))
+    return json_response(request, UpstreamList(upstreams=[Upstream.of(u) for u in await run(request, work)]))
 
 
 async def create_upstream(request: Request) -> Response:
     body = await json_object(request)
     keyring = runtime(request.app).keyring
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> upstreams.UpstreamInfo:
         require(principal, "admin")
         name, given = upstreams.parse_input(body, creating=True)
         assert name is not None
-        return upstreams.view(upstreams.create(session, keyring, principal, name, given))
+        return upstreams.UpstreamInfo.of(upstreams.create(session, keyring, principal, name, given))
 
-    return json_response(request, await run(request, work, write=True), status=201)
+    return json_response(request, Upstream.of(await run(request, work, write=True)), status=201)
 
 
 async def get_upstream(request: Request) -> Response:
     name = _name(request)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> UpstreamDetail:
         require(principal, "admin")
         upstream = upstreams.get(session, name)
         last = runs.runs_of(session, upstream, limit=1)
-        return {**upstreams.view(upstream), "lastRun": runs.view(last[0]) if last else None}
+        info = upstreams.UpstreamInfo.of(upstream)
+        return UpstreamDetail.of({**vars(info), "last_run": runs.RunInfo.of(last[0]) if last else None})
 
     return json_response(request, await run(request, work))
 
@@ -68,12 +69,12 @@ async def change_upstream(request: Request) -> Response:
     body = await json_object(request)
     keyring = runtime(request.app).keyring
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> upstreams.UpstreamInfo:
         require(principal, "admin")
         _, given = upstreams.parse_input(body, creating=False)
-        return upstreams.view(upstreams.change(session, keyring, principal, name, given))
+        return upstreams.UpstreamInfo.of(upstreams.change(session, keyring, principal, name, given))
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Upstream.of(await run(request, work, write=True)))
 
 
 async def remove_upstream(request: Request) -> Response:
@@ -98,7 +99,7 @@ async def sync_upstream(request: Request) -> Response:
         private_remotes=rt.settings.allow_private_remotes,
     )
 
-    def work() -> dict[str, Any]:
+    def work() -> runs.RunInfo:
         with sync.upstream_client() as client:
             return sync.sync(rt.engine, rt.keyring, client, principal, name, options)
 
@@ -106,7 +107,7 @@ async def sync_upstream(request: Request) -> Response:
         result = await run_in_threadpool(work)
     finally:
         rt.cache.wrote(None, [])  # whatever the pages changed: drop this replica's answers
-    return json_response(request, result)
+    return json_response(request, SyncRun.of(result))
 
 
 async def list_runs(request: Request) -> Response:
@@ -114,10 +115,10 @@ async def list_runs(request: Request) -> Response:
     limit = query_int(request, "limit", 20, 1, runs.MAX_RUNS)
     refused = query_bool(request, "refused")
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> list[runs.RunInfo]:
         require(principal, "admin")
         upstream = upstreams.get(session, name)
         found = runs.runs_of(session, upstream, limit=limit)
-        return {"runs": [runs.view(r, runs.refusals_of(session, r) if refused else None) for r in found]}
+        return [runs.RunInfo.of(r, runs.refusals_of(session, r) if refused else None) for r in found]
 
-    return json_response(request, await run(request, work))
+    return json_response(request, Runs(runs=[SyncRun.of(r) for r in await run(request, work)]))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mcpreg.api.schemas.base import Answer, Body, Omitted, Query
+from mcpreg.api.schemas.base import Answer, Body, LeftOut, Omitted, Query
 from mcpreg.api.schemas.operations import Operation
 
 UPSTREAMS = "/api/upstreams"
@@ -52,7 +52,7 @@ class SyncRun(Answer):
     started_at: datetime
     finished_at: datetime | None
     started_by: str
-    refused_entries: list[RefusedEntry] | Omitted = None
+    refused_entries: list[RefusedEntry] | None = LeftOut
 
 
 class UpstreamDetail(Upstream):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from mcpreg.db.mirror_tables import RefusedEntry, SyncRun, Upstream
 from mcpreg.db.types import utcnow
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.services.mirror.apply import PageResult
 
 RUNNING, OK, FAILED = "running", "ok", "failed"
@@ -75,28 +76,60 @@ def refusals_of(session: Session, run: SyncRun, *, limit: int = 50) -> list[Refu
     )
 
 
-def view(run: SyncRun, refused: list[RefusedEntry] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": run.id,
-        "kind": run.kind,
-        "state": run.state,
-        "resumed": run.resumed,
-        "updatedSince": rfc3339(run.since),
-        "pages": run.pages,
-        "added": run.added,
-        "updated": run.updated,
-        "unchanged": run.unchanged,
-        "refused": run.refused,
-        "skipped": run.skipped,
-        "vanished": run.vanished,
-        "seconds": round(run.seconds, 3),
-        "error": run.error,
-        "startedAt": rfc3339(run.started_at),
-        "finishedAt": rfc3339(run.finished_at),
-        "startedBy": run.started_by,
-    }
-    if refused is not None:
-        body["refusedEntries"] = [
-            {"name": r.server_name, "version": r.version, "reason": r.reason} for r in refused
-        ]
-    return body
+@dataclass(frozen=True)
+class Refused:
+    """An upstream entry a run refused, and why."""
+
+    name: str
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A sync run as shown: its counts, its seconds to the millisecond, and (when asked for)
+    the entries it refused."""
+
+    id: int
+    kind: str
+    state: str
+    resumed: bool
+    updated_since: datetime | None
+    pages: int
+    added: int
+    updated: int
+    unchanged: int
+    refused: int
+    skipped: int
+    vanished: int
+    seconds: float
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    started_by: str
+    refused_entries: list[Refused] | None = None
+
+    @classmethod
+    def of(cls, run: SyncRun, refused: list[RefusedEntry] | None = None) -> RunInfo:
+        return cls(
+            id=run.id or 0,
+            kind=run.kind,
+            state=run.state,
+            resumed=run.resumed,
+            updated_since=run.since,
+            pages=run.pages,
+            added=run.added,
+            updated=run.updated,
+            unchanged=run.unchanged,
+            refused=run.refused,
+            skipped=run.skipped,
+            vanished=run.vanished,
+            seconds=round(run.seconds, 3),
+            error=run.error,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            started_by=run.started_by,
+            refused_entries=None
+            if refused is None
+            else [Refused(r.server_name, r.version, r.reason) for r in refused],
+        )

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -86,8 +85,8 @@ def sync(
     options: SyncOptions,
     *,
     progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Sync ``name`` now and return the run's view; an upstream failure is recorded on the
+) -> runs.RunInfo:
+    """Sync ``name`` now and return its run; an upstream failure is recorded on the
     run, then raised (``upstream_failed``)."""
     require(principal, "admin")
     lease = lease_name(name)
@@ -110,7 +109,7 @@ def _run(
     name: str,
     options: SyncOptions,
     progress: Progress | None,
-) -> dict[str, Any]:
+) -> runs.RunInfo:
     began = time.monotonic()
     with unit_of_work(engine, write=True) as session:
         upstream = upstreams.get(session, name)
@@ -189,7 +188,7 @@ def _run(
             if progress is not None:
                 progress(run)
             if cursor is None:
-                return runs.view(run)
+                return runs.RunInfo.of(run)
     except BaseException as error:
         if isinstance(error, RegistryError):
             reason = f"{error.code}: {error.detail}"

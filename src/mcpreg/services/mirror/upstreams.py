@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +21,6 @@ from mcpreg.db.mirror_tables import MirroredRelease, RefusedEntry, SyncCheckpoin
 from mcpreg.db.types import utcnow
 from mcpreg.domain.mirror import Coverage, check_pattern, parse_interval, split_patterns
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import Conflict, NotFound, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.tokens import require
@@ -191,7 +191,7 @@ def create(
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict(f"an upstream named {name!r} exists", field="name", code="upstream_exists") from None
-    journal.record(session, principal, "upstream.create", after=view(upstream))
+    journal.record(session, principal, "upstream.create", after=UpstreamInfo.of(upstream))
     return upstream
 
 
@@ -200,11 +200,11 @@ def change(
 ) -> Upstream:
     require(principal, "admin")
     upstream = get(session, name)
-    before = view(upstream)
+    before = UpstreamInfo.of(upstream)
     _apply(keyring, upstream, given)
     upstream.updated_at = utcnow()
     session.add(upstream)
-    journal.record(session, principal, "upstream.change", before=before, after=view(upstream))
+    journal.record(session, principal, "upstream.change", before=before, after=UpstreamInfo.of(upstream))
     return upstream
 
 
@@ -213,26 +213,40 @@ def remove(session: Session, principal: Principal, name: str) -> None:
     (rows are never removed) and become local; their provenance rows go."""
     require(principal, "admin")
     upstream = get(session, name)
-    before = view(upstream)
+    before = UpstreamInfo.of(upstream)
     for table in (MirroredRelease, RefusedEntry, SyncCheckpoint, SyncRun):
         session.execute(sa.delete(table).where(col(table.upstream_id) == upstream.id))
     session.delete(upstream)
     journal.record(session, principal, "upstream.remove", before=before)
 
 
-def view(upstream: Upstream) -> dict[str, Any]:
-    """The public shape of an upstream: everything but the token, which shows as set or not."""
-    return {
-        "name": upstream.name,
-        "url": upstream.base_url,
-        "namespaces": list(split_patterns(upstream.include)),
-        "exclude": list(split_patterns(upstream.exclude)),
-        "intervalSeconds": upstream.interval_seconds,
-        "token": upstream.token_sealed is not None,
-        "createdAt": rfc3339(upstream.created_at),
-        "createdBy": upstream.created_by,
-        "updatedAt": rfc3339(upstream.updated_at),
-    }
+@dataclass(frozen=True)
+class UpstreamInfo:
+    """An upstream as shown and journalled: everything but the token, which shows as set or not."""
+
+    name: str
+    url: str
+    namespaces: list[str]
+    exclude: list[str]
+    interval_seconds: int
+    token: bool
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, upstream: Upstream) -> UpstreamInfo:
+        return cls(
+            name=upstream.name,
+            url=upstream.base_url,
+            namespaces=list(split_patterns(upstream.include)),
+            exclude=list(split_patterns(upstream.exclude)),
+            interval_seconds=upstream.interval_seconds,
+            token=upstream.token_sealed is not None,
+            created_at=upstream.created_at,
+            created_by=upstream.created_by,
+            updated_at=upstream.updated_at,
+        )
 
 
 def reseal_tokens(session: Session, keyring: KeyRing) -> int:
