@@ -276,3 +276,28 @@ def test_the_gate_hook_runs_the_set_stores_the_run_and_names_the_failing_case(
         testset="other",
     )
     assert missing == GateOutcome(False, missing.detail, None, []) and "other" in missing.detail
+
+
+def test_a_secret_the_upstream_echoes_is_masked_in_the_stored_run(
+    app_api: httpx.Client, echo: dict[str, Upstream]
+) -> None:
+    secret = "sk-testset-0123456789"
+    header = {"name": "X-Api-Key", "isSecret": True, "isRequired": True, "description": "the key"}
+    remote = {"type": "streamable-http", "url": echo["1.0.0"].url, "headers": [header]}
+    publish(app_api, remote_doc("1.0.0", echo["1.0.0"].url, remotes=[remote]))
+    scope = {"environment": "production"}
+    assert app_api.put(
+        f"/api/servers/{NAME}/secrets/X-Api-Key", params=scope, json={"value": secret}
+    ).is_success
+    deploy(app_api, "1.0.0")
+    sent = {
+        "name": "sends the key",
+        "tool": "whoami",
+        "expect": {"subset": {"headers": {"x-api-key": secret}}},
+    }
+    wrong = {"name": "wrong key", "tool": "whoami", "expect": {"subset": {"headers": {"x-api-key": "nope"}}}}
+    put(app_api, [sent, wrong])
+    run = start(app_api)
+    assert [c["result"] for c in run["cases"]] == ["pass", "fail"]  # matched on what came back
+    shown = app_api.get(f"{SMOKE}/runs/{run['id']}").text
+    assert secret not in shown and "********" in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -216,3 +217,14 @@ def test_an_error_answer_fails_unless_the_case_expects_one() -> None:
 def test_what_came_back_is_shown_cut_to_a_few_kilobytes() -> None:
     shown = ToolAnswer(False, "y" * 100_000).shown()
     assert len(shown) == 4096 and shown.endswith("…")
+
+
+def test_secret_values_are_masked_before_what_came_back_is_cut() -> None:
+    secret = 'sk-"live"-42'
+    answer = ToolAnswer(False, f'{{"headers": {{"x-api-key": {json.dumps(secret)}}}}}')
+    assert secret not in answer.shown([secret]) and json.dumps(secret)[1:-1] not in answer.shown([secret])
+    assert "********" in answer.shown([secret])
+    missed = judge(one({"subset": {"headers": {"x-api-key": "other"}}}), answer, [secret])
+    assert not missed.passed and "sk-" not in missed.reason
+    cut = ToolAnswer(False, "x" * 4090 + secret).shown([secret])
+    assert "sk-" not in cut  # masked whole, then cut: no half secret at the edge

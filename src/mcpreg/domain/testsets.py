@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -265,11 +265,12 @@ class ToolAnswer:
             found.append(parsed)
         return found
 
-    def shown(self) -> str:
+    def shown(self, secrets: Sequence[str] = ()) -> str:
+        """What came back, as JSON cut to ``SHOWN`` characters, each of ``secrets`` masked."""
         body: dict[str, Any] = {"isError": self.is_error, "text": self.text}
         if self.structured is not None:
             body["structuredContent"] = self.structured
-        return shorten(json.dumps(body, ensure_ascii=False, sort_keys=True))
+        return shorten(json.dumps(masked(body, secrets), ensure_ascii=False, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,33 @@ def _json_of(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return _NONE
+
+
+MASK = "********"
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret value in it masked, as written and as JSON escapes it: an
+    upstream may echo what it was sent (a run stores and shows what came back)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+        escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, MASK)
+    return text
+
+
+def masked(value: Any, secrets: Sequence[str]) -> Any:
+    """``value`` with ``redact`` applied to every string in it (keys included)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {redact(str(k), secrets): masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, secrets) for v in value]
+    return value
 
 
 def shorten(text: str, limit: int = SHOWN) -> str:
@@ -326,15 +354,16 @@ def contains(actual: Any, expected: Any) -> bool:
     return _same_scalar(actual, expected)
 
 
-def _dumped(value: Any) -> str:
-    return shorten(json.dumps(value, ensure_ascii=False, sort_keys=True), 200)
+def judge(case: Case, answer: ToolAnswer, secrets: Sequence[str] = ()) -> Verdict:
+    """Whether ``answer`` meets ``case``'s expectation, and if not, why not (``secrets``
+    masked in the reason)."""
 
+    def _dumped(value: Any) -> str:
+        return shorten(json.dumps(masked(value, secrets), ensure_ascii=False, sort_keys=True), 200)
 
-def judge(case: Case, answer: ToolAnswer) -> Verdict:
-    """Whether ``answer`` meets ``case``'s expectation, and if not, why not."""
     expect = case.expect
     if answer.is_error != expect.is_error:
-        said = shorten(answer.text, 200)
+        said = shorten(redact(answer.text, secrets), 200)
         if answer.is_error:
             return Verdict(False, f"the tool answered an error (isError true): {said}")
         return Verdict(False, "the tool answered without an error (isError false), an error was expected")

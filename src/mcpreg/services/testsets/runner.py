@@ -32,7 +32,7 @@ from mcp_types import CallToolResult, TextContent
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.types import utcnow
-from mcpreg.domain.testsets import Case, ToolAnswer, judge, shorten
+from mcpreg.domain.testsets import Case, ToolAnswer, judge, masked, redact, shorten
 from mcpreg.errors import RegistryError
 from mcpreg.gateway.prober import connected
 from mcpreg.services.testsets.runs import (
@@ -60,11 +60,11 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def _expected(case: Case) -> str:
-    return shorten(json.dumps(case.expect.to_dict(), ensure_ascii=False, sort_keys=True))
+def _expected(case: Case, secrets: Sequence[str] = ()) -> str:
+    return shorten(json.dumps(masked(case.expect.to_dict(), secrets), ensure_ascii=False, sort_keys=True))
 
 
-async def _call(client: Client, case: Case, timeout: float) -> CaseResult:
+async def _call(client: Client, case: Case, timeout: float, secrets: Sequence[str]) -> CaseResult:
     started = time.perf_counter()
     try:
         with anyio.fail_after(timeout):
@@ -72,23 +72,23 @@ async def _call(client: Client, case: Case, timeout: float) -> CaseResult:
         answer = tool_answer(result)
     except TimeoutError:
         reason = f"no answer within {timeout:g} s"
-        return CaseResult(case.name, case.tool, ERROR, reason, _expected(case), None, _ms(started))
+        return CaseResult(case.name, case.tool, ERROR, reason, _expected(case, secrets), None, _ms(started))
     except MCPError as exc:  # a JSON-RPC error answer (unknown tool, invalid arguments): an error result
         answer = ToolAnswer(True, str(exc))
-    verdict = judge(case, answer)
+    verdict = judge(case, answer, secrets)
     return CaseResult(
         case.name,
         case.tool,
         PASS if verdict.passed else FAIL,
         verdict.reason,
-        _expected(case),
-        answer.shown(),
+        _expected(case, secrets),
+        answer.shown(secrets),
         _ms(started),
     )
 
 
-def _not_run(cases: Sequence[Case], reason: str) -> list[CaseResult]:
-    return [CaseResult(c.name, c.tool, ERROR, reason, _expected(c), None, 0.0) for c in cases]
+def _not_run(cases: Sequence[Case], reason: str, secrets: Sequence[str] = ()) -> list[CaseResult]:
+    return [CaseResult(c.name, c.tool, ERROR, reason, _expected(c, secrets), None, 0.0) for c in cases]
 
 
 async def call_cases(plan: Plan, *, private_remotes: bool) -> list[CaseResult]:
@@ -106,16 +106,16 @@ async def call_cases(plan: Plan, *, private_remotes: bool) -> list[CaseResult]:
                 upstream.url, upstream.headers, private_remotes=private_remotes, timeout=timeout
             ) as client:
                 for case in cases:
-                    results.append(await _call(client, case, timeout))
+                    results.append(await _call(client, case, timeout, plan.secrets))
     except RegistryError as exc:  # the private-address guard refused the upstream
         reason = f"{label} cannot be reached: {exc.detail}"
     except TimeoutError:
         reason = f"{label} did not answer in time"
     except Exception as exc:  # any failure of the upstream is the run's finding, never the registry's
-        reason = shorten(f"{label} failed: {type(exc).__name__}: {exc}", 500)
+        reason = shorten(redact(f"{label} failed: {type(exc).__name__}: {exc}", plan.secrets), 500)
     else:
         return results
-    return results + _not_run(cases[len(results) :], reason)
+    return results + _not_run(cases[len(results) :], reason, plan.secrets)
 
 
 def outcome(results: Sequence[CaseResult]) -> tuple[str, str]:

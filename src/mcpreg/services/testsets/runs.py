@@ -26,6 +26,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.testsets import check_name
 from mcpreg.errors import Conflict, NoDeployment, NotFound
 from mcpreg.gateway.upstream import Upstream, build_upstream
+from mcpreg.services.configuration import effective as config_effective
 from mcpreg.services.deploy import routing
 from mcpreg.services.deploy.states import find_state, is_rolling_out
 from mcpreg.services.environments import get_environment
@@ -99,6 +100,7 @@ class Plan:
     track: Track | None
     stored: StoredSet
     upstream: Upstream = field(repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # masked in what a run keeps
 
 
 def require_run(principal: Principal, server: str, environment: str) -> None:
@@ -143,7 +145,13 @@ def plan_run(
     release, track = _release_for(session, stored.server, environment, version)
     resolution = routing.Resolution(stored.server, environment, release, track or "canary", None, 0.0)
     upstream = build_upstream(session, keyring, resolution)
-    return Plan(server_id, stored.server, environment, release.version, track, stored, upstream)
+    secrets: tuple[str, ...] = ()
+    if upstream.problem is None:
+        effective = config_effective.effective_config(
+            session, keyring, stored.server, release.version, environment, reveal=True
+        )
+        secrets = tuple(str(entry["value"]) for entry in effective["secrets"].values() if entry.get("value"))
+    return Plan(server_id, stored.server, environment, release.version, track, stored, upstream, secrets)
 
 
 def _run(row: TestSetRun, *, with_cases: bool = True) -> Run:
