@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from mcpreg.cli.gate import waiting_lines
 from mcpreg.cli.health import analysis_summary, summary
 from mcpreg.cli.remote import AsJson, Url, cell, err, out, print_json, remote
 from mcpreg.domain.timestamps import read_rfc3339
@@ -107,14 +108,17 @@ def status(
             state = _watch(lambda: registry.rollout(name, env), state, timeout, interval, quiet=as_json)
         checked = registry.health(name, env)
         analysed = registry.analysis(name, env)
+        gated = registry.gate_runs(name, env)
     if as_json:
-        print_json({**state, "health": checked, "analysis": analysed})
+        print_json({**state, "health": checked, "analysis": analysed, "gates": gated})
     elif not watch:
         out.print(render(state))
         out.print(summary(checked))
         lines = analysis_summary(analysed)
         if lines:
             out.print(lines)
+        for line in waiting_lines(gated):
+            out.print(escape(line))
     if watch:
         _verdict(state)
 
