@@ -25,6 +25,7 @@ connection back at once.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections import deque
 from collections.abc import Iterable
@@ -35,7 +36,7 @@ import httptools
 
 READ_BUFFER = 256 * 1024  # unread answer bytes held before the upstream is paused
 IDLE_SECONDS = 4.0  # an idle connection older than this is closed, not reused (uvicorn closes at 5)
-_FORBIDDEN_IN_VALUE = (b"\r", b"\n", b"\0")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # what a header name may be (RFC 9110)
 
 
 class UpstreamUnreachable(Exception):
@@ -86,10 +87,8 @@ def request_head(
     parts = [method.encode("ascii"), b" ", endpoint.target, b" HTTP/1.1\r\nhost: ", endpoint.host, b"\r\n"]
     for name, value in headers:
         raw_name, raw_value = _encoded(name), _encoded(value)
-        if any(c in raw_name for c in (*_FORBIDDEN_IN_VALUE, b":", b" ")) or any(
-            c in raw_value for c in _FORBIDDEN_IN_VALUE
-        ):
-            raise ValueError(f"the header {name!r} cannot be sent (a line break or NUL in it)")
+        if b"\r" in raw_value or b"\n" in raw_value or b"\0" in raw_value or not _TOKEN.fullmatch(raw_name):
+            raise ValueError(f"the header {name!r} cannot be sent (a line break, NUL or bad name)")
         parts += (raw_name, b": ", raw_value, b"\r\n")
     if body is not None:
         parts += (b"content-length: ", str(len(body)).encode("ascii"), b"\r\n")
@@ -104,7 +103,7 @@ class UpstreamAnswer:
         self._connection = connection
         self._read_timeout = read_timeout
         self.status_code = 0
-        self.headers: list[tuple[str, str]] = []  # names lower-cased
+        self.headers: list[tuple[bytes, bytes]] = []  # as received, names lower-cased
         self._headed = False
         self._interim = False  # a 1xx head, to be followed by the real one
         self._chunks: deque[bytes] = deque()
@@ -114,10 +113,11 @@ class UpstreamAnswer:
         self._error: UpstreamUnreachable | None = None
         self._waiter: asyncio.Future[None] | None = None
 
-    def header(self, name: str) -> str | None:
+    def header(self, name: bytes) -> str | None:
+        """The value of the header ``name`` (lower case), the first if it came more than once."""
         for key, value in self.headers:
             if key == name:
-                return value
+                return value.decode("latin-1")
         return None
 
     @property
@@ -228,7 +228,7 @@ class UpstreamAnswer:
     def _reads_until_close(self) -> bool:
         """A head without a length or chunking: the body is everything until the connection closes."""
         names = {name for name, _ in self.headers}
-        return self._headed and "content-length" not in names and "transfer-encoding" not in names
+        return self._headed and b"content-length" not in names and b"transfer-encoding" not in names
 
 
 class _Connection(asyncio.Protocol):
@@ -304,7 +304,7 @@ class _Connection(asyncio.Protocol):
         answer = self.answer
         if answer is None:
             raise UpstreamUnreachable("an answer nobody asked for")
-        answer.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        answer.headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         if self.answer is not None:
@@ -362,9 +362,7 @@ class UpstreamPool:
         except ValueError as exc:
             raise UpstreamUnreachable(str(exc)) from None
         loop = asyncio.get_running_loop()
-        connection = self._take_idle(endpoint.origin, loop) or await self._connect(
-            endpoint.origin, loop, timeouts
-        )
+        connection = await self._connection(endpoint.origin, loop, timeouts)
         answer = connection.send(head, body, timeouts.read)
         await answer.head()
         return answer
@@ -385,12 +383,22 @@ class UpstreamPool:
             return connection
         return None
 
+    async def _connection(
+        self, origin: Origin, loop: asyncio.AbstractEventLoop, timeouts: Timeouts
+    ) -> _Connection:
+        """An idle connection to ``origin``, else a new one once fewer than the most are open."""
+        deadline = loop.time() + timeouts.pool
+        while True:
+            idle = self._take_idle(origin, loop)
+            if idle is not None:
+                return idle
+            if len(self._open) < self.max_connections or self._close_one_idle():
+                return await self._connect(origin, loop, timeouts)
+            await self._wait_for_room(loop, deadline - loop.time())
+
     async def _connect(
         self, origin: Origin, loop: asyncio.AbstractEventLoop, timeouts: Timeouts
     ) -> _Connection:
-        while len(self._open) >= self.max_connections:
-            if not self._close_one_idle():
-                await self._wait_for_room(loop, timeouts.pool)
         connection = _Connection(self, origin, loop)
         self._open.add(connection)
         tls = self._tls_context() if origin.scheme == "https" else None
@@ -427,6 +435,8 @@ class UpstreamPool:
         return False
 
     async def _wait_for_room(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        if timeout <= 0:
+            raise UpstreamTimedOut("no upstream connection was free in time")
         room = loop.create_future()
         self._waiting.append(room)
         try:

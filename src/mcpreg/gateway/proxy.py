@@ -62,18 +62,21 @@ from mcpreg.services.tokens import require
 log = logging.getLogger("mcpreg.gateway")
 
 SESSION_HEADER = "mcp-session-id"
+SESSION_HEADER_RAW = SESSION_HEADER.encode()
 _FORWARDED = frozenset(
     {
-        "accept",
-        "content-type",
-        "mcp-protocol-version",
-        "mcp-method",
-        "mcp-name",
-        "last-event-id",
-        "user-agent",
+        b"accept",
+        b"content-type",
+        b"mcp-protocol-version",
+        b"mcp-method",
+        b"mcp-name",
+        b"last-event-id",
+        b"user-agent",
     }
 )
-_PASSED_BACK = frozenset({"content-type", "cache-control", "mcp-protocol-version", "retry-after", "allow"})
+_PASSED_BACK = frozenset(
+    {b"content-type", b"cache-control", b"mcp-protocol-version", b"retry-after", b"allow"}
+)
 JSONRPC_SERVER_ERROR = -32603
 
 
@@ -86,9 +89,9 @@ def _routing_key(request: Request, principal: Principal) -> str | None:
 
 def _forwarded_headers(request: Request, upstream: Upstream, session: str | None) -> dict[str, str]:
     headers: dict[str, str] = {"accept-encoding": "identity"}
-    for name, value in request.headers.items():
-        if name in _FORWARDED or name.startswith("mcp-param-"):
-            headers[name] = value
+    for name, value in request.scope["headers"]:  # raw: only the forwarded ones are decoded
+        if name in _FORWARDED or name.startswith(b"mcp-param-"):
+            headers[name.decode("latin-1")] = value.decode("latin-1")
     for name, value in upstream.headers:
         headers[name.lower()] = value
     if session is not None:
@@ -280,8 +283,12 @@ async def _send(
 def _headers_back(
     gw: Gateway, exchange: Exchange, response: UpstreamAnswer, client_session: str | None
 ) -> dict[str, str]:
-    headers = {name: value for name, value in response.headers if name in _PASSED_BACK}
-    upstream_session = response.header(SESSION_HEADER)
+    headers = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in response.headers
+        if name in _PASSED_BACK
+    }
+    upstream_session = response.header(SESSION_HEADER_RAW)
     if exchange.initialize and response.status_code < 400:
         up = exchange.upstream
         sealed = gw.seal.seal(

@@ -71,11 +71,11 @@ class Exchange:
 def readable_whole(answer: UpstreamAnswer) -> bool:
     """Whether ``answer`` is sent as one response: not an event stream, and of known length
     up to ``MAX_WHOLE`` (or already complete)."""
-    if (answer.header("content-type") or "").lower().startswith("text/event-stream"):
+    if (answer.header(b"content-type") or "").lower().startswith("text/event-stream"):
         return False
     if answer.complete:
         return True
-    length = answer.header("content-length")
+    length = answer.header(b"content-length")
     return length is not None and length.isdigit() and int(length) <= MAX_WHOLE
 
 
@@ -89,7 +89,7 @@ def whole(
     """The response of an answer read whole, counted now (its outcome read from ``body``)."""
     outcome = of_status(answer.status_code)
     if outcome is None:
-        content_type = (answer.header("content-type") or "").lower()
+        content_type = (answer.header(b"content-type") or "").lower()
         outcome = of_json(body) if content_type.startswith("application/json") else "ok"
     observe(exchange.observation(outcome, time.perf_counter() - exchange.started))
     return Response(body, status_code=answer.status_code, headers=headers)
@@ -100,7 +100,7 @@ class _Reading:
 
     def __init__(self, response: UpstreamAnswer) -> None:
         decided = of_status(response.status_code)
-        content_type = (response.header("content-type") or "").lower()
+        content_type = (response.header(b"content-type") or "").lower()
         self._decided = decided
         self._sse = SseReader() if decided is None and content_type.startswith("text/event-stream") else None
         self._json: list[bytes] | None = (

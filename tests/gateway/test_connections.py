@@ -1,0 +1,278 @@
+"""The gateway's upstream pool (``gateway.connections``) against small HTTP/1.1 servers on
+loopback: connections are kept and reused, never reused when their answer did not end or
+their server closed them, and every failure is ``UpstreamUnreachable`` or ``UpstreamTimedOut``
+within its timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import pytest
+
+from mcpreg.gateway.connections import (
+    Endpoint,
+    Origin,
+    Timeouts,
+    UpstreamPool,
+    UpstreamTimedOut,
+    UpstreamUnreachable,
+)
+
+WAIT = 5.0  # the longest any step of these tests waits
+TIMEOUTS = Timeouts(connect=WAIT, read=WAIT, pool=WAIT)
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "Server"], Awaitable[None]]
+
+
+@dataclass
+class Server:
+    """A loopback server: how many connections it accepted, what it read, when they closed."""
+
+    port: int = 0
+    accepted: int = 0
+    heads: list[bytes] = field(default_factory=list)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def endpoint(self, path: bytes = b"/mcp") -> Endpoint:
+        return Endpoint(Origin("http", "127.0.0.1", self.port), path, f"127.0.0.1:{self.port}".encode())
+
+
+async def read_request(reader: asyncio.StreamReader, server: Server) -> bool:
+    """One request (head and a content-length body); False at the end of the connection."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return False
+    server.heads.append(head)
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    return True
+
+
+@asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[Server]:
+    server = Server()
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server.accepted += 1
+        try:
+            await handler(reader, writer, server)
+        finally:
+            writer.close()
+            server.closed.set()
+
+    listening = await asyncio.start_server(connected, "127.0.0.1", 0)
+    server.port = listening.sockets[0].getsockname()[1]
+    async with listening:
+        yield server
+
+
+async def answer_every_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server
+) -> None:
+    while await read_request(reader, server):
+        writer.write(OK)
+        await writer.drain()
+
+
+def pool(**limits: int) -> UpstreamPool:
+    return UpstreamPool(
+        max_connections=limits.get("max_connections", 10), max_idle=limits.get("max_idle", 10)
+    )
+
+
+def test_requests_one_after_another_reuse_one_kept_alive_connection() -> None:
+    async def scenario() -> None:
+        async with serving(answer_every_request) as server, pool() as upstreams:
+            for _ in range(3):
+                answer = await upstreams.request(
+                    "POST", server.endpoint(), [("accept", "*/*")], b"{}", TIMEOUTS
+                )
+                assert (answer.status_code, await answer.read()) == (200, b"{}")
+            assert server.accepted == 1
+            assert server.heads[0].startswith(b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:")
+            assert b"content-length: 2\r\n" in server.heads[0]
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_its_server_closed_while_idle_is_not_used_again() -> None:
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        if await read_request(reader, server):
+            writer.write(OK)
+            await writer.drain()
+
+    async def scenario() -> None:
+        async with serving(answer_once) as server, pool() as upstreams:
+            first = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            assert await first.read() == b"{}"
+            await asyncio.wait_for(server.closed.wait(), WAIT)
+            await asyncio.sleep(0)  # let the loop deliver the close to the idle connection
+            second = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            assert await second.read() == b"{}"
+            assert server.accepted == 2
+
+    asyncio.run(scenario())
+
+
+def test_an_answer_closed_before_its_end_closes_its_connection() -> None:
+    release = asyncio.Event()
+
+    async def stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        await read_request(reader, server)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        writer.write(b"8\r\ndata: 1\n\r\n")
+        await writer.drain()
+        await release.wait()
+        assert await reader.read() == b""  # the client hung up before the stream ended
+
+    async def scenario() -> None:
+        async with serving(stream) as server, pool() as upstreams:
+            answer = await upstreams.request("GET", server.endpoint(), [], None, TIMEOUTS)
+            assert await answer.next_chunk() == b"data: 1\n"
+            answer.aclose()
+            release.set()
+            await asyncio.wait_for(server.closed.wait(), WAIT)
+            assert b"content-length" not in server.heads[0]  # a GET sends no body
+
+    asyncio.run(scenario())
+
+
+def test_a_stream_passes_each_chunk_on_before_the_next_is_sent() -> None:
+    async def scenario() -> None:
+        second = asyncio.Event()
+
+        async def stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+            await read_request(reader, server)
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\none\r\n")
+            await writer.drain()
+            await second.wait()
+            writer.write(b"3\r\ntwo\r\n0\r\n\r\n")
+            await writer.drain()
+            await read_request(reader, server)
+
+        async with serving(stream) as server, pool() as upstreams:
+            answer = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            assert await answer.next_chunk() == b"one"
+            second.set()
+            assert [await answer.next_chunk(), await answer.next_chunk()] == [b"two", None]
+
+    asyncio.run(scenario())
+
+
+def test_an_upstream_that_does_not_answer_in_time_times_out_and_loses_its_connection() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        await read_request(reader, server)
+        assert await reader.read() == b""  # nothing sent; the client closes
+
+    async def scenario() -> None:
+        async with serving(silent) as server, pool() as upstreams:
+            impatient = Timeouts(connect=WAIT, read=0.2, pool=WAIT)
+            with pytest.raises(UpstreamTimedOut):
+                await upstreams.request("POST", server.endpoint(), [], b"{}", impatient)
+            await asyncio.wait_for(server.closed.wait(), WAIT)
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_connection_is_unreachable() -> None:
+    async def scenario() -> None:
+        async with serving(answer_every_request) as server:
+            port = server.port
+        async with pool() as upstreams:
+            closed = Endpoint(Origin("http", "127.0.0.1", port), b"/mcp", b"x")
+            with pytest.raises(UpstreamUnreachable) as raised:
+                await upstreams.request("POST", closed, [], b"{}", TIMEOUTS)
+            assert not isinstance(raised.value, UpstreamTimedOut)
+
+    asyncio.run(scenario())
+
+
+def test_an_answer_that_is_not_http_is_unreachable() -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        await read_request(reader, server)
+        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async def scenario() -> None:
+        async with serving(garbage) as server, pool() as upstreams:
+            with pytest.raises(UpstreamUnreachable):
+                await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+
+    asyncio.run(scenario())
+
+
+def test_an_upstream_that_closes_mid_answer_is_unreachable() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        await read_request(reader, server)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{}")
+        await writer.drain()
+
+    async def scenario() -> None:
+        async with serving(cut) as server, pool() as upstreams:
+            answer = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            with pytest.raises(UpstreamUnreachable):
+                await answer.read()
+
+    asyncio.run(scenario())
+
+
+def test_a_body_that_ends_with_the_connection_is_read_whole() -> None:
+    async def until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        await read_request(reader, server)
+        writer.write(b'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{"a": 1}')
+        await writer.drain()
+
+    async def scenario() -> None:
+        async with serving(until_close) as server, pool() as upstreams:
+            answer = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            assert await answer.read() == b'{"a": 1}'
+
+    asyncio.run(scenario())
+
+
+def test_a_header_with_a_line_break_is_never_sent() -> None:
+    async def scenario() -> None:
+        async with serving(answer_every_request) as server, pool() as upstreams:
+            injected = [("x-api-key", "secret\r\nx-admin: 1")]
+            with pytest.raises(UpstreamUnreachable):
+                await upstreams.request("POST", server.endpoint(), injected, b"{}", TIMEOUTS)
+            assert server.heads == []
+
+    asyncio.run(scenario())
+
+
+def test_past_max_connections_a_request_waits_for_a_free_one_within_the_pool_timeout() -> None:
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def slow_first(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server
+        ) -> None:
+            while await read_request(reader, server):
+                if len(server.heads) == 1:
+                    await release.wait()
+                writer.write(OK)
+                await writer.drain()
+
+        async with serving(slow_first) as server, pool(max_connections=1) as upstreams:
+            first = asyncio.create_task(upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS))
+            await asyncio.sleep(0.05)  # the first holds the only connection
+            hurried = Timeouts(connect=WAIT, read=WAIT, pool=0.1)
+            with pytest.raises(UpstreamTimedOut):
+                await upstreams.request("POST", server.endpoint(), [], b"{}", hurried)
+            waiting = asyncio.create_task(upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS))
+            release.set()
+            assert await (await first).read() == b"{}"
+            assert await (await waiting).read() == b"{}"
+            assert server.accepted == 1
+
+    asyncio.run(scenario())
