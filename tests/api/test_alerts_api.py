@@ -4,11 +4,13 @@ no answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
+from mcpreg.api.app import create_app
 from mcpreg.api.schemas.alerts import AlertFiringList, AlertRule, AlertRuleList
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.deploy_requests import parse_deploy
@@ -16,7 +18,7 @@ from mcpreg.domain.health import Thresholds
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import health, releases
 from mcpreg.services.deploy import deployments
-from tests.conftest import make_token, server_doc
+from tests.conftest import make_token, server_doc, settings_for
 from tests.support.inprocess import InProcess
 from tests.support.receivers import receiving
 from tests.support.waiting import wait_until
@@ -124,3 +126,40 @@ def test_the_alerts_loop_delivers_a_firing_listed_with_its_attempts_and_never_th
     assert (firing.rule, firing.kind, firing.version, firing.attempts) == ("down", "health", "1.0.0", 2)
     assert [a.status for a in firing.attempt_log] == [500, 200] and firing.resolved_at is None
     assert app_api.get(firings, params={"limit": 0}).status_code == 422
+
+
+def test_two_replicas_loops_fire_once_and_send_each_attempt_once(
+    engine: sa.Engine, database_url: str, tmp_path: Path, admin_token: str
+) -> None:
+    """Two apps on one database, their alerts loops polling every 0.1 s."""
+    settings = settings_for(database_url, tmp_path, MCPREG_ANALYSIS_POLL="0.1")
+    with unit_of_work(engine, write=True) as session:
+        releases.create_release(session, SYSTEM, server_doc(NAME, "1.0.0"))
+        for version_env in ("staging", "production"):
+            deployments.deploy(
+                session, SYSTEM, version_env, parse_deploy({"server": NAME, "version": "1.0.0"})
+            )
+    with (
+        InProcess(create_app(settings)) as one,
+        InProcess(create_app(settings)),  # the second replica
+        receiving(503, 200) as receiver,
+        one.client(admin_token) as api,
+    ):
+        for env in ("staging", "production"):
+            body = {"kind": "health", "url": receiver.url, "secret": SECRET}
+            assert api.put(f"/api/environments/{env}/alerts/down", json=body).status_code == 201
+        with unit_of_work(engine, write=True) as session:
+            for env in ("staging", "production"):
+                health.record(session, env, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+
+        def delivered() -> list[dict[str, Any]] | None:
+            rows = [
+                api.get(f"/api/environments/{env}/alert-firings").json()["firings"]
+                for env in ("staging", "production")
+            ]
+            done = [f for listed in rows for f in listed if f["delivery"] == "delivered"]
+            return done if len(done) == 2 else None
+
+        done = wait_until(delivered, 20, "both replicas' loops delivering the two firings")
+    assert sorted(f["attempts"] for f in done) == [1, 2]
+    assert len(receiver.received) == 3  # 503 then 200 for the first, 200 for the second: each sent once
