@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpreg.domain.testsets import (
@@ -57,12 +57,14 @@ def test_every_value_contains_itself(value: Any) -> None:
     assert contains(value, value)
 
 
+@settings(max_examples=50)
 @given(st.dictionaries(st.text(max_size=4), JSON, max_size=6), st.data())
 def test_an_object_contains_any_of_its_sub_objects(actual: dict[str, Any], data: st.DataObject) -> None:
     keys = data.draw(st.lists(st.sampled_from(sorted(actual)), unique=True) if actual else st.just([]))
     assert contains(actual, {k: actual[k] for k in keys})
 
 
+@settings(max_examples=50)
 @given(st.lists(JSON, max_size=6), st.data())
 def test_an_array_contains_any_selection_of_its_elements_in_any_order(
     actual: list[Any], data: st.DataObject
@@ -91,6 +93,7 @@ def _has_array(value: Any) -> bool:
     return isinstance(value, dict) and any(_has_array(v) for v in value.values())
 
 
+@settings(max_examples=50)
 @given(st.dictionaries(st.text(max_size=4), JSON, min_size=1, max_size=5), st.text(max_size=4), JSON)
 def test_an_object_never_contains_a_key_it_lacks(actual: dict[str, Any], key: str, value: Any) -> None:
     if key not in actual:
