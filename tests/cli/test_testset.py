@@ -70,6 +70,12 @@ def test_a_set_is_put_shown_run_and_its_failing_case_printed(
     assert stable.exit_code == 0, stable.output
     assert json.loads(stable.output)["result"] == "pass"
 
+    unknown = cli("testset", "run", NAME, "smoke", "--env", "production", "--version", "9.9.9")
+    assert (
+        unknown.exit_code == 1
+        and "version_not_found" in unknown.output
+        and "option: --version" in unknown.output
+    )
     runs = cli("testset", "runs", NAME, "smoke")
     assert runs.exit_code == 0 and "sunny in Paris" in runs.output  # the failing column
     first = json.loads(cli("testset", "runs", NAME, "smoke", "--json").output)[-1]

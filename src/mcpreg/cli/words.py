@@ -71,6 +71,11 @@ BY_COMMAND: Mapping[str, Mapping[str, str]] = {
     "curate deprecate": {"version": "VERSION", "statusMessage": "--message"},
     "draft edit": {"version": REF},
     "draft publish": {"version": REF},
+    "testset put": {"testset": "--name (or the file's name)"},
+    "testset show": {"testset": "SET"},
+    "testset rm": {"testset": "SET"},
+    "testset run": {"testset": "SET", "version": "--version"},
+    "testset runs": {"testset": "SET", "id": "--id"},
 }
 
 PHRASES: Mapping[str, tuple[tuple[str, str], ...]] = {
