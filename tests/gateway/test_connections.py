@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from mcpreg.gateway.connections import (
+    READ_BUFFER,
     Endpoint,
     Origin,
     Timeouts,
@@ -221,6 +222,30 @@ def test_an_upstream_that_closes_mid_answer_is_unreachable() -> None:
             answer = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
             with pytest.raises(UpstreamUnreachable):
                 await answer.read()
+
+    asyncio.run(scenario())
+
+
+def test_a_body_larger_than_the_read_buffer_is_read_whole_and_a_stream_of_it_resumes() -> None:
+    big = b"x" * (READ_BUFFER * 3)
+    sized = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(big), big)
+
+    async def large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, server: Server) -> None:
+        while await read_request(reader, server):
+            writer.write(sized)
+            await writer.drain()
+
+    async def scenario() -> None:
+        async with serving(large) as server, pool() as upstreams:
+            whole = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            assert await whole.read() == big
+            streamed = await upstreams.request("POST", server.endpoint(), [], b"{}", TIMEOUTS)
+            await asyncio.sleep(0.05)  # the upstream fills the buffer and is paused
+            received = b""
+            while (chunk := await streamed.next_chunk()) is not None:
+                received += chunk
+            assert received == big
+            assert server.accepted == 1
 
     asyncio.run(scenario())
 

@@ -109,6 +109,7 @@ class UpstreamAnswer:
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._paused = False
+        self._pausable = True  # False once the whole body is asked for (``read``)
         self._complete = False
         self._error: UpstreamUnreachable | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -157,6 +158,10 @@ class UpstreamAnswer:
 
     async def read(self) -> bytes:
         """The whole body (the answer must be one of known size: the caller checks)."""
+        self._pausable = False
+        if self._paused:
+            self._paused = False
+            self._connection.resume()
         while not self._complete:
             if self._error is not None:
                 raise self._error
@@ -206,7 +211,7 @@ class UpstreamAnswer:
     def _on_body(self, body: bytes) -> None:
         self._chunks.append(body)
         self._buffered += len(body)
-        if not self._paused and self._buffered > READ_BUFFER:
+        if self._pausable and not self._paused and self._buffered > READ_BUFFER:
             self._paused = True
             self._connection.pause()
         self._wake()
