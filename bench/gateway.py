@@ -35,7 +35,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench import backends, commands, load, service
+from bench import backends, commands, load, machine, service
 from bench.upstream import NAME
 from bench.workload import LoadResult, Workload
 
@@ -76,6 +76,7 @@ class Pair:
     gateway: LoadResult
     direct_cpu: dict[str, float] = field(default_factory=dict)  # process -> share of one core
     gateway_cpu: dict[str, float] = field(default_factory=dict)
+    load_average: float = 0.0  # the machine's 1-minute load when the pair started
 
     @property
     def ratio(self) -> float:
@@ -110,6 +111,7 @@ class Pair:
             "added_p50_ms": round(self.added_p50_ms, 3),
             "added_p99_ms": round(self.added_p99_ms, 3),
             "cpu_ms_per_request": {k: round(v, 3) for k, v in self.cpu_ms().items()},
+            "load_average": round(self.load_average, 2),
         }
 
 
@@ -177,9 +179,10 @@ def _pair(
     generator: str,
     meters: dict[str, Any],
 ) -> Pair:
+    started_at = machine.load_average()
     first, first_cpu = load.run(*direct, duration, generator, connections, warmup=1.0, meters=meters)
     second, second_cpu = load.run(*gateway, duration, generator, connections, warmup=1.0, meters=meters)
-    return Pair(connections, first, second, first_cpu, second_cpu)
+    return Pair(connections, first, second, first_cpu, second_cpu, started_at)
 
 
 def run_backend(
@@ -266,14 +269,14 @@ def _say(console: Console, backend: str, pair: Pair) -> None:
         f"  [dim]{backend:<10} {pair.connections:>2} conn  direct {pair.direct.rps:7.0f} req/s "
         f"p50 {pair.direct.p50_ms:6.2f} p99 {pair.direct.p99_ms:6.2f} ms | gateway {pair.gateway.rps:7.0f} "
         f"req/s p50 {pair.gateway.p50_ms:6.2f} p99 {pair.gateway.p99_ms:6.2f} ms  "
-        f"errors {pair.direct.errors}/{pair.gateway.errors}[/]"
+        f"errors {pair.direct.errors}/{pair.gateway.errors}  load {pair.load_average:.1f}[/]"
     )
 
 
 def report(console: Console, runs: list[GatewayRun]) -> None:
     table = Table(title="gateway: the same tools/call direct and through mcpreg")
     table.add_column("backend")
-    for header in ("conn", "direct req/s", "gateway req/s", "ratio", "p50 added ms", "p99 added ms"):
+    for header in ("conn", "direct req/s", "gateway req/s", "ratio", "p50 added ms", "p99 added ms", "load"):
         table.add_column(header, justify="right")
     for found in runs:
         for pair in (found.throughput, found.latency):
@@ -289,6 +292,7 @@ def report(console: Console, runs: list[GatewayRun]) -> None:
                 f"{pair.ratio:.2f} " + ("met" if ratio_ok else "[red]MISSED[/]"),
                 f"{pair.added_p50_ms:+.2f} " + ("met" if p50_ok else "[red]MISSED[/]"),
                 f"{pair.added_p99_ms:+.2f}",
+                f"{pair.load_average:.1f}",
             )
     console.print(table)
     for found in runs:
