@@ -68,26 +68,38 @@ async def run(request: Request, work: Callable[[Session, Principal], T], *, writ
     principals are remembered until the change generation moves (revoking a token is a
     change). A write always checks its token in its own transaction.
     """
-    rt = runtime(request.app)
-    engine = rt.engine
     authorization = request.headers.get("authorization")
     key = token_key(authorization) if authorization and not write else None
     known = _remembered(request, key) if key is not None else None
-    epoch = rt.cache.epoch
+    epoch = runtime(request.app).cache.epoch
+    seen: list[Principal] = []
 
-    def _call() -> tuple[T, Principal, tuple[int, int] | None, list[str | None]]:
-        with unit_of_work(engine, write=write) as session:
-            principal = known or authenticate(session, authorization)
-            result = work(session, principal)
+    def call(session: Session) -> T:
+        principal = known or authenticate(session, authorization)
+        seen.append(principal)
+        return work(session, principal)
+
+    result = await transact(request, call, write=write)
+    if not write and key is not None and known is None:
+        _principals(request).put(key, seen[0], epoch)
+    return result
+
+
+async def transact(request: Request, call: Callable[[Session], T], *, write: bool = False) -> T:
+    """Run ``call`` in one unit of work on a worker thread; after a write, tell this
+    replica's response cache what it changed (the API's ``run`` and the console's pages)."""
+    rt = runtime(request.app)
+
+    def _call() -> tuple[T, tuple[int, int] | None, list[str | None]]:
+        with unit_of_work(rt.engine, write=write) as session:
+            result = call(session)
             # The generations this write produced (read in its own transaction).
             generations = current_generations(session) if write and changed(session) else None
-        return result, principal, generations, catalogue_servers(session)
+        return result, generations, catalogue_servers(session)
 
-    result, principal, generations, servers = await run_in_threadpool(_call)
+    result, generations, servers = await run_in_threadpool(_call)
     if write:
         rt.cache.wrote(generations, servers)
-    elif key is not None and known is None:
-        _principals(request).put(key, principal, epoch)
     return result
 
 

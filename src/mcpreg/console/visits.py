@@ -1,8 +1,9 @@
 """One console request: the visitor (from the session cookie), its unit of work, its errors.
 
 ``visit`` runs a read, ``submit`` a form post (same-origin, CSRF-checked, signed in), each in
-one transaction on a worker thread, as ``api.http.run`` does for the API: the same services,
-the same principal rules, and a write tells the response cache what changed. A
+one transaction on a worker thread through ``api.http.transact``, as ``api.http.run`` does for
+the API: the same services, the same principal rules, and a write tells the response cache
+what changed. A
 ``RegistryError`` becomes an error page with the same status and code as the API's answer.
 """
 
@@ -16,18 +17,16 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from mcpreg.api.http import transact
 from mcpreg.api.runtime import runtime
 from mcpreg.console import csrf, sessions
 from mcpreg.console.templating import render
-from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal
 from mcpreg.errors import PayloadTooLarge, RegistryError, Unauthenticated, ValidationFailed
-from mcpreg.services.journal import catalogue_servers, changed, current_generations
 
 T = TypeVar("T")
 
@@ -57,26 +56,9 @@ def _visitor(session: Session, request: Request) -> Visitor:
     return ANONYMOUS_VISITOR if found is None else Visitor(found.principal, found.csrf)
 
 
-async def _in_unit_of_work(request: Request, call: Callable[[Session], T], *, write: bool) -> T:
-    rt = runtime(request.app)
-
-    def _call() -> tuple[T, tuple[int, int] | None, list[str | None]]:
-        with unit_of_work(rt.engine, write=write) as session:
-            result = call(session)
-            generations = current_generations(session) if write and changed(session) else None
-        return result, generations, catalogue_servers(session)
-
-    result, generations, servers = await run_in_threadpool(_call)
-    if write:
-        rt.cache.wrote(generations, servers)
-    return result
-
-
 async def visit(request: Request, work: Callable[[Session, Visitor], T]) -> T:
     """Run a read as the visitor (anonymous without a live session)."""
-    return await _in_unit_of_work(
-        request, lambda session: work(session, _visitor(session, request)), write=False
-    )
+    return await transact(request, lambda session: work(session, _visitor(session, request)), write=False)
 
 
 async def submit(request: Request, work: Callable[[Session, Visitor, FormData], T]) -> T:
@@ -95,12 +77,12 @@ async def submit(request: Request, work: Callable[[Session, Visitor, FormData], 
             csrf.check_token(visitor.csrf, form.get(csrf.FIELD))
             return work(session, visitor, form)
 
-        return await _in_unit_of_work(request, call, write=True)
+        return await transact(request, call, write=True)
 
 
 async def open_session(request: Request, token: str) -> tuple[str, datetime]:
     """Sign in with ``token``: the new session's id (for the cookie) and its expiry."""
-    opened = await _in_unit_of_work(request, lambda session: sessions.sign_in(session, token), write=True)
+    opened = await transact(request, lambda session: sessions.sign_in(session, token), write=True)
     return opened.session_id, opened.signed_in.expires_at
 
 
