@@ -1,139 +1,26 @@
 """The catalogue screen: search, a status filter, paging by server name, and per server its
 latest version, channels and where it runs.
 
-Anyone may read it (the public catalogue: drafts are never listed). The listing query is
-the console's own (one row per server rather than per release, as the official API pages);
-everything on a row comes from the services the API uses.
+Anyone may read it (the public catalogue: drafts are never listed). The listing is
+``services.catalogue.listing`` (one row per server rather than per release, as the official
+API pages); this module reads the query string and renders the page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
-from mcpreg.db.deploy_tables import DeploymentState
-from mcpreg.db.tables import Channel, Release, Server
 from mcpreg.domain.storable import refuse_nul
-from mcpreg.domain.versions import LATEST
 from mcpreg.errors import ValidationFailed
-from mcpreg.services import environments
+from mcpreg.services.catalogue import PAGE_SIZE, STATUSES, Query, listing
 
-PAGE_SIZE = 20
-STATUSES = ("active", "deprecated", "deleted")
 MAX_SEARCH = 200
-
-
-@dataclass(frozen=True)
-class Placement:
-    environment: str
-    stable: str | None
-    canary: str | None
-    weight: float
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One server on the catalogue: its newest release of the chosen status, and what points at it."""
-
-    name: str
-    description: str
-    version: str
-    latest: str | None
-    channels: list[tuple[str, str]] = field(default_factory=list)
-    running: list[Placement] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Query:
-    search: str = ""
-    status: str = "active"
-    cursor: str = ""
-
-
-def _names(session: Session, q: Query) -> tuple[list[str], str | None]:
-    """One page of server names having a release of the status (and matching the search)."""
-    query = select(Release.server_name).where(Release.status == q.status).distinct()
-    if q.search:
-        needle = q.search.lower()
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Release.server_name).contains(needle, autoescape=True),
-                sa.func.lower(Release.description).contains(needle, autoescape=True),
-            )
-        )
-    if q.cursor:
-        query = query.where(col(Release.server_name) > q.cursor)
-    names = list(session.exec(query.order_by(col(Release.server_name)).limit(PAGE_SIZE + 1)))
-    more = len(names) > PAGE_SIZE
-    names = names[:PAGE_SIZE]
-    return names, (names[-1] if more and names else None)
-
-
-def entries(session: Session, q: Query) -> tuple[list[Entry], str | None]:
-    """One page of servers, each fact read for the whole page at once (six queries a page)."""
-    names, next_cursor = _names(session, q)
-    if not names:
-        return [], next_cursor
-    newest: dict[str, Release] = {}
-    for release in session.exec(
-        select(Release)
-        .where(col(Release.server_name).in_(names), Release.status == q.status)
-        .order_by(col(Release.server_name), col(Release.version_key).desc())
-    ):
-        newest.setdefault(release.server_name, release)
-    latest: dict[str, str] = dict(
-        session.exec(
-            select(Release.server_name, Release.version).where(
-                col(Release.server_name).in_(names), col(Release.is_latest) == sa.true()
-            )
-        ).all()
-    )
-    named: dict[str, list[tuple[str, str]]] = {}
-    for server_name, channel, version in session.exec(
-        select(Server.name, Channel.name, Release.version)
-        .join(Channel, col(Channel.server_id) == col(Server.id))
-        .join(Release, col(Release.id) == col(Channel.release_id))
-        .where(col(Server.name).in_(names))
-        .order_by(col(Channel.name))
-    ):
-        named.setdefault(server_name, []).append((channel, version))
-    running: dict[str, list[Placement]] = {}
-    envs = environments.list_environments(session)  # promotion order
-    position = {env.id: index for index, env in enumerate(envs)}
-    env_names = {env.id: env.name for env in envs}
-    states = session.exec(
-        select(DeploymentState).where(
-            col(DeploymentState.server_name).in_(names), col(DeploymentState.stable_version).is_not(None)
-        )
-    )
-    for state in sorted(states, key=lambda st: position.get(st.environment_id, len(position))):
-        running.setdefault(state.server_name, []).append(
-            Placement(
-                env_names[state.environment_id],
-                state.stable_version,
-                state.canary_version,
-                state.canary_weight,
-            )
-        )
-    found = [
-        Entry(
-            name=name,
-            description=newest[name].description,
-            version=newest[name].version,
-            latest=latest.get(name),
-            channels=([(LATEST, latest[name])] if name in latest else []) + named.get(name, []),
-            running=running.get(name, []),
-        )
-        for name in names
-    ]
-    return found, next_cursor
 
 
 def _query(request: Request) -> Query:
@@ -158,7 +45,7 @@ async def catalogue(request: Request) -> Response:
     q = _query(request)
 
     def work(session: Session, visitor: Visitor) -> dict[str, Any]:
-        found, next_cursor = entries(session, q)
+        found, next_cursor = listing(session, q, PAGE_SIZE)
         return {"visitor": visitor, "entries": found, "next_cursor": next_cursor}
 
     context = await visit(request, work)
