@@ -10,6 +10,7 @@ import time
 import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,10 +19,10 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from mcpreg.api.config import load_app_keyring
-from mcpreg.crypto import KeyRing
+from mcpreg.crypto import KeyRing, generate_entry
 from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState
 from mcpreg.db.engine import unit_of_work
-from mcpreg.db.gate_tables import GateRun
+from mcpreg.db.gate_tables import GateRun, StoredGate
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.gates import GateOutcome, parse_gate
 from mcpreg.domain.principal import SYSTEM
@@ -30,8 +31,9 @@ from mcpreg.errors import RegistryError
 from mcpreg.services import releases
 from mcpreg.services.deploy import deployments, rollouts
 from mcpreg.services.gates import runner, store
+from mcpreg.services.rotation import rotate
 from mcpreg.settings import Settings
-from tests.conftest import server_doc
+from tests.conftest import TEST_KEYS, server_doc, settings_for
 from tests.support.receivers import Receiver, receiving
 
 NAME = "io.github.acme/weather"
@@ -297,3 +299,31 @@ def test_each_attempt_is_claimed_once(
     assert runner.claim(engine, check, now) is None  # another replica's insert of the same attempt
     with unit_of_work(engine) as session:
         assert runner.due_checks(session, now) == []  # running: nobody else takes it
+
+
+def test_a_public_registry_does_not_post_to_a_webhook_that_resolves_to_a_private_address(
+    engine: sa.Engine, keyring: KeyRing, database_url: str, tmp_path: Path, start: datetime
+) -> None:
+    public = settings_for(database_url, tmp_path, MCPREG_ALLOW_PRIVATE_REMOTES="0")
+    with receiving(200) as receiver:
+        add_gate(engine, keyring, "ci", webhook(receiver.url, points=["step"]))  # allowed when it was set
+        deploy(engine, start, strategy="staged", steps="10:1m,50:1m")
+        report = runner.run_once(engine, keyring, public)
+    assert (report.held, receiver.received) == (1, [])
+    run = runs(engine)[0]
+    assert run.result == "error" and "private address 127.0.0.1" in (run.failure or "")
+
+
+def test_the_webhook_secret_is_sealed_and_moves_to_a_new_primary_key_on_rotation(
+    engine: sa.Engine, keyring: KeyRing
+) -> None:
+    add_gate(engine, keyring, "ci", webhook("https://ci.example.com/gate"))
+    with unit_of_work(engine) as session:
+        (row,) = session.exec(select(StoredGate)).all()
+    assert row.secret_sealed and SECRET not in row.secret_sealed and SECRET not in row.spec
+    entry = generate_entry("k2")
+    rotate(engine, KeyRing.parse(f"{entry},{TEST_KEYS}"))
+    with unit_of_work(engine) as session:
+        (moved,) = session.exec(select(StoredGate)).all()
+    assert moved.secret_key_id == "k2"
+    assert store.secret_of(KeyRing.parse(entry), moved) == SECRET  # the old key is no longer needed

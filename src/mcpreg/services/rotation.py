@@ -29,6 +29,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services import journal
 from mcpreg.services.alerts import rules as alert_rules
+from mcpreg.services.gates import store as gate_store
 from mcpreg.services.mirror import upstreams
 
 Progress = Callable[[int, int], None]
@@ -191,6 +192,7 @@ def _move(engine: sa.Engine, keyring: KeyRing, row: Secret, report: RotationRepo
 def _finish(engine: sa.Engine, keyring: KeyRing, actor: Principal | str, report: RotationReport) -> None:
     with unit_of_work(engine, write=True) as session:
         upstreams.reseal_tokens(session, keyring)  # the subregistry's upstream tokens, too
+        gate_store.reseal_secrets(session, keyring)  # and the promotion gates' webhook secrets
         alert_rules.reseal_secrets(session, keyring)  # and the alert rules' signing secrets
         report.remaining = stale_count(session, keyring)
         session.execute(

@@ -2,12 +2,20 @@
 the outside: a signed webhook POST (``services.webhooks``), or the test set through the
 test-set part's ``services.testsets.gate.run_for_gate`` (imported when needed: a registry
 without it answers an ``error`` result, never a stuck check).
+
+On a public registry (``MCPREG_ALLOW_PRIVATE_REMOTES`` off) a webhook's host is resolved
+first and the POST is not sent when any of its addresses is private or local, so a public
+name pointed at 127.0.0.1 cannot reach the registry's own network (``domain.addresses``).
+The connection resolves the name again; an answer that changes in between (DNS rebinding)
+is not caught here, unlike the gateway, which pins the address it checked.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -15,6 +23,7 @@ from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import StoredGate
 from mcpreg.db.types import utcnow
+from mcpreg.domain.addresses import address_allowed, parse_address
 from mcpreg.domain.gates import ERROR, FAIL, PASS, WEBHOOK, GateOutcome
 from mcpreg.errors import RegistryError
 from mcpreg.services import webhooks
@@ -36,9 +45,33 @@ class Result:
     testset_run_id: int | None = None
 
 
-def _webhook(check: Check, secret: str | None) -> Result:
+def refused_host(url: str, *, private_remotes: bool) -> str | None:
+    """Why the registry does not POST to ``url`` (its host resolves to a private address)."""
+    if private_remotes:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    given = parse_address(host)
+    if given is not None:
+        found = [given]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return f"the webhook's host {host} does not resolve: {exc.strerror or exc}"
+        found = [a for a in (parse_address(str(info[4][0])) for info in infos) if a is not None]
+    for address in found:
+        if not address_allowed(address, private_remotes=False):
+            return f"the webhook's host {host} resolves to the private address {address}"
+    return None
+
+
+def _webhook(check: Check, secret: str | None, settings: Settings) -> Result:
     if secret is None or check.gate.url is None:
         return Result(ERROR, failure="the webhook gate has no url or secret")
+    refused = refused_host(check.gate.url, private_remotes=settings.allow_private_remotes)
+    if refused is not None:
+        return Result(ERROR, failure=refused)
     sent = webhooks.deliver(check.gate.url, EVENT, check.payload, secret, check.gate.timeout)
     return Result(
         PASS if sent.ok else FAIL,
@@ -83,7 +116,7 @@ def evaluate(check: Check, engine: sa.Engine, keyring: KeyRing, settings: Settin
             with unit_of_work(engine) as session:
                 row = session.get(StoredGate, check.gate_id)
                 secret = secret_of(keyring, row) if row is not None else None
-            return _webhook(check, secret)
+            return _webhook(check, secret, settings)
         result = _testset(check, engine, keyring, settings)
     except RegistryError as exc:
         return Result(ERROR, failure=f"{exc.code}: {exc.detail}")
