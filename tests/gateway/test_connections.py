@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from mcpreg.gateway.connections import (
+from mcpreg.gateway.answers import (
     READ_BUFFER,
     Endpoint,
     Origin,
     Timeouts,
-    UpstreamPool,
     UpstreamTimedOut,
     UpstreamUnreachable,
 )
+from mcpreg.gateway.connections import UpstreamPool
 
 WAIT = 5.0  # the longest any step of these tests waits
 TIMEOUTS = Timeouts(connect=WAIT, read=WAIT, pool=WAIT)

@@ -25,7 +25,7 @@ import httpx2
 
 from mcpreg.domain.addresses import address_allowed, host_allowed, parse_address, scheme_allowed
 from mcpreg.errors import UpstreamForbidden, UpstreamRefused
-from mcpreg.gateway.connections import Endpoint, Origin
+from mcpreg.gateway.answers import Endpoint, Origin
 
 KEPT_ENDPOINTS = 4096  # URLs whose endpoint is kept (those that need no name resolution)
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -47,7 +47,7 @@ from mcpreg.errors import (
     UpstreamServerError,
     UpstreamTimeout,
 )
-from mcpreg.gateway.connections import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
+from mcpreg.gateway.answers import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
 from mcpreg.gateway.guard import endpoint
 from mcpreg.gateway.health import healthy_route
 from mcpreg.gateway.limits import admit

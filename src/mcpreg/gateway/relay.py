@@ -28,7 +28,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from mcpreg.gateway.connections import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
+from mcpreg.gateway.answers import UpstreamAnswer, UpstreamTimedOut, UpstreamUnreachable
 from mcpreg.gateway.metrics import Observation
 from mcpreg.gateway.outcome import Outcome, SseReader, of_json, of_status
 from mcpreg.gateway.upstream import Upstream

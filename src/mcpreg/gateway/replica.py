@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from mcpreg.api.fastpath.cache import Memo, ResponseCache
 from mcpreg.crypto.keyring import KeyRing
 from mcpreg.db.engine import unit_of_work
-from mcpreg.gateway.connections import Timeouts, UpstreamPool
+from mcpreg.gateway.answers import Timeouts
+from mcpreg.gateway.connections import UpstreamPool
 from mcpreg.gateway.sessions import SessionSeal
 from mcpreg.gateway.upstream import GatewayTarget, gateway_target
 from mcpreg.settings import Settings
