@@ -301,3 +301,26 @@ def test_a_secret_the_upstream_echoes_is_masked_in_the_stored_run(
     assert [c["result"] for c in run["cases"]] == ["pass", "fail"]  # matched on what came back
     shown = app_api.get(f"{SMOKE}/runs/{run['id']}").text
     assert secret not in shown and "********" in shown
+
+
+def test_a_call_past_its_timeout_is_an_error_and_the_next_case_still_runs(
+    released: httpx.Client, echo: dict[str, Upstream]
+) -> None:
+    slow = {"name": "waits", "tool": "slow", "arguments": {"steps": 1}, "expect": {"regex": "done"}}
+    quick = {
+        "name": "answers",
+        "tool": "forecast",
+        "arguments": {"city": "Oslo"},
+        "expect": {"subset": {"city": "Oslo"}},
+    }
+    released.put(SMOKE, json={"timeoutSeconds": 0.5, "cases": [slow, quick]})
+    try:
+        run = start(released)
+    finally:
+        echo["1.0.0"].gate.set()  # let the abandoned call end
+    assert [(c["result"], c["reason"]) for c in run["cases"]] == [
+        ("error", "no answer within 0.5 s"),
+        ("pass", ""),
+    ]
+    assert run["result"] == "error" and run["detail"].startswith("case 'waits' could not run: no answer")
+    echo["1.0.0"].reset()

@@ -58,19 +58,21 @@ def registry_url(url: str | None) -> str:
     return chosen
 
 
-def connect(url: str | None) -> Registry:
+def connect(url: str | None, *, timeout: float = 30.0) -> Registry:
     """A client for the chosen registry, reading every answer fresh (TTL 0: revalidate)."""
     base = registry_url(url)
     token = os.environ.get("MCPREG_TOKEN") or Credentials.load().token_for(base)
     if token and not token.isascii():
         fail("the token (MCPREG_TOKEN, or the one `mcpreg login` saved) is not ASCII text: mcpreg tokens are")
-    return Registry(base, token=token, cache_ttl=0, timeout=30.0)
+    return Registry(base, token=token, cache_ttl=0, timeout=timeout)
 
 
 @contextmanager
-def remote(url: str | None) -> Iterator[Registry]:
-    """``with remote(url) as registry:``; refusals print and exit 1, a bad server name exits 2."""
-    registry = connect(url)
+def remote(url: str | None, *, timeout: float = 30.0) -> Iterator[Registry]:
+    """``with remote(url) as registry:``; refusals print and exit 1, a bad server name exits 2.
+
+    ``timeout``: seconds each request may take (longer for a command that waits on work)."""
+    registry = connect(url, timeout=timeout)
     try:
         with registry:
             yield registry

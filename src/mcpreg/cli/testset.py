@@ -180,7 +180,9 @@ def run(
     as_json: AsJson = False,
 ) -> None:
     """Run a test set on SERVER's canary (else stable) in --env, or on --version; exit 1 unless it passed."""
-    with remote(url) as registry:
+    from mcpreg.domain.testsets import MAX_RUN
+
+    with remote(url, timeout=MAX_RUN + 30) as registry:  # the registry answers once the run ended
         answer = registry.run_testset(name, set_name, env, version=version)
     if as_json:
         print_json(answer)

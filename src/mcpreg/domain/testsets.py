@@ -1,9 +1,9 @@
 """Test sets: MCP tool calls with expected results, run against a version before promoting it.
 
 A test set belongs to one server and has a name (``NAME``), an optional ``description``,
-a per-call ``timeoutSeconds`` (default 10) and a list of ``cases``. A case is a ``name``
-(unique in the set), a ``tool``, its ``arguments`` (an object, default ``{}``) and an
-``expect`` object holding exactly one of:
+a per-call ``timeoutSeconds`` (default 10; a whole run stops after ``MAX_RUN`` seconds) and
+a list of ``cases``. A case is a ``name`` (unique in the set), a ``tool``, its ``arguments``
+(an object, default ``{}``) and an ``expect`` object holding exactly one of:
 
 * ``exact``: the result equals the value: its ``structuredContent``, or its text content
   (every text item joined by a newline) as a string, or that text read as JSON;
@@ -45,6 +45,7 @@ MAX_REGEX = 1000
 MAX_SEARCHED = 64 * 1024  # characters of text a regex is searched in
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
+MAX_RUN = 300.0  # seconds a whole run may take: connecting and every call
 SHOWN = 4096  # characters of an expected or returned value kept per case result
 
 Kind = Literal["exact", "subset", "regex"]

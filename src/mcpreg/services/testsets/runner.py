@@ -4,7 +4,8 @@ The client reaches the version exactly as the gateway and its health prober do
 (``gateway.prober.connected``: the upstream URL and headers ``plan_run`` built from the
 effective configuration, the same private-address guard, no redirects), in one MCP session
 for the whole set, calling the cases in order. Each call has the set's ``timeoutSeconds``;
-the whole run at most that times the cases, plus one for connecting. Nothing is held open
+the whole run at most that times the cases, plus one for connecting, and never more than
+``MAX_RUN`` seconds. Nothing is held open
 in the database meanwhile: the plan is read in one transaction and the run stored in
 another.
 
@@ -32,7 +33,7 @@ from mcp_types import CallToolResult, TextContent
 from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.types import utcnow
-from mcpreg.domain.testsets import Case, ToolAnswer, judge, masked, redact, shorten
+from mcpreg.domain.testsets import MAX_RUN, Case, ToolAnswer, judge, masked, redact, shorten
 from mcpreg.errors import RegistryError
 from mcpreg.gateway.prober import connected
 from mcpreg.services.testsets.runs import (
@@ -100,17 +101,20 @@ async def call_cases(plan: Plan, *, private_remotes: bool) -> list[CaseResult]:
     if upstream.problem is not None:
         return _not_run(cases, f"{label} cannot be reached: {upstream.problem.detail}")
     results: list[CaseResult] = []
+    budget = min(timeout * (len(cases) + 1), MAX_RUN)
     try:
-        with anyio.fail_after(timeout * (len(cases) + 1)):
+        with anyio.fail_after(budget):
+            # The HTTP client's own timeout is the run's: each call's deadline is ``_call``'s, and
+            # a read timeout inside the session would end it for every case after.
             async with connected(
-                upstream.url, upstream.headers, private_remotes=private_remotes, timeout=timeout
+                upstream.url, upstream.headers, private_remotes=private_remotes, timeout=budget
             ) as client:
                 for case in cases:
                     results.append(await _call(client, case, timeout, plan.secrets))
     except RegistryError as exc:  # the private-address guard refused the upstream
         reason = f"{label} cannot be reached: {exc.detail}"
     except TimeoutError:
-        reason = f"{label} did not answer in time"
+        reason = f"{label} did not answer within the run's {budget:g} s"
     except Exception as exc:  # any failure of the upstream is the run's finding, never the registry's
         reason = shorten(redact(f"{label} failed: {type(exc).__name__}: {exc}", plan.secrets), 500)
     else:
