@@ -29,7 +29,7 @@ from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.health import Thresholds
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.traffic import BUCKET_COUNT
-from mcpreg.services import alerts, analysis, health, releases, rotation
+from mcpreg.services import alerts, analysis, health, journal, releases, rotation
 from mcpreg.services.alerts import rules
 from mcpreg.services.deploy import deployments
 from mcpreg.settings import Settings
@@ -155,6 +155,20 @@ def test_an_automatic_rollback_fires_one_signed_alert(
         query = select(JournalEntry.action).where(col(JournalEntry.action).startswith("alert."))
         actions = session.exec(query.order_by(col(JournalEntry.id))).all()
     assert actions == ["alert.set", "alert.fire"]
+
+
+def test_alert_changes_leave_the_public_catalogue_caches_alone(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine) as session:
+        _every, catalogue = journal.current_generations(session)
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url, kind="health")
+        with unit_of_work(engine, write=True) as session:
+            health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+        assert alerts.run_once(engine, keyring).fired == 1
+    with unit_of_work(engine) as session:
+        assert journal.current_generations(session)[1] == catalogue
 
 
 def test_an_error_rate_rule_fires_once_over_a_bad_window_and_resolves(

@@ -39,6 +39,7 @@ _OUTSIDE_CATALOGUE = (
     "rate_limit.",
     "health.",
     "testset.",
+    "alert.",
 )
 
 
