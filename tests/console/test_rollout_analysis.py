@@ -116,6 +116,10 @@ def test_the_panel_shows_the_probers_health_of_stable_and_canary(
     assert '<span class="chip health-healthy">health: healthy</span>' in html
     assert '<span class="chip health-unhealthy">health: unhealthy</span>' in html
     assert "the gateway sends its clients to stable until it recovers" in html
+    history = html.split('id="history-heading"', 1)[1]
+    assert "1.0.0 is healthy" in history and re.search(
+        r"1\.1\.0 is unhealthy \(was \w+\): ConnectError", history
+    )
 
 
 def test_every_kind_of_check_reads_in_words() -> None:

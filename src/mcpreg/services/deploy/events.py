@@ -199,6 +199,10 @@ def summary(event: DeploymentEvent, detail: dict[str, Any] | None) -> str:
             said = f"the rollout completed: {version} is stable, replacing {replaced}"
         case "abort":
             said = f"the rollout of {version} is aborted: {stable} serves every client"
+        case "health":
+            was = f" (was {detail['previous']})" if detail.get("previous") else ""
+            why = f": {detail['reason']}" if detail.get("reason") else ""
+            said = f"{version} is {detail.get('health')}{was}{why}"
         case _:
             said = f"rolled back to {version}" + (f", replacing {replaced}" if replaced else "")
     if detail.get("cancelledRollout"):
