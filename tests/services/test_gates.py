@@ -6,6 +6,7 @@ failing case is named; each attempt runs once."""
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -327,3 +328,24 @@ def test_the_webhook_secret_is_sealed_and_moves_to_a_new_primary_key_on_rotation
         (moved,) = session.exec(select(StoredGate)).all()
     assert moved.secret_key_id == "k2"
     assert store.secret_of(KeyRing.parse(entry), moved) == SECRET  # the old key is no longer needed
+
+
+def test_two_runners_at_once_deliver_each_attempt_once(
+    engine: sa.Engine, keyring: KeyRing, settings: Settings, staged: tuple[Receiver, datetime]
+) -> None:
+    receiver, now = staged
+    barrier = threading.Barrier(3)
+    reports: list[runner.RunnerReport] = []
+
+    def replica() -> None:
+        barrier.wait(timeout=10)
+        reports.append(runner.run_once(engine, keyring, settings, now=now))
+
+    threads = [threading.Thread(target=replica) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r.ran for r in reports) == [0, 0, 1]
+    assert len(receiver.received) == 1
+    assert [(r.attempt, r.result) for r in runs(engine)] == [(1, "fail")]

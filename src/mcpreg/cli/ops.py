@@ -107,6 +107,8 @@ def deployment_line(answer: dict[str, Any]) -> str:
         )
     if state == "scheduled":
         return f"{what} [cyan]scheduled[/cyan] for {when(d.get('scheduledAt'))}"
+    if state == "held":
+        return f"{what} [yellow]held by its deploy gates[/yellow] (mcpreg gate runs {env} {server})"
     return f"{what} [green]{escape(str(state))}[/green] ({escape(str(d.get('strategy')))})"
 
 
