@@ -1,7 +1,7 @@
 """The rollout panel's new parts in chromium, on a real server, on SQLite and PostgreSQL: an
 analysed rollout with traffic shows its two charts, the interval table and the decision,
-and the prober's health; a verdict that lands while the panel is open appears within two
-seconds without a reload; in another environment a waiting request is approved and another
+and the prober's health; a verdict that lands, and a health change, while the panel is open
+appear within two seconds without a reload; in another environment a waiting request is approved and another
 cancelled through their confirmation dialogs, and your own request's Approve is off with
 the reason. axe-core checks the panel and the dialog; screenshots are saved (artefacts)."""
 
@@ -108,6 +108,14 @@ def test_the_panel_charts_the_analysis_follows_a_verdict_and_approves_and_cancel
     assert page.evaluate("window.notReloaded") is True, "the panel reloaded the page"
     assert rows.count() == 4
     print(f"panel showed the new verdict in {took:.2f} s")
+
+    # The prober finds the canary unhealthy (a change, through the feed): the chip follows.
+    with unit_of_work(engine, write=True) as session:
+        for _ in range(3):
+            health.record(session, "production", NAME, "1.1.0", False, "ConnectError")
+    page.locator(".chip.health-unhealthy").wait_for(timeout=LIVE_WITHIN * 1000)
+    assert page.get_by_text("the gateway sends its clients to stable until it recovers").is_visible()
+    assert page.evaluate("window.notReloaded") is True, "the panel reloaded the page"
 
     # Waiting requests in staging: your own one's Approve is off with the reason.
     page.goto(STAGING)
