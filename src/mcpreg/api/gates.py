@@ -10,7 +10,7 @@ deployment service sees them.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import TypeVar
 
 import orjson
@@ -80,7 +80,7 @@ def run_answer(run: GateRun) -> schemas.GateRun:
 
 
 def wait_answer(wait: Wait) -> schemas.GateWait:
-    return schemas.GateWait.model_validate({**wait.__dict__, "failing": list(wait.failing)})
+    return schemas.GateWait.model_validate({**asdict(wait), "failing": list(wait.failing)})
 
 
 async def list_gates(request: Request) -> Response:

@@ -49,9 +49,7 @@ def pending(session: Session) -> bool:
     return session.exec(select(StoredGate.id).limit(1)).first() is not None
 
 
-def _due(
-    row: StoredGate, gate: Gate, latest: dict[str, GateRun], now: datetime
-) -> tuple[int, int | None] | None:
+def _due(gate: Gate, latest: dict[str, GateRun], now: datetime) -> tuple[int, int | None] | None:
     """The attempt due for ``gate`` (and a stale run to give up), or None."""
     run = latest.get(gate.name)
     if run is None:
@@ -74,7 +72,7 @@ def _checks_for(
     latest = latest_runs(session, deployment.id, point, step)
     found: list[Check] = []
     for row, gate in gates_at(applicable(session, deployment), point):
-        due = _due(row, gate, latest, now)
+        due = _due(gate, latest, now)
         if due is None:
             continue
         assert row.id is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -125,5 +125,5 @@ def evaluate(check: Check, engine: sa.Engine, keyring: KeyRing, settings: Settin
         return Result(ERROR, failure=type(exc).__name__)
     if result.elapsed_ms is None:
         elapsed = (utcnow() - started).total_seconds() * 1000.0
-        result = Result(**{**result.__dict__, "elapsed_ms": round(elapsed, 1)})
+        result = replace(result, elapsed_ms=round(elapsed, 1))
     return result
