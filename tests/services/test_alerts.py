@@ -35,6 +35,7 @@ from mcpreg.services.deploy import deployments
 from mcpreg.settings import Settings
 from tests.conftest import server_doc
 from tests.support.receivers import Receiver, receiving
+from tests.support.waiting import wait_until
 
 NAME = "io.github.acme/weather"
 ENV = "production"
@@ -285,6 +286,27 @@ def test_a_receiver_answering_500_is_retried_with_backoff_and_each_attempt_recor
     assert (firing.delivery, firing.attempts) == ("delivered", 3)
     assert [a["status"] for a in log] == [500, 500, 200] and log[0]["error"] == "HTTP 500"
     assert {a["deliveryId"] for a in log} == ids
+
+
+def test_a_slow_receiver_does_not_hold_up_another_receivers_delivery(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    """Both receivers keep their request unanswered: the second arrives only if they are sent at once."""
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    with receiving(200) as one, receiving(200) as two:
+        add_rule(engine, keyring, "one", one.url, kind="health")
+        add_rule(engine, keyring, "two", two.url, kind="health")
+        one.hold()
+        two.hold()
+        reports: list[alerts.PassReport] = []
+        passing = threading.Thread(target=lambda: reports.append(alerts.run_once(engine, keyring)))
+        passing.start()
+        wait_until(lambda: one.received and two.received, 10, "both POSTs waiting at once")
+        one.release()
+        two.release()
+        passing.join(30)
+    assert reports[0].delivered == 2
 
 
 def test_a_receiver_that_always_fails_ends_failed_after_the_last_attempt(

@@ -2,14 +2,16 @@
 webhook deliveries (``delivery``); ``run_once`` is one pass of the ``alerts`` loop.
 
 A pass reads first (the plan, and the deliveries due): a replica with nothing to do takes
-no write lock. It then writes the plan in one transaction, and sends each due delivery
-with no transaction open: claimed in one, POSTed, recorded in another. Run on every
+no write lock. It then writes the plan in one transaction, and sends the due deliveries
+(``SENDERS`` at once) with no transaction open: each claimed in one, POSTed, recorded in
+another. Run on every
 replica at once, a condition still fires once (unique keys) and each attempt is sent by
 one replica (the claim).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +23,8 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.db.types import utcnow
 from mcpreg.domain.alerts import DELIVERED, FAILED
 from mcpreg.services.alerts import delivery, firing
+
+SENDERS = 8  # webhooks of one pass sent at once, at most
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,17 @@ def run_once(
             fired, resolved = firing.apply(session, planned, now)
         with unit_of_work(engine) as session:
             due = delivery.due(session, now)
-    delivered = retrying = failed = 0
+    claims = []
     for firing_id in due:
         with unit_of_work(engine, write=True) as session:
             claimed = delivery.claim(session, keyring, firing_id, now)
-        if claimed is None:
-            continue
-        outcome = delivery.send(claimed, client)
+        if claimed is not None:
+            claims.append(claimed)
+    # The POSTs at once, no transaction open: one slow receiver does not hold the others up.
+    with ThreadPoolExecutor(max_workers=max(1, min(SENDERS, len(claims)))) as senders:
+        outcomes = list(senders.map(lambda c: delivery.send(c, client), claims))
+    delivered = retrying = failed = 0
+    for claimed, outcome in zip(claims, outcomes, strict=True):
         with unit_of_work(engine, write=True) as session:
             status = delivery.record(session, claimed, outcome, now)
         delivered += status == DELIVERED
