@@ -9,12 +9,13 @@ import orjson
 import pytest
 from sqlmodel import Session, select
 
+from mcpreg.api.schemas.deployments import Target
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import environments, releases
 from mcpreg.services.deploy import clock, deployments, rollouts
 from mcpreg.services.deploy.events import event_view
-from mcpreg.services.deploy.states import find_state, state_view
+from mcpreg.services.deploy.states import TargetInfo, find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, BOB, NAME, T0, events, minutes, ok, prepare, request
 
@@ -30,7 +31,10 @@ def db(session: Session) -> Session:
 
 def where(session: Session, env: str = "production") -> dict[str, Any]:
     environment = get_environment(session, env)
-    return state_view(find_state(session, releases.get_server(session, NAME), environment), environment, NAME)
+    shown = TargetInfo.of(
+        find_state(session, releases.get_server(session, NAME), environment), environment, NAME
+    )
+    return Target.of(shown).model_dump(mode="json")  # as the API answers it
 
 
 def journal(session: Session, action: str) -> dict[str, Any]:

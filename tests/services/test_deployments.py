@@ -277,5 +277,5 @@ def test_list_and_get_deployments(db: Session) -> None:
     second = ok(db, deployments.deploy, ALICE, "dev", request("1.1.0"))
     assert [d.id for d in deployments.list_deployments(db, "dev")] == [second.id, first.id]
     assert deployments.list_deployments(db, "dev", state="scheduled") == []
-    view = deployments.deployment_view(deployments.get_deployment(db, "dev", first.id))
-    assert (view["version"], view["state"], view["requestedBy"]) == ("1.0.0", "applied", "alice")
+    found = deployments.DeploymentInfo.of(deployments.get_deployment(db, "dev", first.id))
+    assert (found.version, found.state, found.requested_by) == ("1.0.0", "applied", "alice")

@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mcpreg.api.schemas.deployments import Target
 from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import releases
 from mcpreg.services.deploy import clock, deployments, rollouts, routing
-from mcpreg.services.deploy.states import find_state, state_view
+from mcpreg.services.deploy.states import TargetInfo, find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, NAME, T0, actions, events, minutes, ok, prepare, refused, request
 
@@ -31,7 +32,8 @@ def db(session: Session) -> Session:
 def view(session: Session, env: str = "production") -> dict[str, object]:
     server = releases.get_server(session, NAME)
     environment = get_environment(session, env)
-    return state_view(find_state(session, server, environment), environment, NAME)
+    shown = TargetInfo.of(find_state(session, server, environment), environment, NAME)
+    return Target.of(shown).model_dump(mode="json")  # as the API answers it
 
 
 def canary_clients(session: Session, env: str = "production") -> set[str]:

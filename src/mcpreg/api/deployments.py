@@ -26,13 +26,15 @@ from mcpreg.api.http import (
     server_name,
 )
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas.deployments import DeploymentAnswer, DeploymentList, ServerTargets, Target
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import NotFound, ValidationFailed
 from mcpreg.services import environments, releases
 from mcpreg.services.deploy import deployments, events, rollouts
-from mcpreg.services.deploy.states import find_state, state_view, states_of
+from mcpreg.services.deploy.deployments import DeploymentInfo
+from mcpreg.services.deploy.states import TargetInfo, find_state, states_of
 from mcpreg.services.mirror import provenance
 from mcpreg.services.tokens import require
 
@@ -41,14 +43,12 @@ ENV = "/api/environments/{env}"
 TARGET = f"{ENV}/servers/{{namespace}}/{{server}}"  # a deployment target: one server in one environment
 
 
-def _current(session: Session, deployment: Deployment) -> dict[str, Any]:
+def _current(session: Session, deployment: Deployment) -> DeploymentAnswer:
     """A deployment and what runs on its target now."""
     env = environments.get_environment(session, deployment.environment)
     server = releases.get_server(session, deployment.server_name)
-    return {
-        "deployment": deployments.deployment_view(deployment),
-        "current": state_view(find_state(session, server, env), env, server.name),
-    }
+    current = TargetInfo.of(find_state(session, server, env), env, server.name)
+    return DeploymentAnswer.of({"deployment": DeploymentInfo.of(deployment), "current": current})
 
 
 async def deploy(request: Request) -> Response:
@@ -56,7 +56,7 @@ async def deploy(request: Request) -> Response:
     private = runtime(request.app).settings.allow_private_remotes
     plan = sealed_plan(request, parse_deploy(await json_object(request), private_remotes=private))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> DeploymentAnswer:
         return _current(session, deployments.deploy(session, principal, env, plan))
 
     return json_response(request, await run(request, work, write=True), status=201)
@@ -67,7 +67,7 @@ async def promote(request: Request) -> Response:
     private = runtime(request.app).settings.allow_private_remotes
     plan = sealed_plan(request, parse_promote(await json_object(request), private_remotes=private))
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> DeploymentAnswer:
         return _current(session, deployments.promote(session, principal, name, version, plan))
 
     return json_response(request, await run(request, work, write=True), status=201)
@@ -81,14 +81,14 @@ async def list_deployments(request: Request) -> Response:
     if state is not None and state not in deployments.STATES:
         raise ValidationFailed(f"state is one of {', '.join(deployments.STATES)}", field="state")
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> list[DeploymentInfo]:
         require(principal, "read", server=server, environment=env)
         rows = deployments.list_deployments(
             session, env, state=state, server=server, limit=limit, visible=principal.covers_server
         )
-        return {"deployments": [deployments.deployment_view(d) for d in rows]}
+        return [DeploymentInfo.of(d) for d in rows]
 
-    return json_response(request, await run(request, work))
+    return json_response(request, DeploymentList.of({"deployments": await run(request, work)}))
 
 
 def _deployment_id(request: Request) -> int:
@@ -103,7 +103,7 @@ def _deployment_id(request: Request) -> int:
 async def get_deployment(request: Request) -> Response:
     env = request.path_params["env"]
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> DeploymentAnswer:
         require(principal, "read", environment=env)
         found = deployments.get_deployment(session, env, _deployment_id(request))
         require(principal, "read", server=found.server_name, environment=env)
@@ -119,7 +119,7 @@ def decision(decide: Callable[..., Deployment]) -> Callable[[Request], Awaitable
         env, deployment_id = request.path_params["env"], _deployment_id(request)
         notes = parse_notes(await json_object(request, optional=True))
 
-        def work(session: Session, principal: Principal) -> dict[str, Any]:
+        def work(session: Session, principal: Principal) -> DeploymentAnswer:
             return _current(session, decide(session, principal, env, deployment_id, notes=notes))
 
         return json_response(request, await run(request, work, write=True))
@@ -130,12 +130,12 @@ def decision(decide: Callable[..., Deployment]) -> Callable[[Request], Awaitable
 async def get_rollout(request: Request) -> Response:
     env, name = request.path_params["env"], server_name(request)
 
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
+    def work(session: Session, _p: Principal) -> TargetInfo:
         environment = environments.get_environment(session, env)
         server = releases.get_server(session, name)
-        return state_view(find_state(session, server, environment), environment, server.name)
+        return TargetInfo.of(find_state(session, server, environment), environment, server.name)
 
-    return json_response(request, await run(request, work))
+    return json_response(request, Target.of(await run(request, work)))
 
 
 def rollout_action(action: str) -> Callable[[Request], Awaitable[Response]]:
@@ -149,11 +149,11 @@ def rollout_action(action: str) -> Callable[[Request], Awaitable[Response]]:
             raise ValidationFailed("full must be true or false", field="full")
         notes = parse_notes(body)
 
-        def work(session: Session, principal: Principal) -> dict[str, Any]:
+        def work(session: Session, principal: Principal) -> TargetInfo:
             state = rollouts.transition(session, principal, name, env, action, full=full, notes=notes)
-            return state_view(state, environments.get_environment(session, env), name)
+            return TargetInfo.of(state, environments.get_environment(session, env), name)
 
-        return json_response(request, await run(request, work, write=True))
+        return json_response(request, Target.of(await run(request, work, write=True)))
 
     return handler
 
@@ -166,11 +166,11 @@ async def rollback(request: Request) -> Response:
         raise ValidationFailed("version must be a string", field="version")
     notes = parse_notes(body)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> TargetInfo:
         state = rollouts.rollback(session, principal, name, env, version=version, notes=notes)
-        return state_view(state, environments.get_environment(session, env), name)
+        return TargetInfo.of(state, environments.get_environment(session, env), name)
 
-    return json_response(request, await run(request, work, write=True))
+    return json_response(request, Target.of(await run(request, work, write=True)))
 
 
 async def server_history(request: Request) -> Response:
@@ -200,19 +200,15 @@ async def where(request: Request) -> Response:
     """What runs of one server in every environment, in promotion order."""
     name = server_name(request)
 
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
+    def work(session: Session, _p: Principal) -> ServerTargets:
         server = releases.get_server(session, name)
         states = states_of(session, server)
-        body: dict[str, Any] = {
-            "server": server.name,
-            "environments": [
-                state_view(states.get(env.id or 0), env, server.name)
-                for env in environments.list_environments(session)
-            ],
-        }
+        targets = [
+            TargetInfo.of(states.get(env.id or 0), env, server.name)
+            for env in environments.list_environments(session)
+        ]
+        # A mirrored server also names the upstream that brought it (left out for a local one).
         source = provenance.server_source(session, server.name)
-        if source is not None:  # a mirrored server: which upstream brought it
-            body["source"] = source
-        return body
+        return ServerTargets.of({"server": server.name, "environments": targets, "source": source})
 
     return json_response(request, await run(request, work))

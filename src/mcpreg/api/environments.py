@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
+from mcpreg.api.schemas.deployments import TargetList
 from mcpreg.api.schemas.environments import Environment, EnvironmentList
 from mcpreg.domain.principal import Principal
 from mcpreg.services import environments
 from mcpreg.services.deploy import events
-from mcpreg.services.deploy.states import state_view, states_in
+from mcpreg.services.deploy.states import TargetInfo, states_in
 from mcpreg.services.environments import EnvironmentInfo as Info
 from mcpreg.services.tokens import require
 
@@ -58,12 +59,10 @@ async def deployed_servers(request: Request) -> Response:
     """Everything that runs in one environment, with its rollout."""
     name = request.path_params["env"]
 
-    def work(session: Session, _p: Principal) -> dict[str, Any]:
+    def work(session: Session, _p: Principal) -> TargetList:
         env = environments.get_environment(session, name)
-        return {
-            "environment": env.name,
-            "servers": [state_view(s, env, s.server_name) for s in states_in(session, env)],
-        }
+        servers = [TargetInfo.of(s, env, s.server_name) for s in states_in(session, env)]
+        return TargetList.of({"environment": env.name, "servers": servers})
 
     return json_response(request, await run(request, work))
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.api.schemas.deployments import Target
 from mcpreg.console.deploy import deploy_link
 from mcpreg.console.showing import SHOW, target_path
 from mcpreg.console.templating import render
@@ -30,7 +31,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.errors import RegistryError, ValidationFailed
 from mcpreg.services import environments, health
 from mcpreg.services.deploy.point_in_time import last_changes
-from mcpreg.services.deploy.states import state_view, states_in
+from mcpreg.services.deploy.states import TargetInfo, states_in
 from mcpreg.services.journal import current_generation
 from mcpreg.services.tokens import require
 
@@ -81,7 +82,7 @@ def board(
             name = state.server_name
             if principal.covers_server(name) and needle in name.lower():
                 names.add(name)
-                views[(env.name, name)] = state_view(state, env, name)
+                views[(env.name, name)] = Target.of(TargetInfo.of(state, env, name)).model_dump(mode="json")
         for name, change in last_changes(session, env).items():
             lasts[(env.name, name)] = change
     states: dict[tuple[str, str], dict[str, str]] = {}

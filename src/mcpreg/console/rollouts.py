@@ -28,6 +28,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.api.schemas.deployments import Target
 from mcpreg.console import analysis, waiting
 from mcpreg.console.showing import SHOW, pct, target_path
 from mcpreg.console.templating import render
@@ -41,7 +42,7 @@ from mcpreg.errors import NotFound, RegistryError, ValidationFailed
 from mcpreg.services import environments, health, releases
 from mcpreg.services.deploy import events as deploy_history
 from mcpreg.services.deploy import rollouts
-from mcpreg.services.deploy.states import find_state, is_rolling_out, plan_of, rollout_of, state_view
+from mcpreg.services.deploy.states import TargetInfo, find_state, is_rolling_out, plan_of, rollout_of
 from mcpreg.services.journal import current_generation
 from mcpreg.services.tokens import require
 
@@ -204,7 +205,7 @@ def _panel(session: Session, visitor: Visitor, env_name: str, name: str) -> dict
         "visitor": visitor,
         "env": env,
         "server": server.name,
-        "view": state_view(state, env, server.name),
+        "view": Target.of(TargetInfo.of(state, env, server.name)).model_dump(mode="json"),
         "steps": timeline(state, events),
         "offers": offers(state, env, server.name, principal, now),
         "recent": events[:RECENT],

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from mcpreg.api.schemas.base import Answer, Body, Omitted, Query
 from mcpreg.api.schemas.configuration import EffectiveConfig
 from mcpreg.api.schemas.gates import GateBody
 from mcpreg.api.schemas.operations import Header, Operation
+from mcpreg.services.deploy.states import number
 
 Strategy = Literal["immediate", "canary", "staged"]
 RequestState = Literal["pending_approval", "scheduled", "held", "applied", "cancelled", "failed"]
 """``held``: waiting for its ``deploy`` gates to pass (``GET .../gates`` says on what)."""
 TargetStatus = Literal["empty", "stable", "progressing", "paused_manual", "paused", "completed", "aborted"]
-Weight = float  # a percentage: 25 rather than 25.0 where it is whole
+Weight = Annotated[
+    float,
+    PlainSerializer(number, return_type=int | float),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100}, mode="serialization"),
+]
+"""A percentage, written 25 rather than 25.0 where it is whole."""
 
 
 class Step(Answer):
     weight: Weight = Field(ge=0, le=100)
     pause: str | None = Field(
-        default=None, description="`manual`, or a duration (`10m`, `1h30m`); absent on the final 100% step"
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="`manual`, or a duration (`10m`, `1h30m`); absent on the final 100% step",
     )
 
 
@@ -105,7 +113,9 @@ class ServerSource(Answer):
 class ServerTargets(Answer):
     server: str
     environments: list[Target] = Field(description="every environment, in promotion order")
-    source: ServerSource | Omitted = Field(default=None, description="only for a mirrored server")
+    source: ServerSource | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="only for a mirrored server"
+    )
 
 
 class Resolution(Answer):

@@ -65,30 +65,57 @@ class Promotion:
     skipped: tuple[str, ...]
 
 
-def deployment_view(d: Deployment) -> dict[str, Any]:
-    steps = plan_of(d.plan)
-    return {
-        "id": d.id,
-        "kind": d.kind,
-        "server": d.server_name,
-        "environment": d.environment,
-        "version": d.version,
-        "strategy": d.strategy,
-        "weight": steps[0].to_dict()["weight"] if d.strategy == "canary" and steps else None,
-        "steps": [s.to_dict() for s in steps] if d.strategy == "staged" else None,
-        "notes": d.notes,
-        "from": d.from_environment,
-        "forced": d.forced,
-        "state": d.state,
-        "requestedBy": d.requested_by,
-        "requestedAt": rfc3339(d.requested_at),
-        "approvedBy": d.approved_by,
-        "approvedAt": rfc3339(d.approved_at),
-        "scheduledAt": rfc3339(d.scheduled_at),
-        "appliedAt": rfc3339(d.applied_at),
-        "rolloutId": d.rollout_id,
-        "failure": d.failure,
-    }
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deploy or promotion request and its state (``weight``: a canary's, ``steps``: a
+    staged plan's)."""
+
+    id: int
+    kind: str
+    server: str
+    environment: str
+    version: str
+    strategy: str
+    weight: float | None
+    steps: list[dict[str, Any]] | None
+    notes: str | None
+    from_: str | None
+    forced: bool
+    state: str
+    requested_by: str
+    requested_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    scheduled_at: datetime | None
+    applied_at: datetime | None
+    rollout_id: str | None
+    failure: str | None
+
+    @classmethod
+    def of(cls, d: Deployment) -> DeploymentInfo:
+        steps = plan_of(d.plan)
+        return cls(
+            id=d.id or 0,
+            kind=d.kind,
+            server=d.server_name,
+            environment=d.environment,
+            version=d.version,
+            strategy=d.strategy,
+            weight=steps[0].to_dict()["weight"] if d.strategy == "canary" and steps else None,
+            steps=[s.to_dict() for s in steps] if d.strategy == "staged" else None,
+            notes=d.notes,
+            from_=d.from_environment,
+            forced=d.forced,
+            state=d.state,
+            requested_by=d.requested_by,
+            requested_at=d.requested_at,
+            approved_by=d.approved_by,
+            approved_at=d.approved_at,
+            scheduled_at=d.scheduled_at,
+            applied_at=d.applied_at,
+            rollout_id=d.rollout_id,
+            failure=d.failure,
+        )
 
 
 def deploy(

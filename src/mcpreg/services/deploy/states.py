@@ -20,7 +20,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.tables import Release, Server
 from mcpreg.domain.rollout import ACTIVE, RolloutState, Step, parse_steps
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import NoDeployment
 
 
@@ -169,32 +168,55 @@ def set_stable(state: DeploymentState, release: Release, actor: str, now: dateti
     state.deployed_by = actor
 
 
-def state_view(state: DeploymentState | None, env: Environment, server_name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TargetInfo:
     """What runs of a server in one environment, and where its rollout stands."""
-    if state is None:
-        state = DeploymentState(server_id=0, server_name=server_name, environment_id=env.id or 0)
-    rolling = is_rolling_out(state)
-    steps = plan_of(state.rollout_plan)
-    return {
-        "server": server_name,
-        "environment": env.name,
-        "stable": state.stable_version,
-        "canary": state.canary_version,
-        "weight": number(state.canary_weight),
-        "rolloutId": state.rollout_id,
-        "strategy": state.rollout_strategy,
-        "status": status_of(state),
-        "rollingOut": rolling,
-        "step": state.rollout_index if steps else None,
-        "steps": [s.to_dict() for s in steps],
-        "stepStartedAt": rfc3339(state.step_started_at),
-        "nextStepAt": rfc3339(state.next_step_at),
-        "pausedRemainingSeconds": state.paused_remaining,
-        "lastKnownGood": state.last_known_good,
-        "deployedAt": rfc3339(state.deployed_at),
-        "deployedBy": state.deployed_by,
-        "revision": state.version,
-    }
+
+    server: str
+    environment: str
+    stable: str | None
+    canary: str | None
+    weight: float
+    rollout_id: str | None
+    strategy: str | None
+    status: str
+    rolling_out: bool
+    step: int | None
+    steps: list[dict[str, Any]]
+    step_started_at: datetime | None
+    next_step_at: datetime | None
+    paused_remaining_seconds: float | None
+    last_known_good: str | None
+    deployed_at: datetime | None
+    deployed_by: str | None
+    revision: int
+
+    @classmethod
+    def of(cls, state: DeploymentState | None, env: Environment, server_name: str) -> TargetInfo:
+        """The target's state row, or an empty target where nothing was ever deployed."""
+        if state is None:
+            state = DeploymentState(server_id=0, server_name=server_name, environment_id=env.id or 0)
+        steps = plan_of(state.rollout_plan)
+        return cls(
+            server=server_name,
+            environment=env.name,
+            stable=state.stable_version,
+            canary=state.canary_version,
+            weight=number(state.canary_weight),
+            rollout_id=state.rollout_id,
+            strategy=state.rollout_strategy,
+            status=status_of(state),
+            rolling_out=is_rolling_out(state),
+            step=state.rollout_index if steps else None,
+            steps=[s.to_dict() for s in steps],
+            step_started_at=state.step_started_at,
+            next_step_at=state.next_step_at,
+            paused_remaining_seconds=state.paused_remaining,
+            last_known_good=state.last_known_good,
+            deployed_at=state.deployed_at,
+            deployed_by=state.deployed_by,
+            revision=state.version,
+        )
 
 
 def states_in(session: Session, env: Environment) -> list[DeploymentState]:
