@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpreg.console.charts import MARKS, Chart, Line, line_chart, nice_ceiling, number
@@ -100,6 +100,7 @@ def test_numbers_are_short() -> None:
     assert [number(v, "ms") for v in (9.75, 120.4, 0.0)] == ["9.75 ms", "120 ms", "0 ms"]
 
 
+@settings(max_examples=50)
 @given(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False))
 def test_the_ceiling_is_round_and_at_most_two_and_a_half_times_the_value(value: float) -> None:
     top = nice_ceiling(value)
