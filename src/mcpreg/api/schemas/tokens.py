@@ -10,7 +10,7 @@ from pydantic import Field
 from mcpreg.api.schemas.base import Answer, LenientBody
 from mcpreg.api.schemas.operations import Operation
 
-Scope = Literal["read", "publish", "deploy", "secrets:read", "admin"]
+Scope = Literal["read", "publish", "deploy", "secrets:read", "admin", "connect"]
 
 
 class Token(Answer):
