@@ -6,6 +6,7 @@ within its timeout."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,8 +20,10 @@ from mcpreg.gateway.answers import (
     Timeouts,
     UpstreamTimedOut,
     UpstreamUnreachable,
+    request_head,
 )
 from mcpreg.gateway.connections import UpstreamPool
+from mcpreg.gateway.guard import endpoint
 
 WAIT = 5.0  # the longest any step of these tests waits
 TIMEOUTS = Timeouts(connect=WAIT, read=WAIT, pool=WAIT)
@@ -301,3 +304,13 @@ def test_past_max_connections_a_request_waits_for_a_free_one_within_the_pool_tim
             assert server.accepted == 1
 
     asyncio.run(scenario())
+
+
+def test_user_info_in_an_upstream_url_is_sent_as_basic_credentials_unless_a_header_is_configured() -> None:
+    where = asyncio.run(endpoint("http://al%20ice:s%3Acret@127.0.0.1:8000/mcp?x=1", private_remotes=True))
+    assert (where.target, where.host) == (b"/mcp?x=1", b"127.0.0.1:8000")
+    head = request_head("POST", where, [("accept", "*/*")], b"{}")
+    assert head.startswith(b"POST /mcp?x=1 HTTP/1.1\r\nhost: 127.0.0.1:8000\r\n")
+    assert b"authorization: Basic " + base64.b64encode(b"al ice:s:cret") + b"\r\n" in head
+    configured = request_head("POST", where, [("Authorization", "Bearer t")], b"{}")
+    assert configured.count(b"uthorization") == 1 and b"Authorization: Bearer t\r\n" in configured

@@ -16,7 +16,7 @@ import asyncio
 import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 READ_BUFFER = 256 * 1024  # unread answer bytes held before the upstream is paused
@@ -60,6 +60,7 @@ class Endpoint:
     origin: Origin
     target: bytes  # path and query
     host: bytes  # the Host header's value
+    authorization: bytes | None = field(default=None, repr=False)  # Basic, from the URL's user info
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,16 @@ def request_head(
 ) -> bytes:
     """The request line and headers; ``ValueError`` for a header that would split the head."""
     parts = [method.encode("ascii"), b" ", endpoint.target, b" HTTP/1.1\r\nhost: ", endpoint.host, b"\r\n"]
+    credentials = endpoint.authorization
     for name, value in headers:
         raw_name, raw_value = _encoded(name), _encoded(value)
         if b"\r" in raw_value or b"\n" in raw_value or b"\0" in raw_value or not _TOKEN.fullmatch(raw_name):
             raise ValueError(f"the header {name!r} cannot be sent (a line break, NUL or bad name)")
         parts += (raw_name, b": ", raw_value, b"\r\n")
+        if credentials is not None and raw_name.lower() == b"authorization":
+            credentials = None  # a configured Authorization header wins over the URL's user info
+    if credentials is not None:
+        parts += (b"authorization: ", credentials, b"\r\n")
     if body is not None:
         parts += (b"content-length: ", str(len(body)).encode("ascii"), b"\r\n")
     parts.append(b"\r\n")

@@ -17,6 +17,7 @@ parse its upstream's URL again; a name is resolved and checked on every request.
 
 from __future__ import annotations
 
+import base64
 import socket
 from dataclasses import dataclass, field
 
@@ -91,7 +92,11 @@ def endpoint_of(where: Destination) -> Endpoint:
         url.port or _DEFAULT_PORTS[url.scheme],
         where.extensions.get("sni_hostname") if url.scheme == "https" else None,
     )
-    return Endpoint(origin, url.raw_path, host.encode("ascii") if host else url.netloc)
+    authorization = None
+    if url.userinfo:  # as httpx sent it: Basic credentials, never part of the request line
+        pair = f"{url.username}:{url.password}".encode()
+        authorization = b"Basic " + base64.b64encode(pair)
+    return Endpoint(origin, url.raw_path, host.encode("ascii") if host else url.netloc, authorization)
 
 
 async def endpoint(raw_url: str, *, private_remotes: bool) -> Endpoint:
