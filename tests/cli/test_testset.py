@@ -15,6 +15,7 @@ from tests.support.gateway_clients import NAME
 from tests.support.live import LiveServer
 from tests.support.upstreams import Upstream, remote_doc, upstreams
 
+NOWHERE = "http://127.0.0.1:9"  # the discard port: connections are refused
 SMOKE: dict[str, Any] = {
     "description": "before promoting",
     "cases": [
@@ -86,11 +87,13 @@ def test_a_set_is_put_shown_run_and_its_failing_case_printed(
     assert gone.exit_code == 1 and "testset_not_found" in gone.output
 
 
-def test_a_bad_file_is_refused_locally_naming_the_field(cli: InProcessCli, tmp_path: Path) -> None:
+def test_a_bad_file_is_refused_locally_naming_the_field(tmp_path: Path) -> None:
+    offline = InProcessCli(NOWHERE, "mcpreg_unused", tmp_path)  # nothing may be sent
     bad = {"cases": [{"name": "a", "tool": "t", "expect": {"regex": "("}}]}
-    refused = cli("testset", "put", NAME, str(write(tmp_path / "bad.json", bad)))
+    refused = offline("testset", "put", NAME, str(write(tmp_path / "bad.json", bad)))
     assert refused.exit_code == 1 and "cases[0].expect.regex" in refused.output
-    missing = cli("testset", "put", NAME, str(tmp_path / "none.json"))
+    assert "unreachable" not in refused.output
+    missing = offline("testset", "put", NAME, str(tmp_path / "none.json"))
     assert missing.exit_code == 2
 
 
@@ -113,11 +116,10 @@ def test_publish_stores_the_testsets_json_beside_the_server_json(cli: InProcessC
         assert registry.testset(NAME, "smoke")["revision"] == 1
 
 
-def test_publish_sends_nothing_when_the_testsets_json_breaks_a_rule(
-    cli: InProcessCli, tmp_path: Path
-) -> None:
+def test_publish_sends_nothing_when_the_testsets_json_breaks_a_rule(tmp_path: Path) -> None:
+    offline = InProcessCli(NOWHERE, "mcpreg_unused", tmp_path)  # a request would be `unreachable`
     server_json = write(tmp_path / "server.json", remote_doc("1.0.0", PUBLIC))
     write(tmp_path / "testsets.json", {"testsets": {"smoke": {"cases": [{"name": "a", "tool": "t"}]}}})
-    refused = cli("publish", str(server_json))
+    refused = offline("publish", str(server_json))
     assert refused.exit_code == 1 and "testsets.smoke.cases[0].expect" in refused.output
-    assert cli("versions", NAME).exit_code == 1  # nothing was published
+    assert "unreachable" not in refused.output

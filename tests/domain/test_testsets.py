@@ -52,19 +52,20 @@ def refused(body: object, name: str = "smoke") -> ValidationFailed:
 # -- the subset matcher ---------------------------------------------------------------------------
 
 
+@settings(max_examples=40)
 @given(JSON)
 def test_every_value_contains_itself(value: Any) -> None:
     assert contains(value, value)
 
 
-@settings(max_examples=50)
+@settings(max_examples=40)
 @given(st.dictionaries(st.text(max_size=4), JSON, max_size=6), st.data())
 def test_an_object_contains_any_of_its_sub_objects(actual: dict[str, Any], data: st.DataObject) -> None:
     keys = data.draw(st.lists(st.sampled_from(sorted(actual)), unique=True) if actual else st.just([]))
     assert contains(actual, {k: actual[k] for k in keys})
 
 
-@settings(max_examples=50)
+@settings(max_examples=40)
 @given(st.lists(JSON, max_size=6), st.data())
 def test_an_array_contains_any_selection_of_its_elements_in_any_order(
     actual: list[Any], data: st.DataObject
@@ -74,12 +75,14 @@ def test_an_array_contains_any_selection_of_its_elements_in_any_order(
     assert contains(actual, list(reversed(picked)))
 
 
+@settings(max_examples=40)
 @given(JSON, JSON, JSON)
 def test_containment_is_transitive(a: Any, b: Any, c: Any) -> None:
     if contains(a, b) and contains(b, c):
         assert contains(a, c)
 
 
+@settings(max_examples=40)
 @given(JSON, JSON)
 def test_values_that_contain_each_other_and_are_not_arrays_are_the_same(a: Any, b: Any) -> None:
     # Arrays are sets under containment ([1, 1] and [1] contain each other); nothing else is.
@@ -93,7 +96,7 @@ def _has_array(value: Any) -> bool:
     return isinstance(value, dict) and any(_has_array(v) for v in value.values())
 
 
-@settings(max_examples=50)
+@settings(max_examples=40)
 @given(st.dictionaries(st.text(max_size=4), JSON, min_size=1, max_size=5), st.text(max_size=4), JSON)
 def test_an_object_never_contains_a_key_it_lacks(actual: dict[str, Any], key: str, value: Any) -> None:
     if key not in actual:

@@ -51,7 +51,7 @@ def pairs(draw: st.DrawFn) -> tuple[Any, Any]:
     return actual, expected
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pairs())
 def test_subset_matches_exactly_when_postgresql_jsonb_contains(
     postgres_admin: sa.Engine, pair: tuple[Any, Any]
