@@ -78,6 +78,8 @@ def test_a_set_passes_on_the_good_stable_and_its_run_is_stored(released: httpx.C
     assert [r["id"] for r in listed["runs"]] == [run["id"]] and "cases" not in listed["runs"][0]
     shown = released.get(f"{SMOKE}/runs/{run['id']}").json()
     assert shown == run
+    assert released.delete(SMOKE).status_code == 204  # the set goes, its runs stay
+    assert [r["id"] for r in released.get(f"{SMOKE}/runs").json()["runs"]] == [run["id"]]
 
 
 def test_one_failing_case_fails_the_run_on_the_canary_and_is_named(released: httpx.Client) -> None:
