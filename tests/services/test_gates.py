@@ -349,3 +349,14 @@ def test_two_runners_at_once_deliver_each_attempt_once(
     assert sorted(r.ran for r in reports) == [0, 0, 1]
     assert len(receiver.received) == 1
     assert [(r.attempt, r.result) for r in runs(engine)] == [(1, "fail")]
+
+
+def test_a_requests_gate_named_like_an_environments_is_refused_naming_it(
+    engine: sa.Engine, keyring: KeyRing, start: datetime
+) -> None:
+    add_gate(engine, keyring, "ci", webhook("https://ci.example.com/gate", points=["promote"]))
+    gates = [{"name": "ci", "kind": "testset", "testset": "smoke"}]
+    with pytest.raises(RegistryError) as refused:
+        deploy(engine, start, strategy="canary", weight=10, gates=gates)
+    assert (refused.value.code, refused.value.field) == ("invalid_gate", "gates[0].name")
+    assert state(engine).canary_version is None
