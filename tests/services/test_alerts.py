@@ -30,6 +30,7 @@ from mcpreg.domain.health import Thresholds
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.services import alerts, analysis, health, journal, releases, rotation
+from mcpreg.services import traffic as traffic_service
 from mcpreg.services.alerts import rules
 from mcpreg.services.deploy import deployments
 from mcpreg.settings import Settings
@@ -207,6 +208,21 @@ def test_an_error_rate_rule_fires_once_over_a_bad_window_and_resolves(
     [firing] = firings(engine)
     assert firing.resolved_at == bad + timedelta(seconds=150) and firing.open_key is None
     assert firing.delivery == "delivered"
+
+
+def test_the_error_counts_summed_in_sql_agree_with_the_summed_aggregates(
+    engine: sa.Engine, deployed: datetime
+) -> None:
+    start = deployed + timedelta(minutes=5)
+    with unit_of_work(engine, write=True) as session:
+        traffic(session, "1.0.0", start, 20, ok=8, errors=2)
+        traffic(session, "1.1.0", start, 10, ok=1, errors=3)
+    since, until = start + timedelta(seconds=5), start + timedelta(seconds=15)
+    with unit_of_work(engine) as session:
+        counts = traffic_service.error_counts(session, ENV, [NAME], since, until)
+        totals, _replicas = traffic_service.summed(session, ENV, NAME, since, until)
+    expected = {(NAME, v): (t.requests, t.requests - t.outcomes.get("ok", 0)) for v, t in totals.items()}
+    assert counts == expected == {(NAME, "1.0.0"): (100, 20), (NAME, "1.1.0"): (20, 15)}
 
 
 def test_a_health_rule_fires_on_unhealthy_not_before(

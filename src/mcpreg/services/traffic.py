@@ -203,6 +203,35 @@ def summed(
     return totals, len(replicas)
 
 
+def error_counts(
+    session: Session, environment: str, servers: list[str], since: datetime, until: datetime
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(requests, errors) per (server, version) of ``servers`` in ``environment`` whose interval
+    ended in (``since``, ``until``], every replica's rows summed in SQL: what an error-rate
+    alert needs, without reading each row and its latency buckets as ``summed`` does."""
+    if not servers:
+        return {}
+    ok = sa.func.sum(
+        sa.case((col(TrafficAggregate.outcome) == "ok", col(TrafficAggregate.requests)), else_=0)
+    )
+    rows = session.execute(
+        sa.select(
+            col(TrafficAggregate.server_name),
+            col(TrafficAggregate.version),
+            sa.func.sum(col(TrafficAggregate.requests)),
+            ok,
+        )
+        .where(
+            col(TrafficAggregate.environment) == environment,
+            col(TrafficAggregate.server_name).in_(servers),
+            col(TrafficAggregate.interval_end) > since,
+            col(TrafficAggregate.interval_end) <= until,
+        )
+        .group_by(col(TrafficAggregate.server_name), col(TrafficAggregate.version))
+    ).all()
+    return {(server, version): (int(total), int(total) - int(good)) for server, version, total, good in rows}
+
+
 @dataclass
 class Sum:
     """One version's aggregates summed over a window."""

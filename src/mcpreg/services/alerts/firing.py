@@ -98,42 +98,38 @@ def _judge_error_rate(
 ) -> dict[Key, Breach | None]:
     window = rule.window or 0
     judged: dict[Key, Breach | None] = {}
-    for server in sorted({s for s, _v, _t in deployed}):
-        totals, _replicas = traffic.summed(session, env, server, now - timedelta(seconds=window), now)
-        for s, version, track in deployed:
-            if s != server:
-                continue
-            total = totals.get(version)
-            requests = total.requests if total is not None else 0
-            errors = requests - (total.outcomes.get("ok", 0) if total is not None else 0)
-            breached = error_rate_breached(rule, requests, errors)
-            if breached is None:
-                continue  # too little traffic: no verdict, nothing fires or resolves
-            key = (rule_id, server, version)
-            numbers = {
-                "requests": requests,
-                "errors": errors,
-                "errorRate": round(errors / requests, 6),
-                "threshold": rule.threshold,
-                "windowSeconds": window,
-                "minRequests": rule.min_requests,
-                "track": track,
-            }
-            judged[key] = (
-                Breach(
-                    rule_id,
-                    name,
-                    ERROR_RATE,
-                    env,
-                    server,
-                    version,
-                    f"{server}@{version} ({track}) in {env}: error rate {errors / requests:.1%} over "
-                    f"{window} s ({errors} of {requests} requests), above {rule.threshold:.1%}",
-                    numbers,
-                )
-                if breached
-                else None
+    since = now - timedelta(seconds=window)
+    counts = traffic.error_counts(session, env, sorted({s for s, _v, _t in deployed}), since, now)
+    for server, version, track in deployed:
+        requests, errors = counts.get((server, version), (0, 0))
+        breached = error_rate_breached(rule, requests, errors)
+        if breached is None:
+            continue  # too little traffic: no verdict, nothing fires or resolves
+        key = (rule_id, server, version)
+        numbers = {
+            "requests": requests,
+            "errors": errors,
+            "errorRate": round(errors / requests, 6),
+            "threshold": rule.threshold,
+            "windowSeconds": window,
+            "minRequests": rule.min_requests,
+            "track": track,
+        }
+        judged[key] = (
+            Breach(
+                rule_id,
+                name,
+                ERROR_RATE,
+                env,
+                server,
+                version,
+                f"{server}@{version} ({track}) in {env}: error rate {errors / requests:.1%} over "
+                f"{window} s ({errors} of {requests} requests), above {rule.threshold:.1%}",
+                numbers,
             )
+            if breached
+            else None
+        )
     return judged
 
 
