@@ -154,7 +154,7 @@ def plan_run(
     return Plan(server_id, stored.server, environment, release.version, track, stored, upstream, secrets)
 
 
-def _run(row: TestSetRun, *, with_cases: bool = True) -> Run:
+def _run(row: TestSetRun) -> Run:
     assert row.id is not None
     cases = tuple(
         CaseResult(
@@ -220,11 +220,9 @@ def record_run(
     return _run(row)
 
 
-def _query_runs(session: Session, server_name: str, name: str) -> tuple[int, Any]:
+def _query_runs(session: Session, server_name: str, name: str) -> Any:
     server = get_server(session, server_name)
-    check_name(name)
-    assert server.id is not None
-    return server.id, select(TestSetRun).where(TestSetRun.server_id == server.id, TestSetRun.testset == name)
+    return select(TestSetRun).where(TestSetRun.server_id == server.id, TestSetRun.testset == check_name(name))
 
 
 def list_runs(
@@ -232,7 +230,7 @@ def list_runs(
 ) -> list[Run]:
     """The set's runs, newest first (404 when there is neither such a set nor a run of one)."""
     require(principal, "read", server=server_name)
-    _, query = _query_runs(session, server_name, name)
+    query = _query_runs(session, server_name, name)
     rows = session.exec(query.order_by(col(TestSetRun.id).desc()).limit(limit)).all()
     if not rows:
         load(session, server_name, name)  # no set of that name either: 404
@@ -241,7 +239,7 @@ def list_runs(
 
 def get_run(session: Session, principal: Principal, server_name: str, name: str, run_id: int | None) -> Run:
     require(principal, "read", server=server_name)
-    _, query = _query_runs(session, server_name, name)
+    query = _query_runs(session, server_name, name)
     row = session.exec(query.where(TestSetRun.id == run_id)).first() if run_id is not None else None
     if row is None:
         raise NotFound(
