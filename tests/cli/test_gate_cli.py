@@ -92,11 +92,11 @@ def test_gate_runs_and_rollout_status_say_what_a_step_waits_on(cli: InProcessCli
 
         wait_until(failed_once, timeout=15, what="the gate's first attempt")
     runs = cli("gate", "runs", "staging", NAME)
-    assert "waiting on gate ci (webhook) before step to step 1: attempt 1 fail: HTTP 500" in runs.output
+    assert "waiting on gate ci (webhook) before step 1: attempt 1 fail: HTTP 500" in runs.output
     assert "ci" in runs.output and "500" in runs.output
     status = cli("rollout", "status", NAME, "--env", "staging")
     assert status.exit_code == 0, status.output
-    assert "waiting on gate ci (webhook) before step to step 1" in status.output
+    assert "waiting on gate ci (webhook) before step 1" in status.output
     assert json.loads(cli("rollout", "status", NAME, "--env", "staging", "--json").output)["gates"][
         "waitingOn"
     ]

@@ -136,7 +136,11 @@ def waiting_lines(report: dict[str, Any]) -> list[str]:
     """What a target waits on, one line a gate (for ``gate runs`` and ``rollout status``)."""
     lines = []
     for wait in report.get("waitingOn") or []:
-        where = "deploy" if wait["point"] == "deploy" else f"{wait['point']} to step {wait['step']}"
+        where = {
+            "deploy": "the deployment",
+            "step": f"step {wait['step']}",
+            "promote": f"the promotion to 100% (step {wait['step']})",
+        }.get(wait["point"], wait["point"])
         if wait["result"] is None:
             how = "not tried yet"
         elif wait["result"] == "running":
