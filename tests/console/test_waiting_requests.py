@@ -141,5 +141,6 @@ def test_another_namespace_can_neither_see_nor_press_and_a_cross_origin_press_is
     assert newest(engine).state == "pending_approval"
     unknown = client.get(confirm(asked, "explode"))
     assert unknown.status_code == 404 and "not_found" in unknown.text
-    missing = client.get(confirm(asked + 100, "approve"))
-    assert missing.status_code == 404 and "deployment_not_found" in missing.text
+    for beyond in (asked + 100, 2**64):  # no such row; past any row id (never bound, never a 500)
+        missing = client.get(confirm(beyond, "approve"))
+        assert missing.status_code == 404 and "deployment_not_found" in missing.text

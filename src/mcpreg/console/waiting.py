@@ -32,6 +32,7 @@ from mcpreg.console.visits import Visitor, back_to, form_text, page, submit, vis
 from mcpreg.db.deploy_tables import Deployment, Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.storable import MAX_ROW_ID
 from mcpreg.errors import NotFound, RegistryError, ValidationFailed
 from mcpreg.services import environments
 from mcpreg.services.deploy import deployments
@@ -156,7 +157,10 @@ def _decision(request: Request) -> tuple[str, int, str]:
     decision = str(params["decision"])
     if decision not in DECISIONS:
         raise NotFound(f"no decision {decision!r} on a deployment", field="decision")
-    return str(params["env"]), int(params["id"]), decision
+    env, deployment_id = str(params["env"]), int(params["id"])
+    if deployment_id > MAX_ROW_ID:  # beyond any row id: no such deployment (a 404, never a 500)
+        raise NotFound(f"no deployment {deployment_id} in {env}", field="id", code="deployment_not_found")
+    return env, deployment_id, decision
 
 
 def _context(session: Session, visitor: Visitor, env_name: str, deployment_id: int) -> dict[str, Any]:
