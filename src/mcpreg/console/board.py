@@ -1,8 +1,8 @@
 """The environment board: one column per environment in promotion order, one row per server.
 
 Each cell shows what runs there: the stable version, the canary with a weight bar, the
-rollout's current step and the time to the next, and the last change (by whom, when).
-Health has a marked place and no data until issue 12 brings it.
+rollout's current step and the time to the next, the last change (by whom, when), and the
+health prober's state of the stable and the canary (read once per board, ``health.all_states``).
 
 The board is read from the same services as ``GET /api/environments/{env}/servers`` and
 the environment history; the last change comes from that history, so the board follows
