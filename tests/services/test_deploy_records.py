@@ -14,7 +14,7 @@ from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import environments, releases
 from mcpreg.services.deploy import clock, deployments, rollouts
-from mcpreg.services.deploy.events import event_view
+from mcpreg.services.deploy.events import EventInfo
 from mcpreg.services.deploy.states import TargetInfo, find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import ALICE, BOB, NAME, T0, events, minutes, ok, prepare, request
@@ -101,15 +101,15 @@ def test_an_immediate_deploy_over_a_running_canary_records_the_cancelled_canary(
     )
     rollout_id = where(db)["rolloutId"]
     ok(db, deployments.deploy, ALICE, "production", request("1.2.0"), now=minutes(2))
-    event = event_view(events(db)[-1])
-    assert (event["action"], event["version"], event["replaced"], event["canary"]) == (
+    event = EventInfo.of(events(db)[-1])
+    assert (event.action, event.version, event.replaced, event.canary) == (
         "deploy",
         "1.2.0",
         "1.0.0",
         None,
     )
-    assert event["detail"] == {"cancelledRollout": rollout_id, "canary": "1.1.0"}
-    assert "1.1.0" in event["summary"]
+    assert event.detail == {"cancelledRollout": rollout_id, "canary": "1.1.0"}
+    assert "1.1.0" in event.summary
     entry = journal(db, "deploy.deploy")
     assert entry["before"]["canary"] == "1.1.0" and entry["after"]["detail"]["canary"] == "1.1.0"
 

@@ -34,10 +34,10 @@ def mine(name: str) -> bool:
 def test_the_history_pages_through_other_namespaces_records_to_fill_a_page(db: Session) -> None:
     env = get_environment(db, "dev")
     first = deploy_history.history(db, env, limit=1, visible=mine)
-    assert [(e["server"], e["version"]) for e in first.events] == [(MINE, "1.1.0")]
+    assert [(e.server, e.version) for e in first.events] == [(MINE, "1.1.0")]
     assert first.next_cursor is not None
     second = deploy_history.history(db, env, limit=5, cursor=first.next_cursor, visible=mine)
-    assert [(e["server"], e["version"]) for e in second.events] == [(MINE, "1.0.0")]
+    assert [(e.server, e.version) for e in second.events] == [(MINE, "1.0.0")]
     assert second.next_cursor is None
     assert len(deploy_history.history(db, env, limit=100).events) == 9
 

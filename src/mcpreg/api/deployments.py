@@ -9,7 +9,6 @@ poll. Reads here go to the database directly, so they are never stale, except
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlmodel import Session
 from starlette.requests import Request
@@ -27,6 +26,7 @@ from mcpreg.api.http import (
 )
 from mcpreg.api.runtime import runtime
 from mcpreg.api.schemas.deployments import DeploymentAnswer, DeploymentList, ServerTargets, Target
+from mcpreg.api.schemas.history import History
 from mcpreg.db.deploy_tables import Deployment
 from mcpreg.domain.deploy_requests import parse_deploy, parse_notes, parse_promote
 from mcpreg.domain.principal import Principal
@@ -179,11 +179,11 @@ async def server_history(request: Request) -> Response:
     cursor = query_id_cursor(request)
     params = request.query_params
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> events.HistoryPage:
         require(principal, "read", server=name, environment=env)
         environment = environments.get_environment(session, env)
         server = releases.get_server(session, name)
-        page = events.history(
+        return events.history(
             session,
             environment,
             server_id=server.id,
@@ -191,9 +191,8 @@ async def server_history(request: Request) -> Response:
             limit=limit,
             action=params.get("action"),
         )
-        return page.to_dict()
 
-    return json_response(request, await run(request, work))
+    return json_response(request, History.of(await run(request, work)))
 
 
 async def where(request: Request) -> Response:

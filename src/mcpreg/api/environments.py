@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +9,7 @@ from starlette.responses import Response
 from mcpreg.api.http import json_object, json_response, query_id_cursor, query_int, run
 from mcpreg.api.schemas.deployments import TargetList
 from mcpreg.api.schemas.environments import Environment, EnvironmentList
+from mcpreg.api.schemas.history import History
 from mcpreg.domain.principal import Principal
 from mcpreg.services import environments
 from mcpreg.services.deploy import events
@@ -73,10 +72,10 @@ async def environment_history(request: Request) -> Response:
     cursor = query_id_cursor(request)
     params = request.query_params
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> events.HistoryPage:
         require(principal, "read", environment=name)
         env = environments.get_environment(session, name)
-        page = events.history(
+        return events.history(
             session,
             env,
             cursor=cursor,
@@ -84,6 +83,5 @@ async def environment_history(request: Request) -> Response:
             action=params.get("action"),
             visible=principal.covers_server,
         )
-        return page.to_dict()
 
-    return json_response(request, await run(request, work))
+    return json_response(request, History.of(await run(request, work)))

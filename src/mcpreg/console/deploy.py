@@ -112,7 +112,7 @@ def outcome(session: Session, deployment: Deployment) -> str:
         return f"deployment #{deployment.id} of {deployment.version} is scheduled for {when}"
     env = environments.get_environment(session, deployment.environment)
     events = deploy_history.history(session, env, server_id=deployment.server_id, limit=1).events
-    return str(events[0]["summary"]) if events else f"deployment #{deployment.id} is {deployment.state}"
+    return events[0].summary if events else f"deployment #{deployment.id} is {deployment.state}"
 
 
 def _versions(session: Session, name: str) -> list[tuple[str, bool]]:

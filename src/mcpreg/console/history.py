@@ -17,6 +17,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mcpreg.api.schemas.history import HistoryEvent
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, page, visit
 from mcpreg.domain.storable import parse_time
@@ -93,7 +94,8 @@ def read(session: Session, visitor: Visitor, f: Filters) -> dict[str, Any]:
             action=f.action,
             visible=principal.covers_server,
         )
-        events = [{**e, "when": _at(e)} for e in found.events]
+        shown = [HistoryEvent.of(e).model_dump(mode="json") for e in found.events]  # as the API shows them
+        events = [{**e, "when": _at(e)} for e in shown]
         next_cursor = found.next_cursor
     entries = None
     journal_next = None

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.schemas.deployments import Target
+from mcpreg.api.schemas.history import HistoryEvent
 from mcpreg.console import analysis, waiting
 from mcpreg.console.showing import SHOW, pct, target_path
 from mcpreg.console.templating import render
@@ -194,7 +195,8 @@ def _panel(session: Session, visitor: Visitor, env_name: str, name: str) -> dict
     server = releases.get_server(session, name)
     state = find_state(session, server, env)
     now = utcnow()
-    events = deploy_history.history(session, env, server_id=server.id, limit=100).events
+    found = deploy_history.history(session, env, server_id=server.id, limit=100).events
+    events = [HistoryEvent.of(e).model_dump(mode="json") for e in found]  # as the API shows them
     seen = {
         version: held
         for name, where, version, held in health.all_states(session)
@@ -286,7 +288,7 @@ def _act(session: Session, visitor: Visitor, form: FormData, env_name: str, name
         full = action == "promote-full"
         state = rollouts.transition(session, principal, name, env.name, verb, full=full, notes=notes)
     events = deploy_history.history(session, env, server_id=state.server_id, limit=1).events
-    return str(events[0]["summary"]) if events else ACTIONS[action]
+    return events[0].summary if events else ACTIONS[action]
 
 
 @page

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import Field
 from pydantic.config import JsonDict
@@ -11,7 +11,7 @@ from pydantic.config import JsonDict
 from mcpreg.api.schemas.base import Answer, Omitted, Query
 from mcpreg.api.schemas.deployments import ENV, ENV_CODES, TARGET, TARGET_CODES, Strategy, Weight
 from mcpreg.api.schemas.operations import Operation
-from mcpreg.services.deploy.events import ACTIONS
+from mcpreg.services.deploy.events import ACTIONS, HistoryPage
 
 ACTION: JsonDict = {"enum": list(ACTIONS)}  # one list: services.deploy.events's
 
@@ -48,6 +48,11 @@ class HistoryMetadata(Answer):
 class History(Answer):
     events: list[HistoryEvent] = Field(description="newest first")
     metadata: HistoryMetadata
+
+    @classmethod
+    def of(cls, value: HistoryPage) -> Self:
+        metadata = HistoryMetadata(count=len(value.events), next_cursor=value.next_cursor)
+        return cls(events=[HistoryEvent.of(e) for e in value.events], metadata=metadata)
 
 
 class HistoryQuery(Query):

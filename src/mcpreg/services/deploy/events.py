@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.domain.principal import Principal
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.deploy.states import Snapshot, number, status_of
@@ -102,8 +101,11 @@ def record_event(
     if before.stable != state.stable_version:
         state.last_known_good = last_known_good(session, state)
         session.add(state)
-    view = event_view(event)
-    after = {k: v for k, v in view.items() if k not in ("id", "at", "actor", "server", "environment")}
+    # What the event says beyond who, when and where (the entry records those itself).
+    said = journal.snapshot(EventInfo.of(event)).items()
+    after = {
+        k: v for k, v in said if k not in ("id", "at", "actor", "server", "environment", "sessionsMoved")
+    }
     after["status"] = status_of(state)
     if deployment is not None:
         after["deploymentState"] = deployment.state
@@ -210,43 +212,68 @@ def summary(event: DeploymentEvent, detail: dict[str, Any] | None) -> str:
     return said
 
 
-def event_view(event: DeploymentEvent) -> dict[str, Any]:
-    detail = orjson.loads(event.detail) if event.detail else None
-    return {
-        "id": event.id,
-        "seq": event.seq,
-        "at": rfc3339(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "server": event.server_name,
-        "environment": event.environment,
-        "version": event.version,
-        "replaced": event.replaced,
-        "stable": event.stable_version,
-        "canary": event.canary_version,
-        "weight": number(event.canary_weight),
-        "strategy": event.strategy,
-        "rolloutId": event.rollout_id,
-        "deploymentId": event.deployment_id,
-        "fromEnvironment": event.from_environment,
-        "forced": event.forced,
-        "notes": event.notes,
-        "detail": detail,
-        "summary": summary(event, detail),
-    }
+_MOVED = "sessionsMoved"  # a history page's count, not the event's
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """One history event as shown, with its one-line summary (and, in a history page, the
+    legacy gateway sessions it moved off their version)."""
+
+    id: int
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    server: str
+    environment: str
+    version: str | None
+    replaced: str | None
+    stable: str | None
+    canary: str | None
+    weight: float
+    strategy: str | None
+    rollout_id: str | None
+    deployment_id: int | None
+    from_environment: str | None
+    forced: bool
+    notes: str | None
+    detail: dict[str, Any] | None
+    summary: str
+    sessions_moved: int = 0
+
+    @classmethod
+    def of(cls, event: DeploymentEvent, sessions_moved: int = 0) -> EventInfo:
+        detail = orjson.loads(event.detail) if event.detail else None
+        return cls(
+            id=event.id or 0,
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            server=event.server_name,
+            environment=event.environment,
+            version=event.version,
+            replaced=event.replaced,
+            stable=event.stable_version,
+            canary=event.canary_version,
+            weight=number(event.canary_weight),
+            strategy=event.strategy,
+            rollout_id=event.rollout_id,
+            deployment_id=event.deployment_id,
+            from_environment=event.from_environment,
+            forced=event.forced,
+            notes=event.notes,
+            detail=detail,
+            summary=summary(event, detail),
+            sessions_moved=sessions_moved,
+        )
 
 
 @dataclass(frozen=True)
 class HistoryPage:
-    events: list[dict[str, Any]]
+    events: list[EventInfo]
     next_cursor: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape ``{"events", "metadata": {"count", "nextCursor"}}``."""
-        return {
-            "events": self.events,
-            "metadata": {"count": len(self.events), "nextCursor": self.next_cursor},
-        }
 
 
 def history(
@@ -279,7 +306,5 @@ def history(
     rows = rows[:limit]
     # Legacy gateway sessions each entry moved off their version (``services.moved_sessions``).
     moved = moved_counts(session, ((r.server_id, r.environment_id, r.seq) for r in rows))
-    views = [
-        {**event_view(r), "sessionsMoved": moved.get((r.server_id, r.environment_id, r.seq), 0)} for r in rows
-    ]
-    return HistoryPage(views, str(rows[-1].id) if more and rows else None)
+    shown = [EventInfo.of(r, moved.get((r.server_id, r.environment_id, r.seq), 0)) for r in rows]
+    return HistoryPage(shown, str(rows[-1].id) if more and rows else None)
