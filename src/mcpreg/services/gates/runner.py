@@ -11,7 +11,9 @@ One pass (``run_once``):
 2. claims each check by inserting its attempt as ``running`` (unique per deployment, point,
    step, gate and attempt: with several replicas one insert wins, the others skip it);
 3. runs it with no transaction open and no row locked (a webhook POST, or the test set
-   through ``services.testsets.gate.run_for_gate``), then writes the result;
+   through ``services.testsets.gate.run_for_gate``; up to ``MAX_PARALLEL`` checks side by
+   side), then writes the result, with a ``gate`` history event when a check first holds
+   and when the last gate of a check passes;
 4. applies each held deployment whose gates all passed, and takes each due step whose
    gates all passed (``rollouts.catch_up``).
 
@@ -22,6 +24,8 @@ older than its timeout plus ``STALE_AFTER`` seconds, and the next attempt goes a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +35,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from mcpreg.crypto import KeyRing
-from mcpreg.db.deploy_tables import Deployment, Environment
+from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import GateRun
 from mcpreg.db.tables import Server
@@ -48,6 +52,8 @@ from mcpreg.services.gates.runs import waits
 from mcpreg.settings import Settings
 
 log = logging.getLogger("mcpreg.gates")
+
+MAX_PARALLEL = 8  # checks run at once in one pass
 
 
 @dataclass
@@ -95,11 +101,16 @@ def claim(engine: sa.Engine, check: Check, now: datetime) -> int | None:
 
 
 def finish(engine: sa.Engine, run_id: int, check: Check, result: Result, now: datetime) -> None:
-    """Store the result of an attempt; record history when the check first holds, or passes."""
+    """Store the result of an attempt; record history when the check first holds, or passes.
+
+    The target's state row is locked first, so two gates of one check finishing at once
+    take turns, and the second sees the first's result when it asks what still waits."""
     retry_at = (
         None if result.result == PASS else now + timedelta(seconds=backoff(check.attempt, check.gate.retry))
     )
     with unit_of_work(engine, write=True) as session:
+        deployment = session.get(Deployment, check.deployment_id)
+        found = _target(session, deployment) if deployment is not None else None
         run = session.get(GateRun, run_id)
         assert run is not None
         run.result, run.http_status, run.failure = result.result, result.http_status, result.failure
@@ -112,8 +123,7 @@ def finish(engine: sa.Engine, run_id: int, check: Check, result: Result, now: da
         run.finished_at, run.retry_at = now, retry_at
         session.add(run)
         session.flush()
-        deployment = session.get(Deployment, check.deployment_id)
-        if deployment is None:
+        if deployment is None or found is None:
             return
         if result.result == PASS:
             if waits(session, deployment, check.point, check.step):
@@ -130,18 +140,51 @@ def finish(engine: sa.Engine, run_id: int, check: Check, result: Result, now: da
             }
         else:
             return
-        _record(session, deployment, detail, now)
+        state, env = found
+        record_event(
+            session,
+            state,
+            env,
+            SYSTEM,
+            EVENT,
+            snapshot(state),
+            now,
+            version=deployment.version,
+            detail=detail,
+        )
 
 
-def _record(session: Session, deployment: Deployment, detail: dict[str, Any], now: datetime) -> None:
+def _target(session: Session, deployment: Deployment) -> tuple[DeploymentState, Environment] | None:
+    """The deployment's state row, locked, and its environment."""
     server = session.get(Server, deployment.server_id)
     env = session.get(Environment, deployment.environment_id)
     if server is None or env is None:
-        return
-    state = lock_state(session, server, env)
-    record_event(
-        session, state, env, SYSTEM, EVENT, snapshot(state), now, version=deployment.version, detail=detail
-    )
+        return None
+    return lock_state(session, server, env), env
+
+
+def _attempt(
+    check: Check, engine: sa.Engine, keyring: KeyRing, settings: Settings, clock: Callable[[], datetime]
+) -> Result | None:
+    """Claim, run and store one check; None when another runner has it."""
+    run_id = claim(engine, check, clock())
+    if run_id is None:
+        return None
+    result = evaluate(check, engine, keyring, settings)
+    finish(engine, run_id, check, result, clock())
+    if result.result != PASS:
+        log.warning(
+            "gate %s (%s) of %s in %s holds %s step %d: %s (attempt %d)",
+            check.gate.name,
+            check.gate.kind,
+            check.server,
+            check.environment,
+            check.point,
+            check.step,
+            result.failure,
+            check.attempt,
+        )
+    return result
 
 
 def run_once(
@@ -160,28 +203,15 @@ def run_once(
         if not pending(session):
             return report
         checks = due_checks(session, now)
-    for check in checks:
-        run_id = claim(engine, check, now)
-        if run_id is None:
-            continue
-        result = evaluate(check, engine, keyring, settings)
-        finish(engine, run_id, check, result, clock())
-        report.ran += 1
-        if result.result == PASS:
-            report.passed += 1
-        else:
-            report.held += 1
-            log.warning(
-                "gate %s (%s) of %s in %s holds %s step %d: %s (attempt %d)",
-                check.gate.name,
-                check.gate.kind,
-                check.server,
-                check.environment,
-                check.point,
-                check.step,
-                result.failure,
-                check.attempt,
-            )
+    if checks:
+        # Checks wait on the outside (a webhook's timeout, a test set's calls): side by side.
+        workers = min(MAX_PARALLEL, len(checks))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate-check") as pool:
+            results = list(pool.map(lambda c: _attempt(c, engine, keyring, settings, clock), checks))
+        done = [r for r in results if r is not None]
+        report.ran = len(done)
+        report.passed = sum(r.result == PASS for r in done)
+        report.held = report.ran - report.passed
     report.applied = apply_held(engine, clock())
     report.steps = take_steps(engine, clock())
     return report
