@@ -110,7 +110,7 @@ def test_the_alerts_loop_delivers_a_firing_listed_with_its_attempts_and_never_th
         deployments.deploy(session, SYSTEM, "staging", parse_deploy({"server": NAME, "version": "1.0.0"}))
         health.record(session, "staging", NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
     firings = "/api/environments/staging/alert-firings"
-    with receiving(500, 200) as receiver:
+    with receiving(200) as receiver:  # retries: the next test and tests/services/test_alerts.py
         body = {"kind": "health", "url": receiver.url, "secret": SECRET}
         assert app_api.put(f"{RULES}/down", json=body).status_code == 201
 
@@ -120,11 +120,11 @@ def test_the_alerts_loop_delivers_a_firing_listed_with_its_attempts_and_never_th
             return answer if listed and listed[0]["delivery"] == "delivered" else None
 
         answer = wait_until(delivered, 15, "the alerts loop delivering the firing")
-        assert len(receiver.received) == 2
+        assert len(receiver.received) == 1
     assert SECRET not in answer.text
     [firing] = AlertFiringList.model_validate(answer.json()).firings
-    assert (firing.rule, firing.kind, firing.version, firing.attempts) == ("down", "health", "1.0.0", 2)
-    assert [a.status for a in firing.attempt_log] == [500, 200] and firing.resolved_at is None
+    assert (firing.rule, firing.kind, firing.version, firing.attempts) == ("down", "health", "1.0.0", 1)
+    assert [a.status for a in firing.attempt_log] == [200] and firing.resolved_at is None
     assert app_api.get(firings, params={"limit": 0}).status_code == 422
 
 
