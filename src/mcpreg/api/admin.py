@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_datetime, query_int, run
 from mcpreg.api.schemas.changes import AuditPage, JournalEntry, PageMetadata
-from mcpreg.api.schemas.tokens import CreatedToken, Token, TokenList
+from mcpreg.api.schemas.tokens import CreatedToken, Token, TokenList, Whoami
 from mcpreg.domain.principal import Principal
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import journal, tokens
@@ -98,13 +98,15 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def whoami(request: Request) -> Response:
-    def work(_s: Session, principal: Principal) -> dict[str, Any]:
+    def work(_s: Session, principal: Principal) -> Principal:
         tokens.check_active(principal)
-        return {
-            "name": principal.name,
-            "scopes": sorted(principal.scopes),
-            "namespaces": list(principal.namespaces),
-            "environments": list(principal.environments),
-        }
+        return principal
 
-    return json_response(request, await run(request, work))
+    caller = await run(request, work)
+    shown = Whoami(
+        name=caller.name,
+        scopes=sorted(caller.scopes),
+        namespaces=list(caller.namespaces),
+        environments=list(caller.environments),
+    )
+    return json_response(request, shown)
