@@ -1,6 +1,7 @@
 """Public shapes of releases: the official ``ServerResponse`` and our richer views.
 
-Handlers return these dicts, never table objects.
+These stay JSON values rather than typed results: the stored server.json goes out as it is
+stored (``embedded_response`` hands orjson the text), on the official API's fast paths.
 """
 
 from __future__ import annotations
