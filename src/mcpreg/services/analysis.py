@@ -91,23 +91,44 @@ def _store(session: Session, run: AnalysisRun) -> bool:
     return True
 
 
-def judge_due(session: Session, state: DeploymentState, env: str, now: datetime, settle: float) -> int:
-    """Judge every ended, settled interval of the current step not judged yet; how many."""
-    analysis = analysis_of(state)
-    if analysis is None or state.step_started_at is None or state.rollout_id is None:
-        return 0
-    stored = 0
+def _unjudged(
+    session: Session, state: DeploymentState, analysis: Analysis, now: datetime, settle: float
+) -> list[tuple[int, Check, int]]:
+    """(check index, check, interval) of every ended, settled interval of the current step
+    that has no verdict yet."""
+    if state.step_started_at is None or state.rollout_id is None:
+        return []
     judged = _judged(session, state)
+    found = []
     for index, check in enumerate(analysis.checks):
         length = timedelta(seconds=check.interval)
         ended = int((now - timedelta(seconds=settle) - state.step_started_at) / length)
         done = judged.get(index, set())
-        for k in range(max(0, ended - MAX_INTERVALS), max(0, ended)):
-            if k in done:
-                continue
-            start = state.step_started_at + k * length
-            stored += _judge_one(session, state, env, index, check, k, start, start + length)
+        found += [
+            (index, check, k) for k in range(max(0, ended - MAX_INTERVALS), max(0, ended)) if k not in done
+        ]
+    return found
+
+
+def judge_due(session: Session, state: DeploymentState, env: str, now: datetime, settle: float) -> int:
+    """Judge every ended, settled interval of the current step not judged yet; how many."""
+    analysis = analysis_of(state)
+    if analysis is None or state.step_started_at is None:
+        return 0
+    stored = 0
+    for index, check, k in _unjudged(session, state, analysis, now, settle):
+        length = timedelta(seconds=check.interval)
+        start = state.step_started_at + k * length
+        stored += _judge_one(session, state, env, index, check, k, start, start + length)
     return stored
+
+
+def _acts(state: DeploymentState, decision: Decision) -> bool:
+    """Whether a pass acts on ``decision``: an abort, or a pause of a timed step (a canary
+    waiting for its promote already waits for a human: the report says why)."""
+    return decision.action == "abort" or (
+        decision.action == "pause" and state.rollout_status == "progressing"
+    )
 
 
 def _judge_one(
@@ -180,6 +201,22 @@ def pending(session: Session) -> bool:
     return session.exec(_progressing().limit(1)).first() is not None
 
 
+def due(session: Session, now: datetime | None = None, *, settle: float = 6.0) -> bool:
+    """Whether a pass would write anything: an ended interval to judge, or a decision to act
+    on. Reads only, so replicas whose rollouts are mid-interval take no write lock."""
+    now = now or utcnow()
+    states = session.exec(select(DeploymentState).where(col(DeploymentState.id).in_(_progressing())))
+    for state in states:
+        analysis = analysis_of(state)
+        if analysis is None or state.rollout_id is None:
+            continue
+        if _unjudged(session, state, analysis, now, settle):
+            return True
+        if _acts(state, decide(analysis, verdict_counts(session, state.rollout_id))):
+            return True
+    return False
+
+
 def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.0) -> tuple[int, list[Acted]]:
     """One pass over every progressing rollout with an analysis: verdicts stored, actions taken."""
     now = now or utcnow()
@@ -196,10 +233,8 @@ def analyse(session: Session, now: datetime | None = None, *, settle: float = 6.
         stored += judge_due(session, state, env.name, now, settle)
         rollout_id, canary = state.rollout_id, state.canary_version
         decision = decide(analysis, verdict_counts(session, rollout_id))
-        if decision.action == "continue" or (
-            decision.action == "pause" and state.rollout_status != "progressing"
-        ):
-            continue  # a canary waiting for its promote already waits for a human: the report says why
+        if not _acts(state, decision):
+            continue
         verdict = "fail" if decision.action == "abort" else "inconclusive"
         detail = {
             "analysis": decision.reason,
