@@ -123,3 +123,19 @@ def test_publish_sends_nothing_when_the_testsets_json_breaks_a_rule(tmp_path: Pa
     refused = offline("publish", str(server_json))
     assert refused.exit_code == 1 and "testsets.smoke.cases[0].expect" in refused.output
     assert "unreachable" not in refused.output
+
+
+def test_validate_checks_the_testsets_json_beside_the_server_json(tmp_path: Path) -> None:
+    offline = InProcessCli(NOWHERE, "mcpreg_unused", tmp_path)
+    server_json = write(tmp_path / "server.json", remote_doc("1.0.0", PUBLIC))
+    assert offline("validate", str(server_json)).exit_code == 0  # no testsets.json: as before
+    write(
+        tmp_path / "testsets.json",
+        {"testsets": {"smoke": {"cases": [{"name": "a", "tool": "t", "expect": {"regex": "("}}]}}},
+    )
+    refused = offline("validate", str(server_json))
+    assert refused.exit_code == 1 and "testsets.smoke.cases[0].expect.regex" in refused.output
+    report = json.loads(offline("validate", str(server_json), "--json").stdout)
+    assert report["valid"] is False and report["errors"][0]["file"].endswith("testsets.json")
+    write(tmp_path / "testsets.json", {"testsets": {"smoke": SMOKE}})
+    assert offline("validate", str(server_json)).exit_code == 0

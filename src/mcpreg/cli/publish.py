@@ -80,21 +80,44 @@ def validate(
     path: ServerJson = Path("server.json"),
     as_json: AsJson = False,
 ) -> None:
-    """Check a server.json against the schema and registry rules, without a registry."""
+    """Check a server.json against the schema and registry rules, without a registry (and the
+    testsets.json beside it, when there is one)."""
     doc, problems = check(path)
+    beside = path.parent / TESTSETS
+    sets = testset_problems(beside)
     if as_json:
-        print_json({"valid": not problems, "errors": [p.as_dict() for p in problems]})
-    elif not problems:
+        everything = [p.as_dict() for p in problems] + [{**p.as_dict(), "file": str(beside)} for p in sets]
+        print_json({"valid": not problems and not sets, "errors": everything})
+    elif not problems and not sets:
         done(
             f"{escape(str(path))} is valid: {escape(str(doc.get('name')))} {escape(str(doc.get('version')))}"
         )
     else:
         show_problems(path, problems)
-        err.print(
-            f"[red]{len(problems)} problem{'s' if len(problems) != 1 else ''}[/red] in {escape(str(path))}"
-        )
-    if problems:
+        show_problems(beside, sets)
+        count = len(problems) + len(sets)
+        err.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {escape(str(path))}")
+    if problems or sets:
         raise typer.Exit(1)
+
+
+def testset_problems(beside: Path) -> list[Problem]:
+    """The first rule a testsets.json breaks (the registry's rules, checked here), or none;
+    nothing when there is no such file."""
+    if not beside.is_file():
+        return []
+    from mcpreg.domain.testsets import parse_file
+    from mcpreg.errors import ValidationFailed
+
+    try:
+        parse_file(json.loads(read_text(beside)))
+    except UnreadableFile as exc:
+        return [Problem("/", "utf-8", str(exc), None)]
+    except json.JSONDecodeError as exc:
+        return [Problem("/", "json", f"not valid JSON: {exc.msg}", exc.lineno)]
+    except ValidationFailed as exc:
+        return [Problem(exc.field or "/", "testset", exc.detail, None)]
+    return []
 
 
 def publish(
