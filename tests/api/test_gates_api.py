@@ -127,6 +127,7 @@ def test_a_deployment_held_by_its_gate_is_applied_once_the_receiver_answers_2xx(
         (1, "fail", 503),
     ]
     assert gates["waitingOn"] == [] and gates["heldDeployment"] is None
+    assert [g["name"] for g in gates["gates"]] == ["change-board"]
     assert gates["runs"][0]["deliveryId"] == receiver.received[1].headers["X-Mcpreg-Delivery"]
     assert answers[-1].json()["deployments"][0]["state"] == "applied"
     for answer in answers:

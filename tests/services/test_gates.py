@@ -10,6 +10,7 @@ import threading
 import time
 import types
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,17 @@ from sqlmodel import select
 
 from mcpreg.api.config import load_app_keyring
 from mcpreg.crypto import KeyRing, generate_entry
-from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState
+from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import GateRun, StoredGate
-from mcpreg.domain.deploy_requests import parse_deploy
+from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.gates import GateOutcome, parse_gate
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.signing import verify
 from mcpreg.errors import RegistryError
 from mcpreg.services import releases
 from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services.gates import report as gate_report
 from mcpreg.services.gates import runner, store
 from mcpreg.services.rotation import rotate
 from mcpreg.settings import Settings
@@ -76,7 +78,8 @@ def deploy(engine: sa.Engine, at: datetime, **body: Any) -> Deployment:
 
 def state(engine: sa.Engine) -> DeploymentState:
     with unit_of_work(engine) as session:
-        return session.exec(select(DeploymentState).where(DeploymentState.server_name == NAME)).one()
+        query = select(DeploymentState).join(Environment, Environment.id == DeploymentState.environment_id)
+        return session.exec(query.where(DeploymentState.server_name == NAME, Environment.name == ENV)).one()
 
 
 def runs(engine: sa.Engine) -> list[GateRun]:
@@ -257,10 +260,23 @@ def test_a_rollouts_own_gates_are_added_to_the_environments(
             {"server": NAME, "version": "1.1.0", "strategy": "staged", "steps": "10:1m", "gates": gates},
             private_remotes=True,
         )
+        add_gate(engine, keyring, "board", {"kind": "testset", "testset": "smoke", "points": ["deploy"]})
         with unit_of_work(engine, write=True) as session:
-            sealed = type(request)(**{**request.__dict__, "gates": store.seal_specs(keyring, request.gates)})
+            sealed = replace(request, gates=store.seal_specs(keyring, request.gates))
             deployments.deploy(session, SYSTEM, ENV, sealed, now=start)
+        with unit_of_work(engine) as session:
+            found = gate_report.report(session, SYSTEM, ENV, NAME)
+        assert [(g.name, g.deployment_id is not None) for g in found.gates] == [
+            ("board", False),
+            ("smoke", True),
+        ]
+        assert [w.gate for w in found.waiting_on] == ["board"]  # held at deploy: smoke is for steps
+        with unit_of_work(engine, write=True) as session:
+            store.delete_gate(session, SYSTEM, ENV, "board")
         report = runner.run_once(engine, keyring, settings)
+        assert report.applied == 1  # applied now: its first step comes due a minute later
+        later = datetime.now().astimezone() + timedelta(minutes=2)
+        report = runner.run_once(engine, keyring, settings, now=later)
     assert (report.passed, report.steps) == (1, 1)
     assert runs(engine)[0].gate_name == "smoke"
     sent = receiver.received[0]
@@ -360,3 +376,22 @@ def test_a_requests_gate_named_like_an_environments_is_refused_naming_it(
         deploy(engine, start, strategy="canary", weight=10, gates=gates)
     assert (refused.value.code, refused.value.field) == ("invalid_gate", "gates[0].name")
     assert state(engine).canary_version is None
+
+
+def test_a_promotion_can_carry_its_own_deploy_gate_and_is_held_by_it(
+    engine: sa.Engine, keyring: KeyRing, settings: Settings, start: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        deployments.deploy(
+            session, SYSTEM, "staging", parse_deploy({"server": NAME, "version": "1.1.0"}), now=start
+        )
+    with receiving(200) as receiver:
+        gates = [{"name": "change-board", **webhook(receiver.url, points=["deploy"])}]
+        request = parse_promote({"from": "staging", "to": "production", "gates": gates}, private_remotes=True)
+        with unit_of_work(engine, write=True) as session:
+            sealed = replace(request, gates=store.seal_specs(keyring, request.gates))
+            held = deployments.promote(session, SYSTEM, NAME, "1.1.0", sealed, now=start)
+        assert (held.kind, held.state) == ("promotion", "held")
+        assert runner.run_once(engine, keyring, settings).applied == 1
+    assert state(engine).stable_version == "1.1.0"
+    assert orjson.loads(receiver.received[0].body)["point"] == "deploy"

@@ -44,6 +44,7 @@ def gate_answer(gate: store.DeclaredGate) -> schemas.Gate:
     return schemas.Gate(
         name=g.name,
         environment=gate.environment,
+        deployment_id=gate.deployment_id,
         kind=g.kind,
         points=list(g.points),
         url=g.url if webhook else None,
@@ -137,6 +138,7 @@ async def target_gates(request: Request) -> Response:
             environment=found.environment,
             rollout_id=found.rollout_id,
             held_deployment=found.held_deployment,
+            gates=[gate_answer(g) for g in found.gates],
             waiting_on=[wait_answer(w) for w in found.waiting_on],
             runs=[run_answer(r) for r in found.runs],
         )

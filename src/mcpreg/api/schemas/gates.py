@@ -26,6 +26,9 @@ class Gate(Answer):
 
     name: str
     environment: str
+    deployment_id: int | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="a deploy or promote request's own gate"
+    )
     kind: Kind
     points: list[Point] = Field(description="where it applies: before deploying, each step, the promotion")
     url: str | None = LeftOut
@@ -107,6 +110,10 @@ class TargetGates(Answer):
     environment: str
     rollout_id: str | None
     held_deployment: int | None = Field(description="a deployment held by its `deploy` gates")
+    gates: list[Gate] = Field(
+        description="the gates the held deployment, else the running rollout, answers to "
+        "(the environment's and its own); with neither, the environment's"
+    )
     waiting_on: list[GateWait] = Field(description="what the held deployment or the next step waits on")
     runs: list[GateRun] = Field(description="newest first")
 
