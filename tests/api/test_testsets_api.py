@@ -178,7 +178,17 @@ def test_bad_documents_are_refused_with_422_naming_the_field(
         assert_problem(put(app_api, cases), 422, code, field)
     assert_problem(app_api.get(SETS + "/bad name"), 422, "validation_failed", "testset")
     assert_problem(app_api.put(SMOKE, json=[]), 400, "invalid_body")
-    assert app_api.get(SETS).json() == {"server": NAME, "testsets": []}
+    put(app_api, CASES)
+    for body, field, code in [
+        ({"environment": ["production"]}, "environment", "validation_failed"),
+        ({"environment": "production", "version": 1}, "version", "validation_failed"),
+        ({"environment": "production", "client": "me"}, "client", "unknown_field"),
+        ({"environment": "production", "version": "not-a-version"}, "version", "invalid_version"),
+    ]:
+        assert_problem(app_api.post(f"{SMOKE}/runs", json=body), 422, code, field)
+    assert_problem(app_api.get(f"{SMOKE}/runs/{2**63}"), 404, "testset_run_not_found")
+    assert_problem(app_api.get(f"{SMOKE}/runs", params={"limit": 0}), 422, "validation_failed", "limit")
+    assert [t["name"] for t in app_api.get(SETS).json()["testsets"]] == ["smoke"]
 
 
 def test_missing_sets_runs_and_versions_answer_their_codes(released: httpx.Client) -> None:
