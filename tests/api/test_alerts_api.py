@@ -91,6 +91,33 @@ def test_bad_rules_get_422_naming_the_field(app_api: httpx.Client) -> None:
     assert app_api.get(RULES).json()["rules"] == []
 
 
+def test_a_namespace_token_manages_only_rules_of_its_own_servers(
+    app_server: InProcess, engine: sa.Engine, app_api: httpx.Client
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        releases.create_release(session, SYSTEM, server_doc(NAME, "1.0.0"))
+        releases.create_release(session, SYSTEM, server_doc("io.github.other/tool", "1.0.0"))
+    assert app_api.put(f"{RULES}/everything", json=rule()).status_code == 201
+    missing = app_api.put(f"{RULES}/ghost", json=rule(server="io.github.nobody/none"))
+    assert (missing.status_code, missing.json()["code"]) == (404, "server_not_found")
+    with app_server.client(make_token(engine, "acme", ["deploy"], namespaces=["io.github.acme/*"])) as acme:
+        for answer in (
+            acme.put(f"{RULES}/mine", json=rule()),  # every server's errors to its URL: no
+            acme.put(f"{RULES}/theirs", json=rule(server="io.github.other/tool")),
+            acme.put(f"{RULES}/everything", json=rule(server=NAME)),  # nor repoint the admin's rule
+            acme.get(f"{RULES}/everything"),
+            acme.delete(f"{RULES}/everything"),
+        ):
+            assert (answer.status_code, answer.json()["code"], answer.json()["field"]) == (
+                403,
+                "namespace_denied",
+                "server",
+            )
+        assert acme.put(f"{RULES}/mine", json=rule(server=NAME)).status_code == 201
+        assert [r["name"] for r in acme.get(RULES).json()["rules"]] == ["mine"]
+    assert [r["name"] for r in app_api.get(RULES).json()["rules"]] == ["everything", "mine"]
+
+
 def test_a_read_token_may_read_rules_but_not_set_them(
     app_server: InProcess, engine: sa.Engine, app_api: httpx.Client
 ) -> None:

@@ -115,7 +115,7 @@ OPERATIONS = (
         "alerts",
         answer=AlertRule,
         auth="required",
-        codes=_RULE,
+        codes=(*_RULE, "namespace_denied"),
     ),
     Operation(
         "PUT",

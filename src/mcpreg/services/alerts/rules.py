@@ -1,7 +1,9 @@
 """Alert rules of an environment: list, read, set (create or replace), remove.
 
-Setting or removing a rule needs the ``deploy`` scope over the environment (and the server
-a rule is filtered to); reading needs ``read``. Every change is journaled, without the
+Setting or removing a rule needs the ``deploy`` scope over the environment, reading needs
+``read``; a token limited to namespaces reads and manages only rules of one of its servers
+(a rule sends what it watches to its URL, so one watching every server needs a token
+without namespace limits). Every change is journaled, without the
 secret. The signing secret is sealed with the key ring under a context naming the
 environment and the rule, so a sealed secret copied to another rule's row fails to open;
 no read shows it, only that one is set. Removing a rule resolves its open firings and drops
@@ -22,7 +24,7 @@ from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.types import utcnow
 from mcpreg.domain.alerts import DROPPED, MAX_RULES, PENDING, Rule, RuleSpec, check_name
 from mcpreg.domain.principal import Principal
-from mcpreg.errors import NotFound, ValidationFailed
+from mcpreg.errors import NotFound, PermissionDenied, ValidationFailed
 from mcpreg.services import journal
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_server
@@ -86,19 +88,39 @@ def exists(session: Session, env_name: str, name: str) -> bool:
     return _find(session, env.id, check_name(name)) is not None
 
 
+def _covers(principal: Principal, server: str | None) -> bool:
+    """A rule sends what it watches to its URL: a token limited to namespaces reads and manages
+    only the rules of its own servers, never one watching the whole environment."""
+    return principal.covers_server(server) if server is not None else not principal.namespaces
+
+
+def _require_cover(principal: Principal, server: str | None) -> None:
+    if not _covers(principal, server):
+        raise PermissionDenied(
+            f"the token may not manage alerts on {server!r}: outside its namespaces"
+            if server is not None
+            else "a token limited to namespaces manages only the alert rules of its own servers: give server",
+            field="server",
+            code="namespace_denied",
+        )
+
+
 def list_rules(session: Session, principal: Principal, env_name: str) -> list[RuleRecord]:
+    """The environment's rules the caller covers (every rule, for a token without namespaces)."""
     require(principal, "read", environment=env_name)
     env = get_environment(session, env_name)
     rows = session.exec(
         select(AlertRule).where(AlertRule.environment_id == env.id).order_by(col(AlertRule.name))
     ).all()
-    return [record_of(env.name, r) for r in rows]
+    return [record_of(env.name, r) for r in rows if _covers(principal, r.server_name)]
 
 
 def get_rule(session: Session, principal: Principal, env_name: str, name: str) -> RuleRecord:
     require(principal, "read", environment=env_name)
     env = get_environment(session, env_name)
-    return record_of(env.name, _existing(session, env.id, env.name, check_name(name)))
+    row = _existing(session, env.id, env.name, check_name(name))
+    _require_cover(principal, row.server_name)
+    return record_of(env.name, row)
 
 
 def set_rule(
@@ -106,11 +128,14 @@ def set_rule(
 ) -> tuple[RuleRecord, bool]:
     """Create or replace the rule ``name``; the record and whether it was created."""
     rule = spec.rule
-    require(principal, "deploy", environment=env_name, server=rule.server)
+    require(principal, "deploy", environment=env_name)
+    _require_cover(principal, rule.server)
     env = get_environment(session, env_name)
     check_name(name)
     server = get_server(session, rule.server).name if rule.server is not None else None
     row = _find(session, env.id, name)
+    if row is not None:
+        _require_cover(principal, row.server_name)  # nor repoint another team's rule
     created = row is None
     before = {"name": name, **rule_of(row).to_dict()} if row is not None else None
     if row is None:
@@ -147,7 +172,7 @@ def delete_rule(session: Session, principal: Principal, env_name: str, name: str
     require(principal, "deploy", environment=env_name)
     env = get_environment(session, env_name)
     row = _existing(session, env.id, env.name, check_name(name))
-    require(principal, "deploy", environment=env.name, server=row.server_name)
+    _require_cover(principal, row.server_name)
     before = rule_of(row).to_dict()
     now = utcnow()
     session.execute(
