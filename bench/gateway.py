@@ -279,18 +279,23 @@ def report(console: Console, runs: list[GatewayRun]) -> None:
     for header in ("conn", "direct req/s", "gateway req/s", "ratio", "p50 added ms", "p99 added ms", "load"):
         table.add_column(header, justify="right")
     for found in runs:
-        for pair in (found.throughput, found.latency):
+        # Each target is judged where it is defined: the ratio at many connections, the
+        # added p50 at one (at 64 the p50 is mostly queueing); the other figure is shown bare.
+        for pair, judged in ((found.throughput, "ratio"), (found.latency, "p50")):
             if pair is None:
                 continue
-            ratio_ok = pair.ratio >= TARGET_RATIO
-            p50_ok = pair.added_p50_ms <= TARGET_ADDED_P50_MS
+            ratio, p50 = f"{pair.ratio:.2f}", f"{pair.added_p50_ms:+.2f}"
+            if judged == "ratio":
+                ratio += " met" if pair.ratio >= TARGET_RATIO else " [red]MISSED[/]"
+            else:
+                p50 += " met" if pair.added_p50_ms <= TARGET_ADDED_P50_MS else " [red]MISSED[/]"
             table.add_row(
                 found.backend,
                 str(pair.connections),
                 f"{pair.direct.rps:,.0f}",
                 f"{pair.gateway.rps:,.0f}",
-                f"{pair.ratio:.2f} " + ("met" if ratio_ok else "[red]MISSED[/]"),
-                f"{pair.added_p50_ms:+.2f} " + ("met" if p50_ok else "[red]MISSED[/]"),
+                ratio,
+                p50,
                 f"{pair.added_p99_ms:+.2f}",
                 f"{pair.load_average:.1f}",
             )
