@@ -25,12 +25,14 @@ from mcpreg.crypto import KeyRing, generate_entry
 from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import GateRun, StoredGate
+from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.gates import GateOutcome, parse_gate
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.signing import verify
+from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import RegistryError
-from mcpreg.services import releases
+from mcpreg.services import analysis, releases
 from mcpreg.services.deploy import deployments, rollouts
 from mcpreg.services.gates import report as gate_report
 from mcpreg.services.gates import runner, store
@@ -395,3 +397,36 @@ def test_a_promotion_can_carry_its_own_deploy_gate_and_is_held_by_it(
         assert runner.run_once(engine, keyring, settings).applied == 1
     assert state(engine).stable_version == "1.1.0"
     assert orjson.loads(receiver.received[0].body)["point"] == "deploy"
+
+
+def test_a_step_held_by_its_gate_is_still_aborted_by_its_analysis(
+    engine: sa.Engine, keyring: KeyRing, settings: Settings, start: datetime
+) -> None:
+    analysed = {
+        "interval": 10,
+        "failureLimit": 1,
+        "checks": [{"kind": "errorRate", "max": 0.05, "minRequests": 5}],
+    }
+    with receiving(500) as receiver:
+        add_gate(engine, keyring, "ci", webhook(receiver.url, points=["step"]))
+        deploy(engine, start, strategy="staged", steps="10:1m,50:1m", analysis=analysed)
+        assert runner.run_once(engine, keyring, settings, now=start + timedelta(seconds=70)).held == 1
+        with unit_of_work(engine, write=True) as session:
+            for second in range(30):  # what the gateway's flusher writes: a third of the calls fail
+                for outcome, count in (("ok", 2), ("upstream_5xx", 1)):
+                    end = start + timedelta(seconds=second + 1)
+                    session.add(
+                        TrafficAggregate(
+                            replica="r1", interval_start=end - timedelta(seconds=1), interval_end=end,
+                            server_name=NAME, environment=ENV, version="1.1.0", track="canary",
+                            method="tools/call", outcome=outcome, requests=count, seconds_sum=0.01 * count,
+                            buckets=",".join(["0"] * 3 + [str(count)] + ["0"] * (BUCKET_COUNT - 4)),
+                        )
+                    )  # fmt: skip
+        with unit_of_work(engine, write=True) as session:
+            _stored, acted = analysis.analyse(session, start + timedelta(seconds=80), settle=6.0)
+        assert [a.action for a in acted] == ["abort"]
+        aborted = state(engine)
+        assert (aborted.rollout_status, aborted.canary_weight, aborted.rollout_index) == ("aborted", 0.0, 0)
+        assert runner.run_once(engine, keyring, settings, now=start + timedelta(minutes=5)).ran == 0
+    assert len(receiver.received) == 1
