@@ -88,7 +88,7 @@ def test_a_failing_case_holds_the_step_names_the_case_and_a_fixed_canary_passes(
             "1.1.0",
             "canary",
             "gate",
-            ["sunny in Paris"],
+            ("sunny in Paris",),
         )
 
         echo["1.1.0"].wrong = False  # the canary fixed in place: the retry passes and the step is taken

@@ -53,6 +53,7 @@ class TestSetRun(SQLModel, table=True):
     detail: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     total: int = Field(nullable=False)
     failed: int = Field(nullable=False)
+    failing: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON names; listings skip ``cases``
     cases: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     finished_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -191,7 +191,7 @@ def _run(run: Run, *, with_cases: bool) -> RunAnswer:
         detail=run.detail,
         total=run.total,
         failed=run.failed,
-        failing=run.failing,
+        failing=list(run.failing),
         started_at=run.started_at,
         finished_at=run.finished_at,
         elapsed_ms=run.elapsed_ms,

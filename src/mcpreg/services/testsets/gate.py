@@ -51,7 +51,7 @@ def _blocking(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def gate_outcome(run: Run) -> GateOutcome:
-    return GateOutcome(run.result == PASS, run.detail, run.id, run.failing)
+    return GateOutcome(run.result == PASS, run.detail, run.id, list(run.failing))
 
 
 def run_for_gate(

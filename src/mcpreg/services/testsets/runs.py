@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from mcpreg.crypto import KeyRing
@@ -82,11 +83,8 @@ class Run:
     started_at: datetime
     finished_at: datetime
     elapsed_ms: float
-    cases: tuple[CaseResult, ...] = ()
-
-    @property
-    def failing(self) -> list[str]:
-        return [case.name for case in self.cases if case.result != PASS]
+    failing: tuple[str, ...] = ()  # the cases that did not pass, in order
+    cases: tuple[CaseResult, ...] = ()  # left out of listings
 
 
 @dataclass(frozen=True)
@@ -154,13 +152,13 @@ def plan_run(
     return Plan(server_id, stored.server, environment, release.version, track, stored, upstream, secrets)
 
 
-def _run(row: TestSetRun) -> Run:
+def _run(row: TestSetRun, *, with_cases: bool = True) -> Run:
     assert row.id is not None
     cases = tuple(
         CaseResult(
             c["name"], c["tool"], c["result"], c["reason"], c["expected"], c.get("got"), c["elapsedMs"]
         )
-        for c in orjson.loads(row.cases)
+        for c in (orjson.loads(row.cases) if with_cases else ())
     )
     return Run(
         row.id,
@@ -179,6 +177,7 @@ def _run(row: TestSetRun) -> Run:
         row.started_at,
         row.finished_at,
         row.elapsed_ms,
+        tuple(orjson.loads(row.failing)),
         cases,
     )
 
@@ -210,6 +209,7 @@ def record_run(
         detail=detail,
         total=len(results),
         failed=sum(1 for r in results if r.result != PASS),
+        failing=orjson.dumps([r.name for r in results if r.result != PASS]).decode(),
         cases=orjson.dumps([r.to_dict() for r in results]).decode(),
         started_at=started_at,
         finished_at=finished_at,
@@ -231,10 +231,13 @@ def list_runs(
     """The set's runs, newest first (404 when there is neither such a set nor a run of one)."""
     require(principal, "read", server=server_name)
     query = _query_runs(session, server_name, name)
-    rows = session.exec(query.order_by(col(TestSetRun.id).desc()).limit(limit)).all()
+    # A run's cases may be a megabyte: a listing never reads them.
+    skip_cases = defer(TestSetRun.cases)  # type: ignore[arg-type]  # (sqlmodel types the column as str)
+    listed = query.options(skip_cases).order_by(col(TestSetRun.id).desc()).limit(limit)
+    rows = session.exec(listed).all()
     if not rows:
         load(session, server_name, name)  # no set of that name either: 404
-    return [_run(row) for row in rows]
+    return [_run(row, with_cases=False) for row in rows]
 
 
 def get_run(session: Session, principal: Principal, server_name: str, name: str, run_id: int | None) -> Run:

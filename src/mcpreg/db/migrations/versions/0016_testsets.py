@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("failing", sa.Text(), nullable=False),
         sa.Column("cases", sa.Text(), nullable=False),
         sa.Column("started_at", mcpreg.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", mcpreg.db.types.UTCDateTime(timezone=True), nullable=False),
