@@ -62,6 +62,11 @@ def deployed(engine: sa.Engine) -> datetime:
     return start
 
 
+def run(engine: sa.Engine, keyring: KeyRing, *args: Any, **kwargs: Any) -> alerts.PassReport:
+    """One alerts pass; the receivers are on loopback, which a private registry allows."""
+    return alerts.run_once(engine, keyring, *args, private_remotes=True, **kwargs)
+
+
 def add_rule(engine: sa.Engine, keyring: KeyRing, name: str, url: str, **body: Any) -> None:
     spec = parse_rule({"url": url, "secret": SECRET, **body}, private_remotes=True, creating=True)
     with unit_of_work(engine, write=True) as session:
@@ -137,9 +142,9 @@ def test_an_automatic_rollback_fires_one_signed_alert(
         with unit_of_work(engine, write=True) as session:
             _stored, acted = analysis.analyse(session, now, settle=SETTLE)
         assert [a.action for a in acted] == ["abort"]
-        report = alerts.run_once(engine, keyring, now)
+        report = run(engine, keyring, now)
         assert report.delivered == 1
-        assert alerts.run_once(engine, keyring, now + timedelta(seconds=5)).delivered == 0
+        assert run(engine, keyring, now + timedelta(seconds=5)).delivered == 0
         with unit_of_work(engine, write=True) as session:  # the next pass acts on nothing more
             assert analysis.analyse(session, now + timedelta(seconds=INTERVAL), settle=SETTLE)[1] == []
         assert len(receiver.received) == 1
@@ -168,7 +173,7 @@ def test_alert_changes_leave_the_public_catalogue_caches_alone(
         add_rule(engine, keyring, "down", receiver.url, kind="health")
         with unit_of_work(engine, write=True) as session:
             health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
-        assert alerts.run_once(engine, keyring).fired == 1
+        assert run(engine, keyring).fired == 1
     with unit_of_work(engine) as session:
         assert journal.current_generations(session)[1] == catalogue
 
@@ -191,16 +196,16 @@ def test_an_error_rate_rule_fires_once_over_a_bad_window_and_resolves(
             window="1m",
             minRequests=50,
         )
-        early = alerts.run_once(engine, keyring, bad + timedelta(seconds=3))  # 30 requests: too few to judge
+        early = run(engine, keyring, bad + timedelta(seconds=3))  # 30 requests: too few to judge
         assert (early.fired, early.resolved) == (0, 0)
         during = bad + timedelta(seconds=30)
-        assert alerts.run_once(engine, keyring, during, error_rates=False).fired == 0  # left for later
-        assert alerts.run_once(engine, keyring, during).fired == 1
+        assert run(engine, keyring, during, error_rates=False).fired == 0  # left for later
+        assert run(engine, keyring, during).fired == 1
         for later in (5, 10, 20):  # it still holds: it does not fire again
-            assert alerts.run_once(engine, keyring, during + timedelta(seconds=later)).fired == 0
-        quiet = alerts.run_once(engine, keyring, bad + timedelta(seconds=100))  # no traffic: no verdict
+            assert run(engine, keyring, during + timedelta(seconds=later)).fired == 0
+        quiet = run(engine, keyring, bad + timedelta(seconds=100))  # no traffic: no verdict
         assert (quiet.fired, quiet.resolved) == (0, 0)
-        assert alerts.run_once(engine, keyring, bad + timedelta(seconds=150)).resolved == 1
+        assert run(engine, keyring, bad + timedelta(seconds=150)).resolved == 1
         assert len(receiver.received) == 1
         sent = verified(receiver)
     assert sent["numbers"]["requests"] == 300 and sent["numbers"]["errors"] == 60
@@ -234,18 +239,18 @@ def test_a_health_rule_fires_on_unhealthy_not_before(
         for _ in range(2):  # degraded first
             with unit_of_work(engine, write=True) as session:
                 health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=thresholds)
-        assert alerts.run_once(engine, keyring).fired == 0
+        assert run(engine, keyring).fired == 0
         with unit_of_work(engine, write=True) as session:
             assert (
                 health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=thresholds)[1]
                 == "unhealthy"
             )
-        assert alerts.run_once(engine, keyring).fired == 1
-        assert alerts.run_once(engine, keyring).fired == 0
+        assert run(engine, keyring).fired == 1
+        assert run(engine, keyring).fired == 0
         for _ in range(2):
             with unit_of_work(engine, write=True) as session:
                 health.record(session, ENV, NAME, "1.0.0", True, thresholds=thresholds)
-        assert alerts.run_once(engine, keyring).resolved == 1
+        assert run(engine, keyring).resolved == 1
         sent = verified(receiver)
     assert (sent["kind"], sent["numbers"]["state"], sent["numbers"]["detail"]) == (
         "health",
@@ -267,7 +272,7 @@ def test_two_replicas_passes_racing_fire_and_deliver_once(
 
         def replica() -> None:
             barrier.wait(10)
-            reports.append(alerts.run_once(engine, keyring))
+            reports.append(run(engine, keyring))
 
         threads = [threading.Thread(target=replica) for _ in range(2)]
         for thread in threads:
@@ -288,13 +293,11 @@ def test_a_receiver_answering_500_is_retried_with_backoff_and_each_attempt_recor
     now = datetime.now().astimezone()
     with receiving(500, 500, 200) as receiver:
         add_rule(engine, keyring, "down", receiver.url, kind="health")
-        assert alerts.run_once(engine, keyring, now).retrying == 1
-        assert alerts.run_once(engine, keyring, now + timedelta(seconds=0.5)).retrying == 0  # not due yet
-        assert alerts.run_once(engine, keyring, now + timedelta(seconds=1)).retrying == 1
-        assert (
-            alerts.run_once(engine, keyring, now + timedelta(seconds=2.5)).delivered == 0
-        )  # 2 s after the 2nd
-        assert alerts.run_once(engine, keyring, now + timedelta(seconds=3)).delivered == 1
+        assert run(engine, keyring, now).retrying == 1
+        assert run(engine, keyring, now + timedelta(seconds=0.5)).retrying == 0  # not due yet
+        assert run(engine, keyring, now + timedelta(seconds=1)).retrying == 1
+        assert run(engine, keyring, now + timedelta(seconds=2.5)).delivered == 0  # 2 s after the 2nd
+        assert run(engine, keyring, now + timedelta(seconds=3)).delivered == 1
         assert [verified(receiver, i)["attempt"] for i in range(3)] == [1, 2, 3]
         ids = {r.headers.get("X-Mcpreg-Delivery") for r in receiver.received}
     [firing] = firings(engine)
@@ -316,7 +319,7 @@ def test_a_slow_receiver_does_not_hold_up_another_receivers_delivery(
         one.hold()
         two.hold()
         reports: list[alerts.PassReport] = []
-        passing = threading.Thread(target=lambda: reports.append(alerts.run_once(engine, keyring)))
+        passing = threading.Thread(target=lambda: reports.append(run(engine, keyring)))
         passing.start()
         wait_until(lambda: one.received and two.received, 10, "both POSTs waiting at once")
         one.release()
@@ -334,7 +337,7 @@ def test_a_receiver_that_always_fails_ends_failed_after_the_last_attempt(
     with receiving(503) as receiver:
         add_rule(engine, keyring, "down", receiver.url, kind="health")
         for step in range(MAX_ATTEMPTS + 2):
-            alerts.run_once(engine, keyring, now + timedelta(minutes=step))
+            run(engine, keyring, now + timedelta(minutes=step))
         assert len(receiver.received) == MAX_ATTEMPTS
     [firing] = firings(engine)
     assert (firing.delivery, firing.attempts, firing.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
@@ -348,7 +351,7 @@ def test_the_secret_is_sealed_and_never_logged(
         health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
     with receiving(500, 200) as receiver:
         add_rule(engine, keyring, "down", receiver.url, kind="health")
-        alerts.run_once(engine, keyring)
+        run(engine, keyring)
     with engine.connect() as connection:
         dumped = [
             str(row)
@@ -362,6 +365,19 @@ def test_the_secret_is_sealed_and_never_logged(
         assert rules.secret_of(keyring, ENV, row) == SECRET
 
 
+def test_a_public_registry_does_not_post_to_a_private_address(
+    engine: sa.Engine, keyring: KeyRing, deployed: datetime
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        health.record(session, ENV, NAME, "1.0.0", False, "refused", thresholds=Thresholds(1, 1))
+    with receiving(200) as receiver:
+        add_rule(engine, keyring, "down", receiver.url.replace("127.0.0.1", "localhost"), kind="health")
+        assert alerts.run_once(engine, keyring, private_remotes=False).retrying == 1
+        assert receiver.received == []
+    [attempt] = orjson.loads(firings(engine)[0].attempt_log)
+    assert attempt["status"] is None and "private address" in attempt["error"]
+
+
 def test_a_secret_the_key_ring_cannot_unseal_is_a_failed_attempt_not_a_failed_pass(
     engine: sa.Engine, keyring: KeyRing, deployed: datetime
 ) -> None:
@@ -370,7 +386,7 @@ def test_a_secret_the_key_ring_cannot_unseal_is_a_failed_attempt_not_a_failed_pa
     other = KeyRing.parse(generate_entry("other"))
     with receiving(200) as receiver:
         add_rule(engine, keyring, "down", receiver.url, kind="health")
-        assert alerts.run_once(engine, other).retrying == 1
+        assert run(engine, other).retrying == 1
         assert receiver.received == []
     [firing] = firings(engine)
     [attempt] = orjson.loads(firing.attempt_log)

@@ -47,9 +47,11 @@ def run_once(
     *,
     client: httpx.Client | None = None,
     error_rates: bool = True,
+    private_remotes: bool = False,
 ) -> PassReport:
     """Fire and resolve what changed, then send every delivery that is due (``error_rates``:
-    judge the ``errorRate`` rules too; the loop does every ``ERROR_RATE_EVERY`` seconds)."""
+    judge the ``errorRate`` rules too; the loop does every ``ERROR_RATE_EVERY`` seconds;
+    ``private_remotes``: ``MCPREG_ALLOW_PRIVATE_REMOTES``, else no POST to a private address)."""
     now = now or utcnow()
     with unit_of_work(engine) as session:
         planned = firing.plan(session, now, error_rates=error_rates)
@@ -68,7 +70,9 @@ def run_once(
             claims.append(claimed)
     # The POSTs at once, no transaction open: one slow receiver does not hold the others up.
     with ThreadPoolExecutor(max_workers=max(1, min(SENDERS, len(claims)))) as senders:
-        outcomes = list(senders.map(lambda c: delivery.send(c, client), claims))
+        outcomes = list(
+            senders.map(lambda c: delivery.send(c, client, private_remotes=private_remotes), claims)
+        )
     delivered = retrying = failed = 0
     for claimed, outcome in zip(claims, outcomes, strict=True):
         with unit_of_work(engine, write=True) as session:
