@@ -5,11 +5,14 @@ connection): it answers a :class:`Delivery` saying what happened, so a gate or a
 record it and retry. The body is JSON (keys sorted, so a receiver can re-serialise it the
 same way) and signed as :mod:`mcpreg.domain.signing` describes. The secret is used only to
 sign; it is never logged and never part of a ``Delivery``. Redirects are not followed: a
-receiver that moved answers 3xx, which is not a pass.
+receiver that moved answers 3xx, which is not a pass. Only the answer's status is read,
+never its body. ``timeout`` bounds each phase (connect, send, wait for the answer) as
+httpx's timeouts do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -73,12 +76,14 @@ def deliver(
     status: int | None = None
     error: str | None = None
     try:
-        if client is None:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as own:
-                response = own.post(url, content=body, headers=headers)
-        else:
-            response = client.post(url, content=body, headers=headers, timeout=timeout)
-        status = response.status_code
+        with contextlib.ExitStack() as stack:
+            if client is None:
+                client = stack.enter_context(httpx.Client(follow_redirects=False, trust_env=False))
+            # Only the status matters: the answer's body is never read (a huge one costs nothing).
+            request = client.stream(
+                "POST", url, content=body, headers=headers, timeout=timeout, follow_redirects=False
+            )
+            status = stack.enter_context(request).status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}"
     except httpx.TimeoutException:
