@@ -4,9 +4,9 @@ Read from the services the analysis API reads (``GET .../analysis``): the analys
 (``analysis_runs.analysis_of``), every verdict of the rollout (``analysis_runs.verdicts``),
 the decision they add up to (``analysis.decision_of``) and whether the step may advance
 (``analysis_runs.step_passed``). The error rate and p95 latency of the canary and of stable
-in each interval are the gateway's traffic aggregates, summed over every replica by
-``traffic.summed`` (the reading the analysis itself judged), with the domain's rules for
-errors and quantiles (``domain.traffic.VersionTraffic``).
+in each interval are the gateway's traffic aggregates, summed over every replica as the
+analysis judged them (``traffic.summed_each``: ``traffic.summed`` of every interval, from one
+read), with the domain's rules for errors and quantiles (``domain.traffic.VersionTraffic``).
 
 Verdicts are not changes (they move no change generation), so the panel's fragment carries
 a ``signature`` of the verdicts (how many, the newest) and, while an analysed rollout runs,
@@ -113,11 +113,9 @@ def check_words(check: Check) -> str:
     )
 
 
-def _tracks(session: Session, env: str, server: str, start: datetime, end: datetime) -> tuple[Track, Track]:
-    """The canary's and stable's traffic that ended in (start, end], by the track it was served on."""
-    totals, _replicas = traffic.summed(session, env, server, start, end)
+def _tracks(totals: dict[str, traffic.Sum], seconds: int) -> tuple[Track, Track]:
+    """The canary's and stable's traffic of one interval, by the track it was served on."""
     best: dict[str, Track] = {}
-    seconds = max(1, int((end - start).total_seconds()))
     for version, total in totals.items():
         served = VersionTraffic(
             version, total.track, total.requests, total.outcomes, total.seconds_sum, total.buckets, seconds
@@ -135,10 +133,12 @@ def _intervals(
         spans.setdefault((run.step, run.started_at, run.ended_at), {})[run.check_index] = run.verdict
     ordered = sorted(spans, key=lambda span: (span[1], span[2], span[0]))
     earlier = max(0, len(ordered) - SHOWN)
+    kept = ordered[earlier:]
+    served = traffic.summed_each(session, env, state.server_name, [(start, end) for _, start, end in kept])
     shown = []
-    for position, span in enumerate(ordered[earlier:], start=earlier + 1):
+    for position, (span, (totals, _replicas)) in enumerate(zip(kept, served, strict=True), start=earlier + 1):
         step, start, end = span
-        canary, stable = _tracks(session, env, state.server_name, start, end)
+        canary, stable = _tracks(totals, max(1, int((end - start).total_seconds())))
         judged = spans[span]
         verdict = tuple(judged.get(index) for index in range(len(analysis.checks)))
         shown.append(Interval(position, step + 1, start, end, canary, stable, verdict))
