@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.api.http import server_name
+from mcpreg.api.schemas.deployments import ServerSource
 from mcpreg.api.schemas.health import TargetHealth
 from mcpreg.console.templating import render
 from mcpreg.console.visits import (
@@ -93,6 +94,12 @@ def history(session: Session, visitor: Visitor, name: str) -> list[Row]:
     ]
 
 
+def _source(session: Session, name: str) -> dict[str, Any] | None:
+    """Where a mirrored server came from, as the API shows it (None: a local server)."""
+    found = server_source(session, name)
+    return None if found is None else ServerSource.of(found).model_dump(mode="json")
+
+
 def _health(session: Session, visitor: Visitor, name: str) -> list[dict[str, Any]]:
     """The prober's report of every environment where the server runs that the visitor may
     read (the API's rule: ``read`` over the server and the environment)."""
@@ -122,7 +129,7 @@ async def server_page(request: Request) -> Response:
             "channels": [c for c in channels.list_channels(session, name) if c.channel != LATEST],
             "can_publish": may_publish(visitor.principal, name),
             "can_see_drafts": may_see_drafts(visitor.principal, name),
-            "source": server_source(session, server.name),
+            "source": _source(session, server.name),
             "health": _health(session, visitor, server.name),
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,9 @@ _OUTSIDE_CATALOGUE = (
 )
 
 
+_camel = functools.cache(to_camel)  # a field name's key, worked out once
+
+
 def snapshot(value: Any) -> Any:
     """A service's typed result as the journal keeps it: the keys of its public answer.
 
@@ -50,7 +54,7 @@ def snapshot(value: Any) -> Any:
     rule the ``/api`` models alias by), times RFC 3339, tuples lists; other values as given.
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {to_camel(f.name): snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {_camel(f.name): snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
         return [snapshot(v) for v in value]
     if isinstance(value, dict):

@@ -3,13 +3,13 @@ rows carry it in their own columns: ``discovery._LISTED``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from mcpreg.db.mirror_tables import MirroredRelease, Upstream
-from mcpreg.domain.timestamps import rfc3339
 from mcpreg.services.views import Source, source_view
 
 
@@ -37,7 +37,17 @@ def source_of(session: Session, release_id: int | None) -> Source | None:
     return sources_of(session, [release_id]).get(release_id or 0)
 
 
-def server_source(session: Session, server_name: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class ServerSource:
+    """The upstream a mirrored server's releases came from, how many, and the last sync of one."""
+
+    upstream: str
+    url: str
+    releases: int
+    synced_at: datetime | None
+
+
+def server_source(session: Session, server_name: str) -> ServerSource | None:
     """Which upstream a server's releases came from: its name and base URL, how many of the
     server's releases it brought and when a sync last wrote one; None for a local server."""
     row = session.execute(
@@ -54,4 +64,4 @@ def server_source(session: Session, server_name: str) -> dict[str, Any] | None:
     if row is None:
         return None
     name, url, releases, synced_at = row
-    return {"upstream": name, "url": url, "releases": releases, "syncedAt": rfc3339(synced_at)}
+    return ServerSource(name, url, releases, synced_at)
