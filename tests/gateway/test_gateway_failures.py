@@ -3,7 +3,10 @@ other version keeps serving; a release the gateway cannot reach is a 409 naming 
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,6 +22,7 @@ from tests.support.served import free_port
 from tests.support.upstreams import Upstream, remote_doc, upstreams
 
 GATEWAY_TIMEOUT = "0.5"
+WAIT = 5.0  # seconds a test's own upstream thread gets to stop
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +107,53 @@ def test_an_upstream_5xx_is_a_jsonrpc_error_of_its_own(
     for client in _clients_on(api, "canary", 2):
         _jsonrpc_error(call(api, url, key=client), 502, "upstream_5xx")
     assert whoami_version(api, url, _clients_on(api, "stable", 1)[0]) == "1.0.0"
+
+
+@contextmanager
+def answers_cut_off() -> Iterator[str]:
+    """A loopback upstream that reads each request, sends the head of a JSON answer and the
+    first byte of its body, and closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(65536)
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                while len(body) < length:
+                    body += connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+                )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+    finally:
+        listener.close()
+        thread.join(WAIT)
+
+
+def test_an_upstream_that_breaks_off_inside_a_json_answer_gives_a_jsonrpc_error(
+    api: httpx.Client, live: LiveServer, echo: Upstream
+) -> None:
+    with answers_cut_off() as cutting:
+        _canary_on(api, echo, cutting)
+        url = gateway_url(live)
+        _jsonrpc_error(call(api, url, key=_clients_on(api, "canary", 1)[0]), 502, "upstream_refused")
+        assert whoami_version(api, url, _clients_on(api, "stable", 1)[0]) == "1.0.0"
 
 
 def test_an_upstream_that_hangs_times_out_with_504(
