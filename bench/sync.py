@@ -23,7 +23,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
@@ -159,12 +158,11 @@ def _measure(
             cpu = time.process_time()
             started = time.perf_counter()
             with httpx.Client(transport=transport, timeout=60) as client:
-                result: dict[str, Any] = sync.sync(
-                    engine, ring, client, SYSTEM, "bench", sync.SyncOptions(holder="bench")
-                )
+                result = sync.sync(engine, ring, client, SYSTEM, "bench", sync.SyncOptions(holder="bench"))
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
-            counts = {k: int(result[k]) for k in ("pages", "added", "updated", "unchanged", "refused")}
+            fields = ("pages", "added", "updated", "unchanged", "refused")
+            counts = {k: int(getattr(result, k)) for k in fields}  # of the run's RunInfo
             found.append(
                 SyncResult(backend, size, kind, seconds, **counts, reading=transport.seconds, cpu=cpu)
             )
