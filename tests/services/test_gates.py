@@ -430,3 +430,19 @@ def test_a_step_held_by_its_gate_is_still_aborted_by_its_analysis(
         assert (aborted.rollout_status, aborted.canary_weight, aborted.rollout_index) == ("aborted", 0.0, 0)
         assert runner.run_once(engine, keyring, settings, now=start + timedelta(minutes=5)).ran == 0
     assert len(receiver.received) == 1
+
+
+def test_an_attempt_left_running_by_a_lost_replica_is_given_up_after_its_timeout(
+    engine: sa.Engine, keyring: KeyRing, settings: Settings, staged: tuple[Receiver, datetime]
+) -> None:
+    receiver, now = staged
+    with unit_of_work(engine) as session:
+        (check,) = runner.due_checks(session, now)
+    assert runner.claim(engine, check, now) is not None  # ...and that replica died
+    assert runner.run_once(engine, keyring, settings, now=now + timedelta(seconds=39)).ran == 0
+    report = runner.run_once(engine, keyring, settings, now=now + timedelta(seconds=41))  # 10 s + 30 s
+    assert report.ran == 1
+    lost, retried = runs(engine)
+    assert (lost.attempt, lost.result, lost.failure) == (1, "error", "the runner of this attempt was lost")
+    assert (retried.attempt, retried.result) == (2, "fail")
+    assert len(receiver.received) == 1

@@ -1,8 +1,9 @@
 """Which gate checks are due: a held deployment's ``deploy`` gates, and the next step's gates
 of a rollout whose timed step came due or that waits at a manual step (so a promote finds
 them passed). A gate is due with no attempt yet, or when its latest failed and its
-``retry_at`` came; an attempt left ``running`` longer than its timeout plus ``STALE_AFTER``
-by a replica that died is given up, and the next goes ahead.
+``retry_at`` came; an attempt left ``running`` longer than its timeout (a test set's: the
+longest a set can run) plus ``STALE_AFTER`` by a replica that died is given up, and the
+next goes ahead.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from sqlmodel import Session, col, select
 
 from mcpreg.db.deploy_tables import Deployment, DeploymentState
 from mcpreg.db.gate_tables import GateRun, StoredGate
-from mcpreg.domain.gates import DEPLOY, PASS, RUNNING, Gate, point_of
+from mcpreg.domain import testsets
+from mcpreg.domain.gates import DEPLOY, PASS, RUNNING, WEBHOOK, Gate, point_of
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.services.deploy.states import plan_of
 from mcpreg.services.gates.runs import gates_at, latest_runs, rollout_deployment
 from mcpreg.services.gates.store import applicable
 
 STALE_AFTER = 30.0  # seconds past its timeout before a ``running`` attempt is given up
+# A test set runs at most its timeout per case (``services.testsets.gate``): never given up sooner.
+TESTSET_LONGEST = testsets.MAX_CASES * testsets.MAX_TIMEOUT + 1.0
 EVENT = "gate"  # webhook event name, and the history action of a held or passed check
 
 
@@ -57,7 +61,8 @@ def _due(gate: Gate, latest: dict[str, GateRun], now: datetime) -> tuple[int, in
     if run.result == PASS:
         return None
     if run.result == RUNNING:
-        if run.started_at + timedelta(seconds=gate.timeout + STALE_AFTER) <= now:
+        longest = gate.timeout if gate.kind == WEBHOOK else TESTSET_LONGEST
+        if run.started_at + timedelta(seconds=longest + STALE_AFTER) <= now:
             return run.attempt + 1, run.id
         return None
     if run.retry_at is None or run.retry_at <= now:
