@@ -34,6 +34,7 @@ from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import RegistryError
 from mcpreg.services import analysis, releases
 from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services.deploy.events import summary
 from mcpreg.services.gates import report as gate_report
 from mcpreg.services.gates import runner, store
 from mcpreg.services.rotation import rotate
@@ -95,6 +96,12 @@ def gate_events(engine: sa.Engine) -> list[dict[str, Any]]:
         return [orjson.loads(e.detail or "{}") for e in found]
 
 
+def gate_summaries(engine: sa.Engine) -> list[str]:
+    with unit_of_work(engine) as session:
+        found = session.exec(select(DeploymentEvent).where(DeploymentEvent.action == "gate")).all()
+        return [summary(e, orjson.loads(e.detail or "{}")) for e in found]
+
+
 @pytest.fixture
 def staged(engine: sa.Engine, keyring: KeyRing, start: datetime) -> Iterator[tuple[Receiver, datetime]]:
     """A step gate answering 500 then 200, and 1.1.0 staged at 10% then 50% whose step is due."""
@@ -127,6 +134,9 @@ def test_a_webhook_gate_holds_a_step_until_the_receiver_answers_2xx_and_its_sign
     tried = [(r.attempt, r.result, r.http_status) for r in runs(engine)]
     assert tried == [(1, "fail", 500), (2, "pass", 200)]
     assert gate_events(engine)[-1] == {"point": "step", "step": 1, "passed": True}
+    held_said, passed_said = gate_summaries(engine)
+    assert held_said.startswith("1.1.0 is held by its step gates of step 1 (ci fail: ")
+    assert passed_said == "the step gates of step 1 of 1.1.0 passed"
 
     sent = receiver.received[-1]
     assert sent.headers["Content-Type"] == "application/json"

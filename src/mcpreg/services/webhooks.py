@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
+from mcpreg.domain.addresses import address_allowed, parse_address
 from mcpreg.domain.signing import sign
 
 log = logging.getLogger("mcpreg.webhooks")
@@ -38,6 +41,27 @@ class Delivery:
     ok: bool
     error: str | None
     elapsed_ms: float
+
+
+def refused_host(url: str, *, private_remotes: bool) -> str | None:
+    """Why the registry does not POST to ``url`` (its host resolves to a private address)."""
+    if private_remotes:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    given = parse_address(host)
+    if given is not None:
+        found = [given]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return f"the webhook's host {host} does not resolve: {exc.strerror or exc}"
+        found = [a for a in (parse_address(str(info[4][0])) for info in infos) if a is not None]
+    for address in found:
+        if not address_allowed(address, private_remotes=False):
+            return f"the webhook's host {host} resolves to the private address {address}"
+    return None
 
 
 def body_of(payload: dict[str, Any]) -> bytes:

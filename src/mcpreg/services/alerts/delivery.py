@@ -30,7 +30,6 @@ from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import SecretDecryptFailed
 from mcpreg.services import webhooks
 from mcpreg.services.alerts.rules import secret_of
-from mcpreg.services.gates.evaluate import refused_host
 
 EVENT = "alert"  # X-Mcpreg-Event
 CLAIM_MARGIN = 30.0  # seconds a claimed attempt is held beyond its timeout
@@ -120,7 +119,7 @@ def claim(session: Session, keyring: KeyRing, firing_id: int, now: datetime) -> 
 def send(claimed: Claimed, client: httpx.Client | None = None, *, private_remotes: bool) -> webhooks.Delivery:
     """The POST itself: call it outside any transaction. On a public registry a host that
     resolves to a private address is not sent to (the gates' rule: a failed attempt)."""
-    problem = claimed.problem or refused_host(claimed.url, private_remotes=private_remotes)
+    problem = claimed.problem or webhooks.refused_host(claimed.url, private_remotes=private_remotes)
     if problem is not None:
         return webhooks.Delivery(str(uuid.uuid4()), None, False, problem, 0.0)
     return webhooks.deliver(

@@ -205,6 +205,16 @@ def summary(event: DeploymentEvent, detail: dict[str, Any] | None) -> str:
             was = f" (was {detail['previous']})" if detail.get("previous") else ""
             why = f": {detail['reason']}" if detail.get("reason") else ""
             said = f"{version} is {detail.get('health')}{was}{why}"
+        case "gate":
+            at = f"{detail.get('point')} gates" + (f" of step {detail['step']}" if detail.get("step") else "")
+            if detail.get("passed"):
+                said = f"the {at} of {version} passed"
+            else:
+                why = f": {detail['failure']}" if detail.get("failure") else ""
+                said = (
+                    f"{version} is held by its {at} ({detail.get('gate')} {detail.get('result')}{why}),"
+                    f" tried again at {detail.get('retryAt')}"
+                )
         case _:
             said = f"rolled back to {version}" + (f", replacing {replaced}" if replaced else "")
     if detail.get("cancelledRollout"):

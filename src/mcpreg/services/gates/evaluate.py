@@ -13,9 +13,7 @@ is not caught here, unlike the gateway, which pins the address it checked.
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -23,7 +21,6 @@ from mcpreg.crypto import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import StoredGate
 from mcpreg.db.types import utcnow
-from mcpreg.domain.addresses import address_allowed, parse_address
 from mcpreg.domain.gates import ERROR, FAIL, PASS, WEBHOOK, GateOutcome
 from mcpreg.errors import RegistryError
 from mcpreg.services import webhooks
@@ -45,31 +42,10 @@ class Result:
     testset_run_id: int | None = None
 
 
-def refused_host(url: str, *, private_remotes: bool) -> str | None:
-    """Why the registry does not POST to ``url`` (its host resolves to a private address)."""
-    if private_remotes:
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    given = parse_address(host)
-    if given is not None:
-        found = [given]
-    else:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            return f"the webhook's host {host} does not resolve: {exc.strerror or exc}"
-        found = [a for a in (parse_address(str(info[4][0])) for info in infos) if a is not None]
-    for address in found:
-        if not address_allowed(address, private_remotes=False):
-            return f"the webhook's host {host} resolves to the private address {address}"
-    return None
-
-
 def _webhook(check: Check, secret: str | None, settings: Settings) -> Result:
     if secret is None or check.gate.url is None:
         return Result(ERROR, failure="the webhook gate has no url or secret")
-    refused = refused_host(check.gate.url, private_remotes=settings.allow_private_remotes)
+    refused = webhooks.refused_host(check.gate.url, private_remotes=settings.allow_private_remotes)
     if refused is not None:
         return Result(ERROR, failure=refused)
     sent = webhooks.deliver(check.gate.url, EVENT, check.payload, secret, check.gate.timeout)
