@@ -18,6 +18,7 @@ from mcpreg.gateway.answers import (
     Endpoint,
     Origin,
     Timeouts,
+    UpstreamAnswer,
     UpstreamTimedOut,
     UpstreamUnreachable,
     request_head,
@@ -314,3 +315,36 @@ def test_user_info_in_an_upstream_url_is_sent_as_basic_credentials_unless_a_head
     assert b"authorization: Basic " + base64.b64encode(b"al ice:s:cret") + b"\r\n" in head
     configured = request_head("POST", where, [("Authorization", "Bearer t")], b"{}")
     assert configured.count(b"uthorization") == 1 and b"Authorization: Bearer t\r\n" in configured
+
+
+class _Carrier:
+    """What an answer arrives on, counting what the answer asked of it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.paused = False
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+
+def test_an_answer_that_ends_past_the_read_buffer_lets_its_connection_read_the_next_one() -> None:
+    carrier = _Carrier()
+    try:
+        answer = UpstreamAnswer(carrier, None)
+        answer._on_head(200)
+        answer._on_body(b"x" * (READ_BUFFER + 1))
+        assert carrier.paused  # a slow reader holds its upstream back
+        answer._on_complete()
+        assert not carrier.paused  # but the connection is handed on reading
+        assert carrier.loop.run_until_complete(answer.read()) == b"x" * (READ_BUFFER + 1)
+        assert not carrier.closed
+    finally:
+        carrier.loop.close()

@@ -224,6 +224,9 @@ class UpstreamAnswer:
             self._interim = False
             return False
         self._complete = True
+        if self._paused:  # the rest is held here; the connection reads the next answer
+            self._paused = False
+            self._connection.resume()
         self._wake()
         return True
 
