@@ -33,7 +33,7 @@ from mcpreg.domain.signing import verify
 from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import RegistryError
 from mcpreg.services import analysis, releases
-from mcpreg.services.deploy import deployments, rollouts
+from mcpreg.services.deploy import clock, deployments, rollouts
 from mcpreg.services.deploy.events import summary
 from mcpreg.services.gates import report as gate_report
 from mcpreg.services.gates import runner, store
@@ -124,6 +124,8 @@ def test_a_webhook_gate_holds_a_step_until_the_receiver_answers_2xx_and_its_sign
     assert (first.point, first.step) == ("step", 1)
     assert first.retry_at == now + timedelta(seconds=1)
     assert gate_events(engine)[-1]["gate"] == "ci"
+    with unit_of_work(engine) as session:  # held: the scheduler neither locks nor writes it
+        assert not clock.due(session, now)
 
     # Not due again before its backoff ends; then retried, passed, and the step is taken.
     assert runner.run_once(engine, keyring, settings, now=now + timedelta(seconds=0.5)).ran == 0

@@ -20,10 +20,9 @@ from mcpreg.db.types import utcnow
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.timestamps import rfc3339
 from mcpreg.errors import RegistryError
-from mcpreg.services.analysis_runs import step_passed
 from mcpreg.services.deploy.deployments import apply
 from mcpreg.services.deploy.events import record_event
-from mcpreg.services.deploy.rollouts import catch_up
+from mcpreg.services.deploy.rollouts import catch_up, step_can_move
 from mcpreg.services.deploy.states import snapshot, try_lock_state
 
 
@@ -53,12 +52,10 @@ def _due_deployments(now: datetime) -> sa.Select[tuple[int]]:
 
 
 def _movable(session: Session, now: datetime) -> list[int]:
-    """The due rollout rows whose step can move, read without a lock: an analysed step
-    whose checks have not passed waits, so it is neither locked nor written each tick."""
+    """The due rollout rows whose step can move, read without a lock: a step held by its
+    analysis or its gates waits, so it is neither locked nor written each tick."""
     states = session.exec(select(DeploymentState).where(col(DeploymentState.id).in_(_due_rollouts(now))))
-    return [
-        s.id for s in states if s.id is not None and (s.rollout_analysis is None or step_passed(session, s))
-    ]
+    return [s.id for s in states if s.id is not None and step_can_move(session, s)]
 
 
 def due(session: Session, now: datetime | None = None) -> bool:

@@ -54,6 +54,13 @@ def rollout_owner(session: Session, state: DeploymentState) -> str | None:
     return session.exec(query.limit(1)).first()
 
 
+def step_can_move(session: Session, state: DeploymentState) -> bool:
+    """Whether the rollout's due step may be taken now: its analysis checks (if it has an
+    analysis) and its gates (if any) passed. A read: the scheduler asks it before locking."""
+    analysed = state.rollout_analysis is None or step_passed(session, state)
+    return analysed and step_gates_passed(session, state)
+
+
 def catch_up(
     session: Session, state: DeploymentState, env: Environment, now: datetime, actor: Principal | str = SYSTEM
 ) -> int:
@@ -72,7 +79,7 @@ def catch_up(
         and current.status == "progressing"
         and current.next_step_at is not None
         and current.next_step_at <= now
-        and not (gated and (taken or not (step_passed(session, state) and step_gates_passed(session, state))))
+        and not (gated and (taken or not step_can_move(session, state)))
     ):
         due = now if gated else current.next_step_at
         before = snapshot(state)
