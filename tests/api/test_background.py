@@ -213,6 +213,8 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
                 "mirror-sync",
                 "health-prober",
                 "canary-analysis",
+                "gate-runner",
+                "alerts",
             },
         ),
         # Nothing to warm:
@@ -226,6 +228,8 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
                 "mirror-sync",
                 "health-prober",
                 "canary-analysis",
+                "gate-runner",
+                "alerts",
             },
         ),
         (False, None, set()),

@@ -254,6 +254,31 @@ def _testsets(admin: httpx.Client) -> None:
     _ok(admin.delete(f"{sets}/smoke"), 204)
 
 
+def _alerts(admin: httpx.Client) -> None:
+    rules = "/api/environments/dev/alerts"
+    rule = {"kind": "errorRate", "url": "https://hooks.example/a", "secret": "s3cret-s3", "threshold": 0.1}
+    _ok(admin.put(f"{rules}/errors", json=rule), 201)
+    _ok(admin.put(f"{rules}/errors", json={"kind": "health", "url": "https://hooks.example/alerts"}))
+    _ok(admin.get(rules))
+    _ok(admin.get(f"{rules}/errors"))
+    _ok(admin.get("/api/environments/dev/alert-firings", params={"limit": 5}))
+    _refused(admin.put(f"{rules}/bad", json={**rule, "threshold": 2}), 422, "validation_failed")
+    _ok(admin.delete(f"{rules}/errors"), 204)
+
+
+def _gates(admin: httpx.Client) -> None:
+    gates = "/api/environments/dev/gates"
+    hook = {"kind": "webhook", "url": "https://hooks.example/gate", "secret": "s3cret-s3cret"}
+    hook["points"] = ["promote"]
+    _ok(admin.put(f"{gates}/ci", json=hook), 201)
+    _ok(admin.put(f"{gates}/ci", json={"kind": "testset", "testset": "smoke", "points": ["promote"]}))
+    _ok(admin.get(gates))
+    _ok(admin.get(f"{gates}/ci"))
+    _ok(admin.get(f"{DEV_TARGET}/gates"))
+    _refused(admin.put(f"{gates}/bad", json={**hook, "points": ["later"]}), 422, "invalid_gate")
+    _ok(admin.delete(f"{gates}/ci"), 204)
+
+
 def _upstreams(admin: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
     """The subregistry, syncing from an official-shaped fake upstream (no socket)."""
     upstream = FakeUpstream()
@@ -307,6 +332,8 @@ def test_every_api_operation_answers_as_its_openapi_document_says(
         _curation(admin)
         _gateway(admin)
         _testsets(admin)
+        _alerts(admin)
+        _gates(admin)
         _upstreams(admin, monkeypatch)
         _refusals(admin, anonymous)
     every = {(m.upper(), p) for p, item in checked.doc["paths"].items() for m in item}

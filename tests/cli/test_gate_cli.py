@@ -100,3 +100,24 @@ def test_gate_runs_and_rollout_status_say_what_a_step_waits_on(cli: InProcessCli
     assert json.loads(cli("rollout", "status", NAME, "--env", "staging", "--json").output)["gates"][
         "waitingOn"
     ]
+
+
+def test_deploy_gates_file_adds_the_deployments_own_gates(cli: InProcessCli, tmp_path: Path) -> None:
+    own = tmp_path / "gates.json"
+    own.write_text(
+        json.dumps([{"name": "smoke", "kind": "testset", "testset": "smoke", "points": ["deploy"]}])
+    )
+    held = cli("deploy", f"{NAME}@1.0.0", "--env", "staging", "--gates", str(own), "--json")
+    assert held.exit_code == 0, held.output
+    assert json.loads(held.output)["deployment"]["state"] == "held"
+    report = json.loads(cli("gate", "runs", "staging", NAME, "--json").output)
+    assert [g["name"] for g in report["gates"]] == ["smoke"]
+
+    own.write_text(json.dumps({"name": "smoke"}))
+    not_a_list = cli("deploy", f"{NAME}@1.0.0", "--env", "staging", "--gates", str(own))
+    assert not_a_list.exit_code == 2 and "--gates" in not_a_list.output
+    own.write_text(
+        json.dumps([{"name": "ci", "kind": "webhook", "url": "ftp://x.example", "secret": "s" * 20}])
+    )
+    refused = cli("deploy", f"{NAME}@1.0.0", "--env", "staging", "--gates", str(own))
+    assert refused.exit_code == 1 and "gates[0].url" in refused.output

@@ -19,6 +19,13 @@ once the database is prepared, and stops them on shutdown (cancelled, then await
 * ``canary-analysis``: every ``MCPREG_ANALYSIS_POLL`` seconds, judges the ended intervals
   of rollouts with an analysis and aborts or pauses them past their limits
   (``services.analysis``); each interval is judged once across replicas.
+* ``gate-runner``: every ``MCPREG_ANALYSIS_POLL`` seconds, runs the promotion gates that are
+  due (webhooks, test sets) outside any transaction, stores each attempt, and applies the
+  held deployments and takes the due steps whose gates passed (``services.gates.runner``);
+  each attempt runs once across replicas.
+* ``alerts``: every ``MCPREG_ANALYSIS_POLL`` seconds, fires and resolves the alert rules
+  conditions and sends the due webhooks outside any transaction (``services.alerts``); a
+  condition fires once and each attempt is sent once across replicas.
 * ``traffic-flusher``: every ``MCPREG_TRAFFIC_FLUSH_INTERVAL`` seconds, writes what this
   replica's gateway counted to the database (``gateway.traffic.TrafficFlusher``), and once
   more on shutdown; a failed write keeps its counts for the next pass.
@@ -47,17 +54,21 @@ from starlette.concurrency import run_in_threadpool
 from mcpreg.api.fastpath.cache import ResponseCache
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import unit_of_work
+from mcpreg.domain.alerts import ERROR_RATE_EVERY
 from mcpreg.errors import RegistryError
 from mcpreg.gateway.prober import Prober
 from mcpreg.gateway.traffic import TrafficFlusher
-from mcpreg.services import analysis
+from mcpreg.services import alerts, analysis
 from mcpreg.services.deploy import clock as scheduler
+from mcpreg.services.gates import runner as gate_runner
 from mcpreg.services.journal import current_generations
 from mcpreg.services.mirror import sync as mirror_sync
 
 log = logging.getLogger("mcpreg.background")
 health_log = logging.getLogger("mcpreg.health")
 analysis_log = logging.getLogger("mcpreg.analysis")
+alerts_log = logging.getLogger("mcpreg.alerts")
+gates_log = logging.getLogger("mcpreg.gates")
 cache_log = logging.getLogger("mcpreg.cache")
 scheduler_log = logging.getLogger("mcpreg.scheduler")
 mirror_log = logging.getLogger("mcpreg.mirror")
@@ -266,8 +277,8 @@ async def analyse_canaries(engine: sa.Engine, cache: ResponseCache, interval: fl
     """Judge the ended intervals of analysed rollouts and act on them, every ``interval`` s."""
 
     def analysis_pass() -> int:
-        with unit_of_work(engine) as session:  # a cheap read first: most replicas find nothing
-            if not analysis.pending(session):
+        with unit_of_work(engine) as session:  # a read first: mid-interval, nothing is written
+            if not analysis.due(session, settle=settle):
                 return 0
         with unit_of_work(engine, write=True) as session:
             stored, acted = analysis.analyse(session, settle=settle)
@@ -291,6 +302,48 @@ def _canary_analysis(app: Starlette) -> Coroutine[Any, Any, None]:
     return analyse_canaries(rt.engine, rt.cache, rt.settings.analysis_poll, settle)
 
 
+async def run_gates(app: Starlette) -> None:
+    """Run the due promotion gates and let through what passed, every ``interval`` s."""
+    rt = runtime(app)
+
+    async def tick() -> None:
+        report = await run_in_threadpool(gate_runner.run_once, rt.engine, rt.keyring, rt.settings)
+        if report.changed:
+            rt.cache.invalidate(catalogue=False)
+
+    outage = Outage(gates_log, "the gate runner pass", meanwhile="the next pass retries")
+    await every(rt.settings.analysis_poll, tick, outage)
+
+
+async def run_alerts(app: Starlette) -> None:
+    """Fire and resolve alerts and send their webhooks, every ``MCPREG_ANALYSIS_POLL`` s (the
+    ``errorRate`` rules, which read their window's traffic, every ``ERROR_RATE_EVERY`` s)."""
+    rt = runtime(app)
+    judged = -ERROR_RATE_EVERY  # when this replica last judged the errorRate rules (monotonic)
+
+    async def tick() -> None:
+        nonlocal judged
+        error_rates = time.monotonic() - judged >= ERROR_RATE_EVERY
+        if error_rates:
+            judged = time.monotonic()
+        private = rt.settings.allow_private_remotes
+        report = await run_in_threadpool(
+            alerts.run_once, rt.engine, rt.keyring, error_rates=error_rates, private_remotes=private
+        )
+        if report.fired or report.resolved or report.failed:
+            alerts_log.info(
+                "alerts: %d fired, %d resolved, %d delivered, %d retrying, %d failed",
+                report.fired,
+                report.resolved,
+                report.delivered,
+                report.retrying,
+                report.failed,
+            )
+
+    outage = Outage(alerts_log, "the alerts pass", meanwhile="the next pass retries")
+    await every(rt.settings.analysis_poll, tick, outage)
+
+
 def _health_prober(app: Starlette) -> Coroutine[Any, Any, None]:
     rt = runtime(app)
     return probe_health(Prober(rt.settings, rt.engine, rt.keyring), rt.cache, rt.settings.health_interval)
@@ -304,6 +357,8 @@ LOOPS: Mapping[str, Loop] = {
     "traffic-flusher": _traffic_flusher,
     "health-prober": _health_prober,
     "canary-analysis": _canary_analysis,
+    "alerts": run_alerts,
+    "gate-runner": run_gates,
 }
 
 

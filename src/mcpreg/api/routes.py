@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from mcpreg.api import (
     admin,
+    alerts,
     analysis,
     changes,
     config,
@@ -23,6 +24,7 @@ from mcpreg.api import (
     deployments,
     env_views,
     environments,
+    gates,
     health,
     home,
     metrics,
@@ -33,6 +35,7 @@ from mcpreg.api import (
     rate_limits,
     registry,
     resolve,
+    testsets,
     traffic,
     upstreams,
 )
@@ -87,6 +90,9 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         # First: what every client of a deployed server calls. Not for correctness (no other
         # pattern matches its path) but so it does not try some seventy patterns before its own.
         Route(resolve.PATH, resolve.resolve, methods=["GET"]),
+        # The MCP gateway, second for the same reason: each environment's live endpoint of a
+        # deployed server (``gateway``; no other pattern matches its path).
+        *gateway_routes(),
         # The official MCP Registry API.
         *_official("/v0.1"),
         *_official("/v0"),
@@ -103,6 +109,14 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route(f"{SERVER}/channels/{{channel}}", registry.delete_channel, methods=["DELETE"]),
         Route(f"{SERVER}/resolve", registry.resolve, methods=["GET"]),
         Route(f"{SERVER}/diff", registry.diff, methods=["GET"]),
+        # Test sets of the server (tool calls with expected results) and their runs.
+        Route(f"{SERVER}/testsets", testsets.list_testsets, methods=["GET"]),
+        Route(f"{SERVER}/testsets/{{testset}}", testsets.get_testset, methods=["GET"]),
+        Route(f"{SERVER}/testsets/{{testset}}", testsets.put_testset, methods=["PUT"]),
+        Route(f"{SERVER}/testsets/{{testset}}", testsets.delete_testset, methods=["DELETE"]),
+        Route(f"{SERVER}/testsets/{{testset}}/runs", testsets.start_run, methods=["POST"]),
+        Route(f"{SERVER}/testsets/{{testset}}/runs", testsets.list_runs, methods=["GET"]),
+        Route(f"{SERVER}/testsets/{{testset}}/runs/{{id:int}}", testsets.get_run, methods=["GET"]),
         # The subregistry: declared upstreams, a sync now, and every run.
         Route(upstreams.UPSTREAMS, upstreams.list_upstreams, methods=["GET"]),
         Route(upstreams.UPSTREAMS, upstreams.create_upstream, methods=["POST"]),
@@ -180,6 +194,18 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route(f"{TARGET}/health", health.target_health, methods=["GET"]),
         # The canary analysis of the target's rollout: verdicts per interval and the decision.
         Route(f"{TARGET}/analysis", analysis.rollout_analysis, methods=["GET"]),
+        # Promotion gates: an environment's gates, and a target's gate runs and waits.
+        Route(f"{ENV}/gates", gates.list_gates, methods=["GET"]),
+        Route(f"{ENV}/gates/{{name}}", gates.get_gate, methods=["GET"]),
+        Route(f"{ENV}/gates/{{name}}", gates.put_gate, methods=["PUT"]),
+        Route(f"{ENV}/gates/{{name}}", gates.delete_gate, methods=["DELETE"]),
+        Route(f"{TARGET}/gates", gates.target_gates, methods=["GET"]),
+        # Alerts: an environment's rules, and their firings with each delivery.
+        Route(f"{ENV}/alerts", alerts.list_rules, methods=["GET"]),
+        Route(f"{ENV}/alerts/{{name}}", alerts.get_rule, methods=["GET"]),
+        Route(f"{ENV}/alerts/{{name}}", alerts.put_rule, methods=["PUT"]),
+        Route(f"{ENV}/alerts/{{name}}", alerts.delete_rule, methods=["DELETE"]),
+        Route(f"{ENV}/alert-firings", alerts.list_firings, methods=["GET"]),
         # The gateway's rate limits: an environment's default and one server's override.
         Route(f"{ENV}/rate-limits", rate_limits.list_limits, methods=["GET"]),
         Route(f"{ENV}/rate-limit", rate_limits.get_limit, methods=["GET"]),
@@ -189,8 +215,6 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route(f"{TARGET}/rate-limit", rate_limits.put_limit, methods=["PUT"]),
         Route(f"{TARGET}/rate-limit", rate_limits.delete_limit, methods=["DELETE"]),
         Route("/metrics", metrics.metrics, methods=["GET"]),
-        # The MCP gateway: each environment's live endpoint of a deployed server (``gateway``).
-        *gateway_routes(),
         # The official read API per environment.
         *_environment_views("v0.1"),
         *_environment_views("v0"),

@@ -33,6 +33,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "mcpreg.cli.traffic": ("traffic",),
     "mcpreg.cli.limits": ("limits",),
     "mcpreg.cli.health": ("health",),
+    "mcpreg.cli.gate": ("gate",),
+    "mcpreg.cli.alert": ("alert",),
+    "mcpreg.cli.testset": ("testset",),
     "mcpreg.cli.connect": ("connect",),
     "mcpreg.cli.doctor": ("migrate", "doctor"),
 }

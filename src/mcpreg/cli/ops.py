@@ -58,16 +58,30 @@ def strategy_of(canary: float | None, steps: str | None) -> dict[str, Any]:
     return {"strategy": "immediate"}
 
 
+def _json_file(path: Path, option: str) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        usage(f"{option} {path}: not a readable JSON file ({exc})", option)
+
+
 def analysis_file(path: Path | None) -> dict[str, Any] | None:
     """``--analysis FILE``: a JSON object; the registry checks its rules."""
     if path is None:
         return None
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        usage(f"--analysis {path}: not a readable JSON file ({exc})", "--analysis")
+    value = _json_file(path, "--analysis")
     if not isinstance(value, dict):
         usage(f"--analysis {path}: the file holds a JSON object with checks", "--analysis")
+    return value
+
+
+def gates_file(path: Path | None) -> list[dict[str, Any]] | None:
+    """``--gates FILE``: a JSON list of gate objects; the registry checks each one."""
+    if path is None:
+        return None
+    value = _json_file(path, "--gates")
+    if not isinstance(value, list):
+        usage(f"--gates {path}: the file holds a JSON list of gates", "--gates")
     return value
 
 
@@ -132,6 +146,14 @@ def deploy(
             show_default=False,
         ),
     ] = None,
+    gates: Annotated[
+        Path | None,
+        typer.Option(
+            "--gates",
+            help="A JSON file of this deployment's own promotion gates ([{name, kind, ...}]).",
+            show_default=False,
+        ),
+    ] = None,
     url: Url = None,
     as_json: AsJson = False,
 ) -> None:
@@ -140,10 +162,17 @@ def deploy(
     assert version is not None
     strategy = strategy_of(canary, steps)
     scheduled = scheduled_time(at)
-    checks = analysis_file(analysis)
+    checks, own_gates = analysis_file(analysis), gates_file(gates)
     with remote(url) as registry:
         result = registry.deploy(
-            name, version, env, scheduled_at=scheduled, notes=notes, analysis=checks, **strategy
+            name,
+            version,
+            env,
+            scheduled_at=scheduled,
+            notes=notes,
+            analysis=checks,
+            gates=own_gates,
+            **strategy,
         )
     if as_json:
         print_json(result)

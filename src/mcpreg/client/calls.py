@@ -382,11 +382,14 @@ def deploy_request(
     scheduled_at: str | None = None,
     notes: str | None = None,
     analysis: dict[str, Any] | None = None,
+    gates: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The strategy part of a deploy or promote body."""
     body: dict[str, Any] = {"strategy": strategy}
     if analysis is not None:
         body["analysis"] = analysis
+    if gates is not None:
+        body["gates"] = gates
     if weight is not None:
         body["weight"] = weight
     if steps is not None:

@@ -15,7 +15,10 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
+from mcpreg.client import alerts as alert_calls
 from mcpreg.client import calls
+from mcpreg.client import gates as gate_calls
+from mcpreg.client import testsets as testset_calls
 from mcpreg.client.base import RegistryBase, TransportT
 from mcpreg.client.calls import Call, Pages
 from mcpreg.client.models import Release
@@ -366,10 +369,12 @@ class Operations(RegistryBase[TransportT]):
         scheduled_at: str | None = None,
         notes: str | None = None,
         analysis: dict[str, Any] | None = None,
+        gates: list[dict[str, Any]] | None = None,
     ) -> Call[dict[str, Any]]:
         """Deploy a release: ``immediate``, ``canary`` with a ``weight``, or ``staged`` with ``steps``
-        (``analysis``: the canary analysis its rollout follows, instead of the environment's)."""
-        plan = calls.deploy_request(strategy, weight, steps, scheduled_at, notes, analysis)
+        (``analysis``: the canary analysis its rollout follows, instead of the environment's;
+        ``gates``: promotion gates of this deployment, on top of the environment's)."""
+        plan = calls.deploy_request(strategy, weight, steps, scheduled_at, notes, analysis, gates)
         return calls.deploy(environment, name, version, plan)
 
     @operation
@@ -476,3 +481,95 @@ class Operations(RegistryBase[TransportT]):
     def where(self, name: str) -> Call[dict[str, Any]]:
         """What runs of ``name`` in every environment."""
         return calls.where(name)
+
+    # -- promotion gates -------------------------------------------------------------------------
+
+    @operation
+    def gates(self, environment: str) -> Call[list[dict[str, Any]]]:
+        """The promotion gates of ``environment`` (never their secrets)."""
+        return gate_calls.gates(environment)
+
+    @operation
+    def gate(self, environment: str, name: str) -> Call[dict[str, Any]]:
+        return gate_calls.gate(environment, name)
+
+    @operation
+    def set_gate(self, environment: str, name: str, gate: dict[str, Any]) -> Call[dict[str, Any]]:
+        """Declare or replace the gate ``name``: ``{kind, points?, url?, secret?, timeoutSeconds?,
+        testset?, retry?}`` (a webhook replaced without ``secret`` keeps the old one)."""
+        return gate_calls.set_gate(environment, name, gate)
+
+    @operation
+    def delete_gate(self, environment: str, name: str) -> Call[None]:
+        return gate_calls.delete_gate(environment, name)
+
+    @operation
+    def gate_runs(self, name: str, environment: str) -> Call[dict[str, Any]]:
+        """The gate runs of ``name`` in ``environment`` (newest first) and what it waits on."""
+        return gate_calls.gate_runs(environment, name)
+
+    # -- test sets -------------------------------------------------------------------------------
+
+    @operation
+    def testsets(self, name: str) -> Call[list[dict[str, Any]]]:
+        """Every test set of ``name`` (name, revision, description, number of cases)."""
+        return testset_calls.testsets(name)
+
+    @operation
+    def testset(self, name: str, testset: str) -> Call[dict[str, Any]]:
+        """One test set of ``name`` with its cases."""
+        return testset_calls.testset(name, testset)
+
+    @operation
+    def put_testset(self, name: str, testset: str, document: dict[str, Any]) -> Call[dict[str, Any]]:
+        """Store the test set ``testset`` of ``name``: ``{description?, timeoutSeconds?, cases}``."""
+        return testset_calls.put_testset(name, testset, document)
+
+    @operation
+    def delete_testset(self, name: str, testset: str) -> Call[None]:
+        return testset_calls.delete_testset(name, testset)
+
+    @operation
+    def run_testset(
+        self, name: str, testset: str, environment: str, *, version: str | None = None
+    ) -> Call[dict[str, Any]]:
+        """Run ``testset`` on ``version`` (default: the canary, else stable) in ``environment``;
+        the stored run, with each case's result."""
+        return testset_calls.run_testset(name, testset, environment, version)
+
+    @operation
+    def testset_runs(self, name: str, testset: str, *, limit: int = 20) -> Call[list[dict[str, Any]]]:
+        """The runs of ``testset``, newest first, without their cases."""
+        return testset_calls.testset_runs(name, testset, limit)
+
+    @operation
+    def testset_run(self, name: str, testset: str, run_id: int) -> Call[dict[str, Any]]:
+        return testset_calls.testset_run(name, testset, run_id)
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    @operation
+    def alert_rules(self, environment: str) -> Call[list[dict[str, Any]]]:
+        """The alert rules of ``environment`` (never their secrets)."""
+        return alert_calls.alert_rules(environment)
+
+    @operation
+    def alert_rule(self, environment: str, name: str) -> Call[dict[str, Any]]:
+        return alert_calls.alert_rule(environment, name)
+
+    @operation
+    def set_alert_rule(self, environment: str, name: str, rule: dict[str, Any]) -> Call[dict[str, Any]]:
+        """Create or replace the rule ``name``: ``{kind, url, secret?, server?, threshold?, window?,
+        minRequests?, state?, timeoutSeconds?}`` (a replace without ``secret`` keeps the old one)."""
+        return alert_calls.set_alert_rule(environment, name, rule)
+
+    @operation
+    def delete_alert_rule(self, environment: str, name: str) -> Call[None]:
+        return alert_calls.delete_alert_rule(environment, name)
+
+    @operation
+    def alert_firings(
+        self, environment: str, *, rule: str | None = None, limit: int = 50
+    ) -> Call[list[dict[str, Any]]]:
+        """The firings of ``environment``'s alerts, newest first, with each delivery attempt."""
+        return alert_calls.alert_firings(environment, rule, limit)

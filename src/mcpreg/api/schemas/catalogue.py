@@ -8,6 +8,7 @@ for a route of the table that no operation describes, and for an operation with 
 from __future__ import annotations
 
 from mcpreg.api.schemas import (
+    alerts,
     analysis,
     changes,
     configuration,
@@ -15,10 +16,12 @@ from mcpreg.api.schemas import (
     deployments,
     document,
     environments,
+    gates,
     health,
     history,
     rate_limits,
     releases,
+    testsets,
     tokens,
     traffic,
     upstreams,
@@ -40,6 +43,9 @@ CONCEPTS = (
     upstreams,
     health,
     analysis,
+    gates,
+    testsets,
+    alerts,
 )
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
