@@ -75,7 +75,7 @@ def test_a_status_patch_on_a_mirrored_release_is_a_local_curation_the_next_sync_
     )
     assert patched.status_code == 200, patched.text
     fake.set_status(TOOL, "1.1.0", "deprecated", "upstream's own reason")
-    assert run_sync(engine, fake)["updated"] == 1
+    assert run_sync(engine, fake).updated == 1
     shown = app_api.get(f"{PATH}/versions/1.1.0").json()["_meta"]["io.modelcontextprotocol.registry/official"]
     assert (shown["status"], shown.get("statusMessage")) == ("deprecated", "use 1.0.0")
     kept = app_api.get("/api/curation").json()["localStatuses"]

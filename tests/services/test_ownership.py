@@ -58,7 +58,7 @@ def test_marking_a_namespace_local_allows_publishing_and_keeps_the_sync_out(engi
     act(engine, lambda s: namespaces.mark_local(s, ADMIN, "io.github.beta"))
     act(engine, publish("io.github.beta/tool"))
     run = run_sync(engine, fake)
-    assert (run["added"], run["refused"]) == (1, 2)
+    assert (run.added, run.refused) == (1, 2)
     with Session(engine) as session:
         reasons = {r.server_name: r.reason for r in session.exec(select(RefusedEntry))}
         assert set(reasons) == {"io.github.beta/tool", "io.github.beta/other"}
@@ -94,7 +94,7 @@ def test_a_server_mirrored_from_one_upstream_is_a_clash_for_another(engine: sa.E
     run_sync(engine, fake)
     fake.add(server_doc("io.github.beta/tool", "1.1.0"))
     second = run_sync(engine, fake, "second")
-    assert (second["added"], second["refused"]) == (0, 2)
+    assert (second.added, second.refused) == (0, 2)
     with Session(engine) as session:
         reasons = {r.reason for r in session.exec(select(RefusedEntry))}
         assert reasons == {"name clash: io.github.beta/tool is mirrored here from another upstream"}

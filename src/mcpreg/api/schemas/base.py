@@ -3,8 +3,8 @@
 ``Answer`` models describe response bodies and build them: a handler answers with
 ``Model.of(result)``, read from the attributes of what the service returned (a frozen
 dataclass or a row), and ``api.http.json_response`` writes it by alias. Every field the
-answer always holds is required (no default); a key that is sometimes left out is
-``x: T | None = LeftOut`` (default ``None``, not written when ``None``), a key that is
+answer always holds is required (no default); a key that is sometimes left out, never
+``null``, is ``x: T | Omitted = LeftOut`` (not written when ``None``); a key that is
 ``null`` when unknown is required and typed ``T | None``. They forbid unknown keys.
 
 ``Body`` models describe request bodies; ``Body`` refuses unknown keys (the handler answers

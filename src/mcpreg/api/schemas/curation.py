@@ -27,7 +27,7 @@ class RuleChange(Rule):
 
     withheld: list[str] = Field(description="mirrored servers no longer admitted: their releases deleted")
     restored: list[str] = Field(description="mirrored servers admitted again: their statuses back")
-    removed: bool | None = LeftOut
+    removed: bool | Omitted = LeftOut
 
 
 class RuleBody(Body):
@@ -47,7 +47,7 @@ class LocalNamespace(Answer):
     namespace: str
     created_at: datetime
     created_by: str
-    removed: bool | None = LeftOut
+    removed: bool | Omitted = LeftOut
 
 
 class Pin(Answer):

@@ -113,7 +113,7 @@ class ServerSource(Answer):
 class ServerTargets(Answer):
     server: str
     environments: list[Target] = Field(description="every environment, in promotion order")
-    source: ServerSource | None = Field(
+    source: ServerSource | Omitted = Field(
         default=None, exclude_if=lambda v: v is None, description="only for a mirrored server"
     )
 

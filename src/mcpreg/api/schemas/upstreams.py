@@ -52,7 +52,7 @@ class SyncRun(Answer):
     started_at: datetime
     finished_at: datetime | None
     started_by: str
-    refused_entries: list[RefusedEntry] | None = LeftOut
+    refused_entries: list[RefusedEntry] | Omitted = LeftOut
 
 
 class UpstreamDetail(Upstream):
