@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from mcpreg.gateway.answers import (
     READ_BUFFER,
@@ -348,3 +355,57 @@ def test_an_answer_that_ends_past_the_read_buffer_lets_its_connection_read_the_n
         assert not carrier.closed
     finally:
         carrier.loop.close()
+
+
+def _self_signed(name: str, directory: Path) -> tuple[Path, Path]:
+    """A certificate for ``name`` that is its own authority, and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_an_https_upstream_is_reached_by_the_checked_address_with_its_name_for_tls(tmp_path: Path) -> None:
+    cert, key = _self_signed("mcp.example.test", tmp_path)
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    served.sni_callback = lambda _socket, name, _context: names.append(name)
+    trusting = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario() -> None:
+        answering = await asyncio.start_server(
+            lambda r, w: answer_every_request(r, w, Server()), "127.0.0.1", 0, ssl=served
+        )
+        port = answering.sockets[0].getsockname()[1]
+        async with answering, UpstreamPool(max_connections=4, max_idle=4, tls=trusting) as upstreams:
+            pinned = Endpoint(
+                Origin("https", "127.0.0.1", port, "mcp.example.test"), b"/mcp", b"mcp.example.test"
+            )
+            answer = await upstreams.request("POST", pinned, [], b"{}", TIMEOUTS)
+            assert (answer.status_code, await answer.read()) == (200, b"{}")
+            assert names == ["mcp.example.test"]
+            impostor = Endpoint(Origin("https", "127.0.0.1", port, "other.example.test"), b"/mcp", b"x")
+            with pytest.raises(UpstreamUnreachable, match="SSLCertVerificationError"):  # not its name
+                await upstreams.request("POST", impostor, [], b"{}", TIMEOUTS)
+
+    asyncio.run(scenario())
