@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,7 +32,7 @@ from mcpreg.gateway.answers import (
     request_head,
 )
 from mcpreg.gateway.connections import UpstreamPool
-from mcpreg.gateway.guard import endpoint
+from mcpreg.gateway.guard import Destination, endpoint, endpoint_of
 
 WAIT = 5.0  # the longest any step of these tests waits
 TIMEOUTS = Timeouts(connect=WAIT, read=WAIT, pool=WAIT)
@@ -409,3 +410,17 @@ def test_an_https_upstream_is_reached_by_the_checked_address_with_its_name_for_t
                 await upstreams.request("POST", impostor, [], b"{}", TIMEOUTS)
 
     asyncio.run(scenario())
+
+
+def test_a_destination_pinned_to_its_checked_address_keeps_its_name_for_host_and_tls() -> None:
+    pinned = Destination(
+        httpx2.URL("https://93.184.216.34:8443/mcp?a=1"),
+        headers={"host": "mcp.example.com:8443"},
+        extensions={"sni_hostname": "mcp.example.com"},
+    )
+    assert endpoint_of(pinned) == Endpoint(
+        Origin("https", "93.184.216.34", 8443, "mcp.example.com"), b"/mcp?a=1", b"mcp.example.com:8443"
+    )
+    assert endpoint_of(Destination(httpx2.URL("http://10.0.0.7/mcp"))) == Endpoint(
+        Origin("http", "10.0.0.7", 80), b"/mcp", b"10.0.0.7"
+    )
