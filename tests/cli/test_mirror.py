@@ -18,6 +18,7 @@ from mcpreg.api.app import create_app
 from mcpreg.cli.main import app as cli
 from mcpreg.settings import Settings
 from tests.conftest import make_token
+from tests.support.cli import console_width
 from tests.support.live import LiveServer
 from tests.support.upstream_registry import RealUpstream
 
@@ -72,3 +73,17 @@ def test_upstream_and_mirror_commands_declare_sync_and_report_runs(
         assert missing.exit_code == 1 and "upstream_not_found" in missing.output
         assert "removed" in run("upstream", "remove", "public")
         assert run("upstream", "list", "--json") == []
+
+
+def test_upstream_show_counts_what_the_last_full_sync_found_vanished() -> None:
+    from mcpreg.cli import upstream as command
+
+    last = {"state": "ok", "kind": "full", "startedAt": "2030-01-31T18:00:00Z", "error": None}
+    shown = {"name": "public", "url": "https://r.example/v0.1", "namespaces": [], "exclude": []}
+    shown |= {"intervalSeconds": 600, "token": False}
+    for vanished, said in ((2, "0 refused, 2 vanished"), (0, "0 refused")):
+        with console_width(200), command.out.capture() as captured:
+            command._show(
+                shown | {"lastRun": last | {"added": 1, "updated": 0, "refused": 0, "vanished": vanished}}
+            )
+        assert said in captured.get() and ("vanished" in captured.get()) == bool(vanished)

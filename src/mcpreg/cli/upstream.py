@@ -44,6 +44,7 @@ def _show(upstream: dict[str, Any]) -> None:
             "last sync",
             f"{cell(last['state'])} {cell(last['kind'])} at {when(last['startedAt'])}: "
             f"{last['added']} added, {last['updated']} updated, {last['refused']} refused"
+            + (f", {last['vanished']} vanished" if last.get("vanished") else "")
             + (f" ({escape(last['error'])})" if last.get("error") else ""),
         )
     out.print(table)
