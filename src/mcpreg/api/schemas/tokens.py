@@ -28,8 +28,12 @@ class Token(Answer):
     expired: bool
 
 
-class CreatedToken(Token):
+class _Plaintext(Answer):
     token: str = Field(description="the bearer token, shown this once")
+
+
+class CreatedToken(Token, _Plaintext):
+    """A new token, its plaintext first (the one answer that shows it), then the token as listed."""
 
 
 class TokenList(Answer):
