@@ -25,9 +25,9 @@ class Rule(Answer):
 class RuleChange(Rule):
     """A rule set, changed or removed, and what it did at once to what is mirrored."""
 
+    removed: bool | Omitted = LeftOut
     withheld: list[str] = Field(description="mirrored servers no longer admitted: their releases deleted")
     restored: list[str] = Field(description="mirrored servers admitted again: their statuses back")
-    removed: bool | Omitted = LeftOut
 
 
 class RuleBody(Body):
