@@ -1,4 +1,4 @@
-"""The front door (``api.fastpath.cache.CachedResponses``): what it answers, and what it hands on."""
+"""The front door (``api.fastpath.front_door.CachedResponses``): what it answers, and what it hands on."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Scope
 
-from mcpreg.api.fastpath.cache import CachedResponses, Entry, ResponseCache, answer, etag_for
+from mcpreg.api.fastpath.cache import Entry, ResponseCache, answer, etag_for
+from mcpreg.api.fastpath.front_door import CachedResponses
 from mcpreg.api.http import bytes_response
 
 

@@ -19,7 +19,8 @@ from starlette.middleware import Middleware
 from mcpreg.api import official, resolve
 from mcpreg.api.background import running
 from mcpreg.api.config import load_app_keyring
-from mcpreg.api.fastpath.cache import CachedResponses, ResponseCache
+from mcpreg.api.fastpath.cache import ResponseCache
+from mcpreg.api.fastpath.front_door import CachedResponses
 from mcpreg.api.fastpath.warming import Warmer
 from mcpreg.api.metrics import CountedRequests, ServiceMetrics
 from mcpreg.api.nul_guard import NulGuard

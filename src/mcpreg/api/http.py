@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpreg.api.fastpath.cache import JSON, Entry, Memo, answer, etag_for
+from mcpreg.api.fastpath.cache import JSON, Entry, answer, etag_for
+from mcpreg.api.fastpath.memo import Memo
 from mcpreg.api.runtime import runtime
 from mcpreg.db.engine import single_read, unit_of_work
 from mcpreg.domain.principal import ANONYMOUS, Principal

@@ -24,8 +24,9 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from mcpreg.api.deployments import TARGET
-from mcpreg.api.fastpath.cache import Memo, header
+from mcpreg.api.fastpath.cache import header
 from mcpreg.api.fastpath.coalescer import Coalescer
+from mcpreg.api.fastpath.memo import Memo
 from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
 from mcpreg.api.runtime import runtime
 from mcpreg.crypto import KeyRing
@@ -68,7 +69,7 @@ def target_builds(engine: sa.Engine, keyring: KeyRing) -> Coalescer[tuple[str, s
 
 
 async def from_memory(scope: Scope) -> bytes | None:
-    """resolve's answer at the front door (``api.fastpath.cache.CachedResponses``), without routing.
+    """resolve's answer at the front door (``api.fastpath.front_door.CachedResponses``), without routing.
 
     Only when both the caller's token and the target are remembered and the token may
     read it; None sends the request down ``resolve``, which answers everything else

@@ -5,9 +5,9 @@ a path that matches with another method answers 405. No two entries here match t
 path and method, so the order changes no answer, only how many patterns a request tries
 first. Where the order matters it is said beside the entry.
 
-Before any route: the front door (``api.fastpath.cache.CachedResponses``) answers repeated public
-reads and remembered ``/resolve`` calls from memory, and hands everything else (every
-error included) to this table.
+Before any route: the front door (``api.fastpath.front_door.CachedResponses``) answers
+repeated public reads and remembered ``/resolve`` calls from memory, and hands everything
+else (every error included) to this table.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ from mcpreg.settings import Settings
 if TYPE_CHECKING:  # the types only: these modules import this one
     from mcp.server.mcpserver import MCPServer
 
-    from mcpreg.api.fastpath.cache import Answer, Memo, ResponseCache
+    from mcpreg.api.fastpath.cache import ResponseCache
     from mcpreg.api.fastpath.coalescer import Coalescer
+    from mcpreg.api.fastpath.front_door import Answer
+    from mcpreg.api.fastpath.memo import Memo
     from mcpreg.api.fastpath.warming import Warmer
     from mcpreg.api.metrics import ServiceMetrics
     from mcpreg.api.probes import Drain
@@ -56,7 +58,7 @@ class Runtime:
     rate_limits: Memo[TargetKey, Limits]  # each target's limits, read once per change
     unhealthy: Memo[TargetKey, frozenset[str]]  # versions the prober holds unhealthy, per target
     warmer: Warmer | None = None  # renders ``latest`` ahead; only with a cache and loops
-    # Tried in order by the front door before routing (``api.fastpath.cache.CachedResponses``).
+    # Tried in order by the front door before routing (``api.fastpath.front_door.CachedResponses``).
     answers: list[Answer] = field(default_factory=list)
 
 

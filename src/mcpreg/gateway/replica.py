@@ -16,7 +16,8 @@ import logging
 
 import sqlalchemy as sa
 
-from mcpreg.api.fastpath.cache import Memo, ResponseCache
+from mcpreg.api.fastpath.cache import ResponseCache
+from mcpreg.api.fastpath.memo import Memo
 from mcpreg.crypto.keyring import KeyRing
 from mcpreg.db.engine import unit_of_work
 from mcpreg.gateway.answers import Timeouts

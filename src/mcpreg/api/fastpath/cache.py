@@ -12,7 +12,7 @@ token changes; the environment views depend on everything, so any change retires
 The cache is bounded by bytes (``MCPREG_CACHE_BYTES``, least recently used out first),
 not by entry count, so a catalogue of large list pages cannot grow the process without
 limit. Each entry keeps its body and its ETag, and ``CachedResponses`` answers an
-anonymous GET for a cached key (or its 304) before routing.
+anonymous GET for a cached key (or its 304) before routing (``api.fastpath.front_door``).
 
 A large body (``GZIP_MIN`` bytes or more: the list pages) is kept gzip-compressed and
 counted at its compressed size: the 1,000 list pages of the 100k benchmark were 110 MB
@@ -36,13 +36,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Iterable
-from typing import Any, Generic, NamedTuple, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NamedTuple
 
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from mcpreg.api.fastpath.encoding import GZIP_HEADER, GZIP_MIN, accepts_gzip, gunzip, gzip, gzip_etag
+from mcpreg.api.fastpath.memo import Memo
 from mcpreg.settings import DEFAULT_CACHE_BYTES
 
 log = logging.getLogger("mcpreg.cache")
@@ -54,9 +54,6 @@ VARY_HEADER = (b"vary", VARY.encode("latin-1"))
 GZIP_VARY_HEADER = (b"vary", f"{VARY}, Accept-Encoding".encode("latin-1"))
 JSON = "application/json"
 JSON_HEADER = (b"content-type", JSON.encode("latin-1"))
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 class CatalogueChange(NamedTuple):
@@ -159,45 +156,6 @@ def answer(entry: Entry, scope: Scope, cache_control: bytes) -> tuple[int, list[
     if gzipped:
         headers.append(GZIP_HEADER)
     return 200, headers, body
-
-
-class Memo(Generic[K, V]):
-    """A small map of values derived from the database, emptied with the cache that owns it.
-
-    Like the cache, it refuses a value computed from an older state than it now holds.
-    """
-
-    def __init__(self, owner: ResponseCache, max_entries: int) -> None:
-        self._owner = owner
-        self._max = max_entries
-        self._values: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        return self._values.get(key)
-
-    async def read_through(self, key: K, read: Callable[[], V]) -> V:
-        """The value of ``key``: held, or ``read`` on a worker thread and kept, unless a change
-        came while it was read (then it is returned and not kept)."""
-        known = self._values.get(key)
-        if known is not None:
-            return known
-        epoch = self._owner.epoch
-        value = await run_in_threadpool(read)
-        self.put(key, value, epoch)
-        return value
-
-    def put(self, key: K, value: V, epoch: int) -> None:
-        if epoch != self._owner.epoch:
-            return
-        if len(self._values) >= self._max and key not in self._values:
-            del self._values[next(iter(self._values))]  # oldest first in
-        self._values[key] = value
-
-    def clear(self) -> None:
-        self._values.clear()
-
-    def __len__(self) -> int:
-        return len(self._values)
 
 
 class ResponseCache:
@@ -437,49 +395,3 @@ class ResponseCache:
         entry = self.entry(await render(), catalogue_only=catalogue_only, epoch=started[0])
         self.put(key, entry, started)
         return entry
-
-
-Answer = Callable[[Scope], Awaitable["Entry | bytes | None"]]
-"""A front-door answer: a cacheable entry, the JSON body of a plain 200, or None to route."""
-
-
-class CachedResponses:
-    """ASGI middleware: answer a GET from memory before any routing.
-
-    An anonymous GET whose key is cached gets what the handler sent when it filled the
-    entry: the same body and headers, or 304 with the ETag when ``If-None-Match`` names
-    it. Then each of ``answers`` (added by feature modules) may answer from its own memos;
-    everything else goes down the normal path, which also produces every error.
-    """
-
-    def __init__(self, app: ASGIApp, cache: ResponseCache, answers: list[Answer] | None = None) -> None:
-        self.app = app
-        self.cache = cache
-        self.answers = answers if answers is not None else []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        key = request_key(scope)
-        entry = self.cache.get(key) if key is not None else None
-        for from_memory in () if entry is not None else self.answers:
-            try:
-                answered = await from_memory(scope)
-            except Exception:  # a bug in a fast answer: the router answers it, errors included
-                log.exception("front-door answer %s failed; routing the request", from_memory.__name__)
-                break
-            if isinstance(answered, bytes):
-                headers = [(b"content-length", str(len(answered)).encode()), JSON_HEADER]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": answered})
-                return
-            if answered is not None:
-                entry = answered
-                break
-        if entry is None:
-            await self.app(scope, receive, send)
-            return
-        status, headers, body = self.cache.answer(entry, scope)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
