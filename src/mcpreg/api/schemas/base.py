@@ -47,6 +47,11 @@ LeftOut: Any = Field(default=None, exclude_if=_is_none)
 """The default of an answer's key that is left out, not written as ``null``, when ``None``."""
 
 
+def left_out(description: str) -> Any:
+    """``LeftOut`` with a description for the document."""
+    return Field(default=None, exclude_if=_is_none, description=description)
+
+
 class Body(BaseModel):
     """A request body that refuses unknown keys (422 ``unknown_field``)."""
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
-from mcpreg.api.schemas.base import Answer, Body, Omitted, Query
+from mcpreg.api.schemas.base import Answer, Body, Omitted, Query, left_out
 from mcpreg.api.schemas.configuration import EffectiveConfig
 from mcpreg.api.schemas.gates import GateBody
 from mcpreg.api.schemas.operations import Header, Operation
@@ -27,11 +27,7 @@ Weight = Annotated[
 
 class Step(Answer):
     weight: Weight = Field(ge=0, le=100)
-    pause: str | None = Field(
-        default=None,
-        exclude_if=lambda v: v is None,
-        description="`manual`, or a duration (`10m`, `1h30m`); absent on the final 100% step",
-    )
+    pause: str | None = left_out("`manual`, or a duration (`10m`, `1h30m`); absent on the final 100% step")
 
 
 class StepBody(Body):
@@ -113,9 +109,7 @@ class ServerSource(Answer):
 class ServerTargets(Answer):
     server: str
     environments: list[Target] = Field(description="every environment, in promotion order")
-    source: ServerSource | Omitted = Field(
-        default=None, exclude_if=lambda v: v is None, description="only for a mirrored server"
-    )
+    source: ServerSource | Omitted = left_out("only for a mirrored server")
 
 
 class Resolution(Answer):
