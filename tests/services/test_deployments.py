@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
@@ -64,7 +64,8 @@ def test_an_immediate_deploy_serves_the_version_and_records_who_when_and_why(db:
         2,
     )
     assert second.at == minutes(1)
-    journal = list(db.exec(select(JournalEntry).where(JournalEntry.action == "deploy.deploy")))
+    deployed = select(JournalEntry).where(JournalEntry.action == "deploy.deploy")
+    journal = list(db.exec(deployed.order_by(col(JournalEntry.id))))
     assert [(j.version, j.environment, j.actor) for j in journal] == [
         ("1.0.0", "dev", "alice"),
         ("1.1.0", "dev", "alice"),
