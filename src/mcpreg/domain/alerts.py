@@ -131,11 +131,11 @@ def _secret(value: object) -> str:
 
 
 def _number(value: object, field: str, low: float, high: float, *, above: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not (low < value <= high if above else low <= value <= high):  # type: ignore[operator]
+    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or not (low < number <= high if above else low <= number <= high):
         bound = f"above {low:g}" if above else f"from {low:g}"
         raise ValidationFailed(f"{field} is a number {bound} to {high:g}", field=field)
-    return float(value)  # type: ignore[arg-type]
+    return number
 
 
 def _window(value: object) -> int:

@@ -36,7 +36,7 @@ from mcpreg.errors import ValidationFailed
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 NAME_RULE = "1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
-KINDS = ("exact", "subset", "regex")
+KINDS: tuple[Kind, ...] = ("exact", "subset", "regex")
 MAX_CASES = 100
 MAX_CASE_NAME = 200
 MAX_TOOL = 128
@@ -157,7 +157,7 @@ def _expectation(body: object, at: str) -> Expectation:
         if is_error:
             return Expectation(None, is_error=True)
         raise ValidationFailed(f"{at} needs one of exact, subset or regex (or isError: true)", field=at)
-    kind: Kind = given[0]  # type: ignore[assignment]
+    kind = given[0]
     value = body[kind]
     if kind == "regex":
         return Expectation("regex", value, is_error, compile_regex(value, f"{at}.regex"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.db.deploy_tables import Environment
 from mcpreg.db.tables import Release
@@ -94,7 +94,7 @@ def ensure_default_environments(session: Session) -> None:
 
 
 def list_environments(session: Session) -> list[Environment]:
-    return list(session.exec(select(Environment).order_by(Environment.position, Environment.name)))  # type: ignore[arg-type]
+    return list(session.exec(select(Environment).order_by(col(Environment.position), col(Environment.name))))
 
 
 def find_environment(session: Session, name: str) -> Environment | None:
@@ -111,7 +111,9 @@ def get_environment(session: Session, name: str, *, field: str = "environment") 
 def next_environment(session: Session, env: Environment) -> Environment | None:
     """The environment after ``env`` in the promotion order."""
     return session.exec(
-        select(Environment).where(Environment.position > env.position).order_by(Environment.position)  # type: ignore[arg-type]
+        select(Environment)
+        .where(col(Environment.position) > env.position)
+        .order_by(col(Environment.position))
     ).first()
 
 
@@ -121,7 +123,7 @@ def between(session: Session, low: Environment, high: Environment) -> list[Envir
         session.exec(
             select(Environment)
             .where(Environment.position > low.position, Environment.position < high.position)
-            .order_by(Environment.position)  # type: ignore[arg-type]
+            .order_by(col(Environment.position))
         )
     )
 
@@ -198,7 +200,7 @@ def _locked_all(session: Session) -> list[Environment]:
     writer inserted, which PostgreSQL's READ COMMITTED shows to the second read (two
     creations of one name would otherwise meet at the unique index: a 500).
     """
-    query = select(Environment).order_by(Environment.position).with_for_update()  # type: ignore[arg-type]
+    query = select(Environment).order_by(col(Environment.position)).with_for_update()
     session.exec(query).all()
     return list(session.exec(query.execution_options(populate_existing=True)))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mcpreg.crypto import KeyRing, SecretContext, rewrap
 from mcpreg.db.config_tables import Secret, SecretRotation
@@ -122,7 +122,7 @@ def _start(engine: sa.Engine, keyring: KeyRing, actor: str, report: RotationRepo
         report.rewrapped, report.raced, report.failed = state.rewrapped, state.raced, state.failed
         report.total = session.exec(select(sa.func.count()).select_from(Secret)).one()
         report.to_rewrap = session.exec(
-            select(sa.func.count()).select_from(Secret).where(_stale(keyring), Secret.id > state.last_id)  # type: ignore[operator]
+            select(sa.func.count()).select_from(Secret).where(_stale(keyring), col(Secret.id) > state.last_id)
         ).one()
         return state.last_id
 
@@ -130,10 +130,7 @@ def _start(engine: sa.Engine, keyring: KeyRing, actor: str, report: RotationRepo
 def _batch(engine: sa.Engine, keyring: KeyRing, after: int, size: int) -> list[Secret]:
     with unit_of_work(engine) as session:
         query = (
-            select(Secret)
-            .where(_stale(keyring), Secret.id > after)  # type: ignore[operator]
-            .order_by(Secret.id)  # type: ignore[arg-type]
-            .limit(size)
+            select(Secret).where(_stale(keyring), col(Secret.id) > after).order_by(col(Secret.id)).limit(size)
         )
         return list(session.exec(query))
 
@@ -166,7 +163,7 @@ def _move(engine: sa.Engine, keyring: KeyRing, row: Secret, report: RotationRepo
         if new_token is not None:
             swapped = session.execute(
                 sa.update(Secret)
-                .where(Secret.id == row.id, Secret.ciphertext == row.ciphertext)  # type: ignore[arg-type]
+                .where(col(Secret.id) == row.id, col(Secret.ciphertext) == row.ciphertext)
                 .values(ciphertext=new_token, key_id=keyring.primary_id)
             )
             if swapped.rowcount == 0:  # type: ignore[attr-defined]
@@ -174,12 +171,12 @@ def _move(engine: sa.Engine, keyring: KeyRing, row: Secret, report: RotationRepo
         counter = getattr(SecretRotation, outcome)
         session.execute(
             sa.update(SecretRotation)
-            .where(SecretRotation.target_key_id == keyring.primary_id)  # type: ignore[arg-type]
+            .where(col(SecretRotation.target_key_id) == keyring.primary_id)
             .values(
                 {
                     counter: counter + 1,
                     SecretRotation.last_id: sa.case(
-                        (SecretRotation.last_id < row.id, row.id),  # type: ignore[arg-type]
+                        (col(SecretRotation.last_id) < row.id, row.id),
                         else_=SecretRotation.last_id,
                     ),
                     SecretRotation.updated_at: utcnow(),
@@ -197,7 +194,7 @@ def _finish(engine: sa.Engine, keyring: KeyRing, actor: Principal | str, report:
         report.remaining = stale_count(session, keyring)
         session.execute(
             sa.update(SecretRotation)
-            .where(SecretRotation.target_key_id == keyring.primary_id)  # type: ignore[arg-type]
+            .where(col(SecretRotation.target_key_id) == keyring.primary_id)
             .values(finished_at=utcnow(), updated_at=utcnow())
         )
         journal.record(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -37,17 +38,17 @@ class TickReport:
         return bool(self.steps or self.deployments or self.failed)
 
 
-def _due_rollouts(now: datetime) -> sa.Select[tuple[int]]:
-    return sa.select(DeploymentState.id).where(  # type: ignore[call-overload, no-any-return]
-        DeploymentState.rollout_status == "progressing",
-        DeploymentState.next_step_at <= now,  # type: ignore[operator]
+def _due_rollouts(now: datetime) -> sa.Select[Any]:
+    return sa.select(col(DeploymentState.id)).where(
+        col(DeploymentState.rollout_status) == "progressing",
+        col(DeploymentState.next_step_at) <= now,
     )
 
 
-def _due_deployments(now: datetime) -> sa.Select[tuple[int]]:
-    return sa.select(Deployment.id).where(  # type: ignore[call-overload, no-any-return]
-        Deployment.state == "scheduled",
-        Deployment.scheduled_at <= now,  # type: ignore[operator]
+def _due_deployments(now: datetime) -> sa.Select[Any]:
+    return sa.select(col(Deployment.id)).where(
+        col(Deployment.state) == "scheduled",
+        col(Deployment.scheduled_at) <= now,
     )
 
 
