@@ -24,7 +24,7 @@ from mcpreg.errors import (
 from mcpreg.services import releases
 from mcpreg.services.configuration import effective, slots
 from mcpreg.services.configuration import values as config_values
-from mcpreg.services.configuration.effective import MASK
+from mcpreg.services.configuration.effective import MASK, ConfigSecret, ConfigValue
 from mcpreg.services.configuration.slots import SecretInfo, VariableInfo
 from tests.support.documents import API_KEY, LOG_LEVEL, OPTIONAL_FLAG, REGION, REMOTE_KEY, weather_doc
 
@@ -75,29 +75,27 @@ def test_environment_beats_release_and_release_beats_server(weather: Session) ->
     other_release = effective.effective_config(weather, RING, NAME, "2.0.0", "staging", reveal=True)
     no_environment = effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)
 
-    assert prod["variables"]["REGION"] == {"value": "prod-ap", "source": "environment"}
-    assert prod["secrets"]["API_KEY"] == {"value": "s-prod", "source": "environment", "keyId": "k1"}
-    assert staging["variables"]["REGION"] == {"value": "release-us", "source": "release"}
-    assert staging["secrets"]["API_KEY"]["value"] == "s-release"
-    assert other_release["variables"]["REGION"] == {"value": "server-eu", "source": "server"}
-    assert other_release["secrets"]["API_KEY"]["value"] == "s-server"
-    assert no_environment["environment"] is None
-    assert no_environment["variables"]["REGION"]["source"] == "release"
+    assert prod.variables["REGION"] == ConfigValue("prod-ap", "environment")
+    assert prod.secrets["API_KEY"] == ConfigSecret("s-prod", "environment", "k1")
+    assert staging.variables["REGION"] == ConfigValue("release-us", "release")
+    assert staging.secrets["API_KEY"].value == "s-release"
+    assert other_release.variables["REGION"] == ConfigValue("server-eu", "server")
+    assert other_release.secrets["API_KEY"].value == "s-server"
+    assert no_environment.environment is None
+    assert no_environment.variables["REGION"].source == "release"
 
 
 def test_a_declared_default_fills_a_name_nothing_sets_and_a_set_value_replaces_it(weather: Session) -> None:
     before = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
-    assert before["variables"]["LOG_LEVEL"] == {"value": "info", "source": "default"}
+    assert before.variables["LOG_LEVEL"] == ConfigValue("info", "default")
     put_var(weather, "LOG_LEVEL", "debug", environment="production")
     after = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
-    assert after["variables"]["LOG_LEVEL"] == {"value": "debug", "source": "environment"}
-    assert "OPTIONAL_FLAG" not in after["variables"]
+    assert after.variables["LOG_LEVEL"] == ConfigValue("debug", "environment")
+    assert "OPTIONAL_FLAG" not in after.variables
 
 
 def test_missing_lists_required_declarations_with_no_value_at_any_level(weather: Session) -> None:
-    assert effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)[
-        "missing"
-    ] == [
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False).missing == [
         "API_KEY",
         "REGION",
         "X-Api-Key",
@@ -105,20 +103,18 @@ def test_missing_lists_required_declarations_with_no_value_at_any_level(weather:
     put_var(weather, "REGION", "eu")
     put_secret(weather, "API_KEY", "k", version="1.0.0")
     put_secret(weather, "X-Api-Key", "h", environment="production")
-    assert (
-        effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)["missing"] == []
-    )
-    assert effective.effective_config(weather, RING, NAME, "2.0.0", "production", reveal=False)[
-        "missing"
-    ] == ["API_KEY"]
-    assert effective.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False)["missing"] == [
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False).missing == []
+    assert effective.effective_config(weather, RING, NAME, "2.0.0", "production", reveal=False).missing == [
+        "API_KEY"
+    ]
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", "staging", reveal=False).missing == [
         "X-Api-Key"
     ]
 
 
 def test_the_effective_config_names_the_canonical_version(weather: Session) -> None:
     result = effective.effective_config(weather, RING, NAME, "1.0.0", "production", reveal=False)
-    assert (result["server"], result["version"], result["environment"]) == (NAME, "1.0.0", "production")
+    assert (result.server, result.version, result.environment) == (NAME, "1.0.0", "production")
 
 
 # -- write-only secrets ----------------------------------------------------------------
@@ -158,10 +154,10 @@ def test_listing_secrets_shows_metadata_and_never_the_value_or_its_length(weathe
 def test_masked_config_decrypts_nothing_and_shows_the_mask(weather: Session) -> None:
     put_secret(weather, "API_KEY", "hidden-value")
     masked = effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=False)
-    assert masked["secrets"]["API_KEY"] == {"value": MASK, "source": "server", "keyId": "k1"}
+    assert masked.secrets["API_KEY"] == ConfigSecret(MASK, "server", "k1")
     # Masked reads need no key: a ring without k1 still answers.
     other_ring = KeyRing([("k9", bytes(range(1, 33)))])
-    assert effective.effective_config(weather, other_ring, NAME, "1.0.0", None, reveal=False)["secrets"]
+    assert effective.effective_config(weather, other_ring, NAME, "1.0.0", None, reveal=False).secrets
 
 
 def test_reveal_needs_the_secrets_read_scope(weather: Session) -> None:
@@ -170,7 +166,7 @@ def test_reveal_needs_the_secrets_read_scope(weather: Session) -> None:
         effective.reveal_config(weather, RING, READER, NAME, "1.0.0", "production", "curious")
     assert denied.value.code == "permission_denied"
     revealed = effective.reveal_config(weather, RING, REVEALER, NAME, "1.0.0", "production", "incident 42")
-    assert revealed["secrets"]["API_KEY"]["value"] == "hidden-value"
+    assert revealed.secrets["API_KEY"].value == "hidden-value"
 
 
 def test_a_reveal_is_journaled_with_who_and_why_but_no_value(weather: Session) -> None:
@@ -192,7 +188,7 @@ def test_deleting_a_secret_removes_it_from_the_config(weather: Session) -> None:
     put_secret(weather, "API_KEY", "v")
     config_values.delete_value(weather, ADMIN, slots.SECRETS, NAME, "API_KEY")
     weather.commit()
-    assert effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True)["secrets"] == {}
+    assert effective.effective_config(weather, RING, NAME, "1.0.0", None, reveal=True).secrets == {}
     with pytest.raises(NotFound) as missing:
         config_values.delete_value(weather, ADMIN, slots.SECRETS, NAME, "API_KEY")
     assert missing.value.code == "secret_not_found"

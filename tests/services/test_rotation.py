@@ -67,8 +67,8 @@ def read_all(engine: sa.Engine, ring: KeyRing) -> dict[tuple[str, str, str], str
         found = {}
         for scope_version, env in (("1.0.0", None), ("1.0.0", "production")):
             result = effective.effective_config(session, ring, NAME, scope_version, env, reveal=True)
-            for name, item in result["secrets"].items():
-                found[(name, item["source"], env or "")] = item["value"]
+            for name, item in result.secrets.items():
+                found[(name, item.source, env or "")] = item.value
         return found
 
 

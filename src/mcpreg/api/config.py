@@ -18,7 +18,7 @@ from starlette.responses import Response
 from mcpreg.api.deployments import TARGET
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.api.runtime import runtime
-from mcpreg.api.schemas.configuration import Secret, SecretList, Variable, VariableList
+from mcpreg.api.schemas.configuration import EffectiveConfig, Secret, SecretList, Variable, VariableList
 from mcpreg.crypto import KeyRing, SecretValue, load_keyring
 from mcpreg.crypto.keyring import ENV_KEYS, ENV_KEYS_FILE
 from mcpreg.domain.principal import Principal
@@ -210,13 +210,17 @@ async def effective_config(request: Request) -> Response:
     principal = await run(request, lambda _s, p: p)
     reveal = wants_values and _may_reveal(principal, name, environment)
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> EffectiveConfig:
         require(principal, "read", server=name, environment=environment)
         release = _version_for(session, name, environment, version, client_id)
         if reveal:
-            return config_effective.reveal_config(
+            found = config_effective.reveal_config(
                 session, keyring, principal, name, release, environment, reason
             )
-        return config_effective.effective_config(session, keyring, name, release, environment, reveal=False)
+        else:
+            found = config_effective.effective_config(
+                session, keyring, name, release, environment, reveal=False
+            )
+        return EffectiveConfig.of(found)
 
     return _private(json_response(request, await run(request, work, write=reveal)))

@@ -29,8 +29,12 @@ from mcpreg.api.fastpath.coalescer import Coalescer
 from mcpreg.api.fastpath.memo import Memo
 from mcpreg.api.http import bytes_response, principal_of, server_name, token_key
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas import deployments as schema
+from mcpreg.api.schemas.configuration import EffectiveConfig as EffectiveConfigAnswer
 from mcpreg.crypto import KeyRing
 from mcpreg.errors import RegistryError
+from mcpreg.services.configuration.effective import EffectiveConfig
+from mcpreg.services.deploy import routing
 from mcpreg.services.deploy.targets import RoutedTarget, build_target, build_targets
 from mcpreg.services.tokens import require
 
@@ -58,14 +62,31 @@ async def resolve(request: Request) -> Response:
         # Clients of a target that just changed all miss at once: they share one build.
         target = await rt.target_builds.get((env, name))
         if target is None:  # nothing to route to: worked out again here, to raise its error
-            target = await run_in_threadpool(build_target, rt.engine, rt.keyring, env, name)
+            target = await run_in_threadpool(build_target, rt.engine, rt.keyring, env, name, render)
         targets.put((env, name), target, epoch)
     return bytes_response(request, target.body_for(client))
 
 
 def target_builds(engine: sa.Engine, keyring: KeyRing) -> Coalescer[tuple[str, str], RoutedTarget]:
     """Concurrent snapshot builds, gathered into one unit of work."""
-    return Coalescer(lambda keys: build_targets(engine, keyring, keys))
+    return Coalescer(lambda keys: build_targets(engine, keyring, keys, render))
+
+
+def render(resolution: routing.Resolution, config: EffectiveConfig) -> bytes:
+    """One track's answer (``schemas.deployments.Resolution``), written once per change."""
+    return (
+        schema.Resolution(
+            server=resolution.server,
+            environment=resolution.environment,
+            version=resolution.release.version,
+            track=resolution.track,
+            rollout_id=resolution.rollout_id,
+            weight=resolution.weight,
+            config=EffectiveConfigAnswer.of(config),
+        )
+        .model_dump_json()
+        .encode()
+    )
 
 
 async def from_memory(scope: Scope) -> bytes | None:

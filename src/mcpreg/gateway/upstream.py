@@ -114,9 +114,9 @@ def build_upstream(session: Session, keyring: KeyRing, resolution: routing.Resol
     effective = config_effective.effective_config(
         session, keyring, resolution.server, release.version, resolution.environment, reveal=True
     )
-    variables = {name: entry["value"] for name, entry in effective["variables"].items()}
+    variables = {name: entry.value for name, entry in effective.variables.items()}
     # Secrets go into headers only: a URL is what HTTP libraries and access logs write down.
-    values = {**variables, **{name: entry["value"] for name, entry in effective["secrets"].items()}}
+    values = {**variables, **{name: entry.value for name, entry in effective.secrets.items()}}
     url, missing = _fill(str(remote["url"]), variables, remote.get("variables") or {})
     headers: list[tuple[str, str]] = []
     for header in remote.get("headers") or []:

@@ -7,7 +7,7 @@ holding ``secrets:read``, which the journal records (who, why, never what).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -67,6 +67,36 @@ def _unsealed(keyring: KeyRing, row: Secret) -> str:
         ) from None
 
 
+@dataclass(frozen=True)
+class ConfigValue:
+    """A variable's value and the level it came from (``server``, ``release``, ``environment``,
+    or ``default``: the release's server.json)."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ConfigSecret:
+    """A secret: its plaintext when revealed, else ``MASK``; its level and sealing key."""
+
+    value: str
+    source: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class EffectiveConfig:
+    """What one release gets in one environment (None: no environment overrides)."""
+
+    server: str
+    version: str
+    environment: str | None
+    variables: dict[str, ConfigValue]
+    secrets: dict[str, ConfigSecret]
+    missing: list[str] = field(default_factory=list)  # required inputs with no value and no default
+
+
 def effective_config(
     session: Session,
     keyring: KeyRing,
@@ -75,7 +105,7 @@ def effective_config(
     environment: str | None,
     *,
     reveal: bool,
-) -> dict[str, Any]:
+) -> EffectiveConfig:
     """The merged configuration of one release in one environment (None: no overrides).
 
     Secrets are unsealed only when ``reveal``; otherwise their values are masked and
@@ -89,18 +119,12 @@ def effective_config(
     variables = _applicable(session, Variable, server, release.version, env)
     secrets = _applicable(session, Secret, server, release.version, env)
     declared = declared_inputs(document_of(release))
-    resolved: dict[str, dict[str, str]] = {
-        name: {"value": row.value, "source": row.scope} for name, row in variables.items()
-    }
+    resolved = {name: ConfigValue(row.value, row.scope) for name, row in variables.items()}
     for name, declaration in declared.items():
         if name not in resolved and name not in secrets and declaration.default is not None:
-            resolved[name] = {"value": declaration.default, "source": "default"}
+            resolved[name] = ConfigValue(declaration.default, "default")
     sealed = {
-        name: {
-            "value": _unsealed(keyring, row) if reveal else MASK,
-            "source": row.scope,
-            "keyId": row.key_id,
-        }
+        name: ConfigSecret(_unsealed(keyring, row) if reveal else MASK, row.scope, row.key_id)
         for name, row in secrets.items()
     }
     missing = sorted(
@@ -108,14 +132,14 @@ def effective_config(
         for name, declaration in declared.items()
         if declaration.required and name not in resolved and name not in sealed
     )
-    return {
-        "server": server.name,
-        "version": release.version,
-        "environment": environment,
-        "variables": dict(sorted(resolved.items())),
-        "secrets": dict(sorted(sealed.items())),
-        "missing": missing,
-    }
+    return EffectiveConfig(
+        server.name,
+        release.version,
+        environment,
+        dict(sorted(resolved.items())),
+        dict(sorted(sealed.items())),
+        missing,
+    )
 
 
 def reveal_config(
@@ -126,7 +150,7 @@ def reveal_config(
     version: str,
     environment: str | None,
     reason: str | None,
-) -> dict[str, Any]:
+) -> EffectiveConfig:
     """The effective configuration with secrets in plaintext; needs ``secrets:read``.
 
     Journals ``config.reveal`` with who, why and which secret names, never values.
@@ -137,10 +161,10 @@ def reveal_config(
         session,
         principal,
         "config.reveal",
-        server_name=config["server"],
-        version=config["version"],
+        server_name=config.server,
+        version=config.version,
         environment=environment,
-        after={"secrets": sorted(config["secrets"])},
+        after={"secrets": sorted(config.secrets)},
         reason=reason,
     )
     return config

@@ -8,7 +8,6 @@ a client in the canary stays in it as the weight grows. No client id: stable.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
 
@@ -16,7 +15,7 @@ from mcpreg.db.deploy_tables import DeploymentState, Environment
 from mcpreg.db.tables import Release
 from mcpreg.domain.bucketing import Track, route
 from mcpreg.errors import NoDeployment
-from mcpreg.services.deploy.states import find_state, is_rolling_out, number
+from mcpreg.services.deploy.states import find_state, is_rolling_out
 from mcpreg.services.environments import get_environment
 from mcpreg.services.releases import get_server
 
@@ -29,16 +28,6 @@ class Resolution:
     track: Track
     rollout_id: str | None
     weight: float
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "server": self.server,
-            "environment": self.environment,
-            "version": self.release.version,
-            "track": self.track,
-            "rolloutId": self.rollout_id,
-            "weight": number(self.weight),
-        }
 
 
 def _canary_weight(state: DeploymentState) -> float:

@@ -7,9 +7,9 @@ API's fast path answers a client with one bucket and a dict lookup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -18,6 +18,7 @@ from mcpreg.db.engine import unit_of_work
 from mcpreg.domain.bucketing import route
 from mcpreg.errors import RegistryError
 from mcpreg.services.configuration import effective
+from mcpreg.services.configuration.effective import EffectiveConfig
 from mcpreg.services.deploy import routing
 
 
@@ -39,16 +40,22 @@ class RoutedTarget:
         return self.canary if track == "canary" else self.stable
 
 
-def routed_target(session: Session, keyring: KeyRing, server: str, environment: str) -> RoutedTarget:
-    """Render both tracks' answers (secrets masked: nothing is decrypted)."""
+Render = Callable[[routing.Resolution, EffectiveConfig], bytes]
+"""How one track's answer is written (the API's public model of ``/resolve``)."""
+
+
+def routed_target(
+    session: Session, keyring: KeyRing, server: str, environment: str, render: Render
+) -> RoutedTarget:
+    """Both tracks' answers, written by ``render`` (secrets masked: nothing is decrypted)."""
     target = routing.target(session, server, environment)
 
-    def render(resolution: routing.Resolution) -> bytes:
-        body = resolution.view()
-        body["config"] = effective.effective_config(
-            session, keyring, server, resolution.release.version, environment, reveal=False
+    def answer(resolution: routing.Resolution) -> bytes:
+        version = resolution.release.version
+        return render(
+            resolution,
+            effective.effective_config(session, keyring, server, version, environment, reveal=False),
         )
-        return orjson.dumps(body)
 
     stable = target.stable
     return RoutedTarget(
@@ -56,25 +63,25 @@ def routed_target(session: Session, keyring: KeyRing, server: str, environment: 
         stable.environment,
         stable.rollout_id,
         stable.weight,
-        render(stable),
-        render(target.canary) if target.canary is not None else None,
+        answer(stable),
+        answer(target.canary) if target.canary is not None else None,
     )
 
 
-def build_target(engine: sa.Engine, keyring: KeyRing, env: str, name: str) -> RoutedTarget:
+def build_target(engine: sa.Engine, keyring: KeyRing, env: str, name: str, render: Render) -> RoutedTarget:
     with unit_of_work(engine) as session:
-        return routed_target(session, keyring, name, env)
+        return routed_target(session, keyring, name, env, render)
 
 
 def build_targets(
-    engine: sa.Engine, keyring: KeyRing, keys: list[tuple[str, str]]
+    engine: sa.Engine, keyring: KeyRing, keys: list[tuple[str, str]], render: Render
 ) -> dict[tuple[str, str], RoutedTarget]:
     """The routed targets of ``keys`` in one unit of work, leaving out any that cannot be routed."""
     built: dict[tuple[str, str], RoutedTarget] = {}
     with unit_of_work(engine) as session:
         for env, name in keys:
             try:
-                built[(env, name)] = routed_target(session, keyring, name, env)
+                built[(env, name)] = routed_target(session, keyring, name, env, render)
             except RegistryError:
                 continue
     return built

@@ -148,7 +148,7 @@ def plan_run(
         effective = config_effective.effective_config(
             session, keyring, stored.server, release.version, environment, reveal=True
         )
-        secrets = tuple(str(entry["value"]) for entry in effective["secrets"].values() if entry.get("value"))
+        secrets = tuple(entry.value for entry in effective.secrets.values() if entry.value)
     return Plan(server_id, stored.server, environment, release.version, track, stored, upstream, secrets)
 
 
