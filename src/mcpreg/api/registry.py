@@ -12,20 +12,46 @@ from starlette.responses import Response
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.api.runtime import runtime
 from mcpreg.api.schemas.releases import Channel, ChannelList
+from mcpreg.db.tables import Release
 from mcpreg.domain.diff import diff_documents
 from mcpreg.domain.principal import Principal
+from mcpreg.domain.timestamps import rfc3339
 from mcpreg.domain.versions import check_range
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import channels, discovery, releases
 from mcpreg.services.mirror import provenance
 from mcpreg.services.tokens import require
-from mcpreg.services.views import release_view
+from mcpreg.services.views import MCPREG, Source, document_of, server_response
 
 SERVER = "/api/servers/{namespace}/{server}"
 
 
+def release_answer(
+    release: Release, channel_names: list[str] | None = None, source: Source | None = None
+) -> dict[str, Any]:
+    """``/api``'s release answer (``schemas.releases.Release``; drafts included): the official
+    response plus lifecycle facts. Written as JSON values, not through the model, because the
+    server.json goes out byte for byte as it was stored; the OpenAPI tests check the shape."""
+    body = (
+        server_response(release, source)
+        if release.status != "draft"
+        else {"server": document_of(release), "_meta": {}}
+    )
+    body["_meta"].setdefault(MCPREG, {}).update(
+        {
+            "state": release.status,
+            "version": release.version,
+            "prerelease": release.is_prerelease,
+            "createdAt": rfc3339(release.created_at),
+            "createdBy": release.created_by,
+            "channels": channel_names or [],
+        }
+    )
+    return body
+
+
 def _view(session: Session, release: Any) -> dict[str, Any]:
-    return release_view(
+    return release_answer(
         release, channels.channels_of(session, release), provenance.source_of(session, release.id)
     )
 

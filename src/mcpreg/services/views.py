@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 import orjson
 
-from mcpreg.db.tables import Release
 from mcpreg.domain.timestamps import rfc3339
 
 OFFICIAL = "io.modelcontextprotocol.registry/official"
@@ -85,25 +84,3 @@ def embedded_response(release: Published, source: Source | None = None) -> dict[
     """``server_response`` for a body that orjson serialises next: the stored server.json text
     goes in as it is (``orjson.Fragment``), never parsed and dumped again."""
     return {"server": orjson.Fragment(release.document), "_meta": _meta(release, source)}
-
-
-def release_view(
-    release: Release, channels: list[str] | None = None, source: Source | None = None
-) -> dict[str, Any]:
-    """Our own view (drafts included): the official response plus lifecycle facts."""
-    body = (
-        server_response(release, source)
-        if release.status != "draft"
-        else {"server": document_of(release), "_meta": {}}
-    )
-    body["_meta"].setdefault(MCPREG, {}).update(
-        {
-            "state": release.status,
-            "version": release.version,
-            "prerelease": release.is_prerelease,
-            "createdAt": rfc3339(release.created_at),
-            "createdBy": release.created_by,
-            "channels": channels or [],
-        }
-    )
-    return body
