@@ -47,5 +47,7 @@ async def changes(request: Request) -> Response:
     drain = rt.drain  # a replica that is stopping answers at once
     while generation == after and time.monotonic() < deadline and not drain.draining:
         await asyncio.sleep(STEP if rt.background else 0.25)
+        if await request.is_disconnected():  # the client went away: nobody waits for this answer
+            return Response(status_code=204)
         generation = await _generation(request)
     return json_response(request, {"generation": generation, "changed": generation != after})
