@@ -9,14 +9,14 @@ the rules, ``remove`` removes one, ``firings`` shows what fired and how it was d
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, usage, when
+from mcpreg.cli.files import secret_from
+from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, when
 
 app = typer.Typer(
     help="Alerts: error-rate, health and rollback rules, and their firings.", no_args_is_help=True
@@ -24,22 +24,6 @@ app = typer.Typer(
 
 Env = Annotated[str, typer.Argument(help="The environment.", show_default=False)]
 Name = Annotated[str, typer.Argument(help="The rule's name.", show_default=False)]
-
-
-def _secret(secret_env: str | None, secret_file: Path | None) -> str | None:
-    if secret_env and secret_file:
-        usage("give --secret-env or --secret-file, not both", "--secret-env")
-    if secret_env:
-        value = os.environ.get(secret_env)
-        if not value:
-            usage(f"the environment variable {secret_env} is not set", "--secret-env")
-        return value
-    if secret_file:
-        try:
-            return secret_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            usage(f"cannot read {secret_file}: {exc.strerror}", "--secret-file")
-    return None
 
 
 @app.command("add")
@@ -70,7 +54,7 @@ def add(
     """Create or replace the alert rule NAME of ENV."""
     rule: dict[str, Any] = {"kind": kind, "url": webhook}
     given = {
-        "secret": _secret(secret_env, secret_file),
+        "secret": secret_from(secret_env, secret_file),
         "server": server,
         "threshold": threshold,
         "window": window,

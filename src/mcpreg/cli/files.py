@@ -9,8 +9,11 @@ never with a traceback. Piped stdin (a secret, a token, a draft) is read the sam
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 from pathlib import Path
+
+from mcpreg.cli.remote import usage
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -47,3 +50,21 @@ def read_stdin(*, line: bool = False) -> str:
     """What is piped on stdin (its first line only with ``line``), as UTF-8 text."""
     data = sys.stdin.buffer.readline() if line else sys.stdin.buffer.read()
     return decode(data, "stdin")
+
+
+def secret_from(secret_env: str | None, secret_file: Path | None) -> str | None:
+    """A webhook signing secret from ``--secret-env VAR`` or ``--secret-file FILE`` (never the
+    command line, where shells and ``ps`` keep it); None when neither is given."""
+    if secret_env and secret_file:
+        usage("give --secret-env or --secret-file, not both", "--secret-env")
+    if secret_env:
+        value = os.environ.get(secret_env)
+        if not value:
+            usage(f"the environment variable {secret_env} is not set", "--secret-env")
+        return value
+    if secret_file:
+        try:
+            return secret_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            usage(f"cannot read {secret_file}: {exc.strerror}", "--secret-file")
+    return None

@@ -9,13 +9,13 @@ it out and keeps the old one) or ``--testset SET``; ``--points`` says where it a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from mcpreg.cli.files import secret_from
 from mcpreg.cli.remote import AsJson, Url, cell, done, new_table, out, print_json, remote, usage, when
 
 app = typer.Typer(
@@ -25,22 +25,6 @@ app = typer.Typer(
 
 Env = Annotated[str, typer.Argument(help="The environment.", show_default=False)]
 Name = Annotated[str, typer.Argument(help="The gate's name.", show_default=False)]
-
-
-def _secret(secret_env: str | None, secret_file: Path | None) -> str | None:
-    if secret_env and secret_file:
-        usage("give --secret-env or --secret-file, not both", "--secret-env")
-    if secret_env:
-        value = os.environ.get(secret_env)
-        if not value:
-            usage(f"the environment variable {secret_env} is not set", "--secret-env")
-        return value
-    if secret_file:
-        try:
-            return secret_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            usage(f"cannot read {secret_file}: {exc.strerror}", "--secret-file")
-    return None
 
 
 @app.command("add")
@@ -73,7 +57,7 @@ def add(
     """Declare or replace the gate NAME of ENV: a webhook or a test set."""
     if (webhook is None) == (testset is None):
         usage("give --webhook URL or --testset SET", "--webhook")
-    secret = _secret(secret_env, secret_file)
+    secret = secret_from(secret_env, secret_file)
     if testset is not None and (secret is not None or timeout is not None):
         usage("--secret-env, --secret-file and --timeout are for a webhook gate", "--testset")
     gate: dict[str, Any] = (

@@ -103,10 +103,26 @@ def _start(session: Session, deployment_id: int, now: datetime) -> str | None:
     env = session.get(Environment, deployment.environment_id)
     assert env is not None
     detail = {"scheduledAt": rfc3339(deployment.scheduled_at)}
+    return "applied" if apply_or_fail(session, deployment, env, state, now, detail=detail) else "failed"
+
+
+def apply_or_fail(
+    session: Session,
+    deployment: Deployment,
+    env: Environment,
+    state: DeploymentState,
+    now: datetime,
+    *,
+    detail: dict[str, Any],
+    gated: bool = True,
+) -> bool:
+    """Apply a deployment that came due (scheduled, or held by gates that passed) on its locked
+    state row; one that no longer fits is marked ``failed`` with a ``fail`` event. Whether it
+    was applied."""
     try:
         with session.begin_nested():
-            apply(session, deployment, env, state, SYSTEM, now, detail=detail)
-        return "applied"
+            apply(session, deployment, env, state, SYSTEM, now, detail=detail, gated=gated)
+        return True
     except RegistryError as exc:
         session.refresh(state)
         session.refresh(deployment)
@@ -124,4 +140,4 @@ def _start(session: Session, deployment_id: int, now: datetime) -> str | None:
             deployment=deployment,
             detail={"code": exc.code, "detail": exc.detail},
         )
-        return "failed"
+        return False

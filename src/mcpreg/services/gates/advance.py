@@ -14,12 +14,9 @@ from mcpreg.db.deploy_tables import Deployment, DeploymentState, Environment
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import Server
 from mcpreg.domain.gates import DEPLOY
-from mcpreg.domain.principal import SYSTEM
-from mcpreg.errors import RegistryError
-from mcpreg.services.deploy.deployments import apply
-from mcpreg.services.deploy.events import record_event
+from mcpreg.services.deploy.clock import apply_or_fail
 from mcpreg.services.deploy.rollouts import catch_up
-from mcpreg.services.deploy.states import lock_state, snapshot, try_lock_state
+from mcpreg.services.deploy.states import lock_state, try_lock_state
 from mcpreg.services.gates.runs import waits
 
 
@@ -40,29 +37,9 @@ def apply_held(engine: sa.Engine, now: datetime) -> int:
             deployment = session.exec(query.execution_options(populate_existing=True)).one()
             if deployment.state != "held":
                 continue  # cancelled, or applied by another replica
-            try:
-                with session.begin_nested():
-                    apply(
-                        session, deployment, env, state, SYSTEM, now, detail={"gates": "passed"}, gated=False
-                    )
-                applied += 1
-            except RegistryError as exc:
-                session.refresh(state)
-                session.refresh(deployment)
-                deployment.state, deployment.failure = "failed", exc.code
-                session.add(deployment)
-                record_event(
-                    session,
-                    state,
-                    env,
-                    SYSTEM,
-                    "fail",
-                    snapshot(state),
-                    now,
-                    version=deployment.version,
-                    deployment=deployment,
-                    detail={"code": exc.code, "detail": exc.detail},
-                )
+            applied += apply_or_fail(
+                session, deployment, env, state, now, detail={"gates": "passed"}, gated=False
+            )
     return applied
 
 
