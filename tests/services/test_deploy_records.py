@@ -13,7 +13,7 @@ from mcpreg.api.schemas.deployments import Target
 from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import environments, releases
-from mcpreg.services.deploy import clock, deployments, rollouts
+from mcpreg.services.deploy import approvals, clock, deployments, rollouts
 from mcpreg.services.deploy.events import EventInfo
 from mcpreg.services.deploy.states import TargetInfo, find_state
 from mcpreg.services.environments import get_environment
@@ -86,7 +86,7 @@ def test_a_scheduled_or_approved_deploy_is_shown_as_made_stable_by_its_requester
     environments.update_environment(db, SYSTEM, "production", {"requiresApproval": True})
     db.commit()
     pending = ok(db, deployments.deploy, CAROL, "production", request("1.2.0"), now=minutes(61))
-    ok(db, deployments.approve, ALICE, "production", pending.id, now=minutes(62))
+    ok(db, approvals.approve, ALICE, "production", pending.id, now=minutes(62))
     assert (where(db)["stable"], where(db)["deployedBy"]) == ("1.2.0", "carol")
 
 

@@ -9,7 +9,7 @@ from mcpreg.db.tables import JournalEntry
 from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.services import environments, releases
-from mcpreg.services.deploy import clock, deployments, routing
+from mcpreg.services.deploy import approvals, clock, deployments, routing
 from mcpreg.services.deploy.states import find_state
 from mcpreg.services.environments import get_environment
 from tests.support.deploys import (
@@ -195,24 +195,24 @@ def test_approval_needs_a_second_principal(db: Session) -> None:
     pending = ok(db, deployments.deploy, ALICE, "production", request("1.0.0"), now=T0)
     assert pending.state == "pending_approval"
     assert stable(db, "production") is None
-    refused(db, "self_approval", deployments.approve, ALICE, "production", pending.id)
-    refused(db, "environment_protected", deployments.approve, PAT, "production", pending.id)
-    approved = ok(db, deployments.approve, BOB, "production", pending.id, now=minutes(5))
+    refused(db, "self_approval", approvals.approve, ALICE, "production", pending.id)
+    refused(db, "environment_protected", approvals.approve, PAT, "production", pending.id)
+    approved = ok(db, approvals.approve, BOB, "production", pending.id, now=minutes(5))
     assert (approved.state, approved.approved_by) == ("applied", "bob")
     assert stable(db, "production") == "1.0.0"
     assert actions(db, "production") == ["request", "approve", "deploy"]
-    refused(db, "not_pending_approval", deployments.approve, BOB, "production", pending.id)
-    refused(db, "deployment_not_found", deployments.approve, BOB, "production", 999)
-    refused(db, "deployment_not_found", deployments.approve, BOB, "dev", pending.id)
+    refused(db, "not_pending_approval", approvals.approve, BOB, "production", pending.id)
+    refused(db, "deployment_not_found", approvals.approve, BOB, "production", 999)
+    refused(db, "deployment_not_found", approvals.approve, BOB, "dev", pending.id)
 
 
 def test_a_pending_deployment_can_be_cancelled(db: Session) -> None:
     environments.update_environment(db, SYSTEM, "staging", {"requiresApproval": True})
     db.commit()
     pending = ok(db, deployments.deploy, ALICE, "staging", request("1.0.0"))
-    assert ok(db, deployments.cancel, ALICE, "staging", pending.id).state == "cancelled"
-    refused(db, "not_pending_approval", deployments.approve, BOB, "staging", pending.id)
-    refused(db, "not_cancellable", deployments.cancel, ALICE, "staging", pending.id)
+    assert ok(db, approvals.cancel, ALICE, "staging", pending.id).state == "cancelled"
+    refused(db, "not_pending_approval", approvals.approve, BOB, "staging", pending.id)
+    refused(db, "not_cancellable", approvals.cancel, ALICE, "staging", pending.id)
     assert actions(db, "staging") == ["request", "cancel"]
 
 
@@ -238,7 +238,7 @@ def test_an_approved_deployment_still_waits_for_its_time(db: Session) -> None:
     db.commit()
     later = request("1.0.0", scheduled_at="2030-01-01T13:00:00Z")
     pending = ok(db, deployments.deploy, ALICE, "staging", later, now=T0)
-    assert ok(db, deployments.approve, BOB, "staging", pending.id, now=minutes(1)).state == "scheduled"
+    assert ok(db, approvals.approve, BOB, "staging", pending.id, now=minutes(1)).state == "scheduled"
     assert stable(db, "staging") is None
     ok(db, clock.tick, minutes(60))
     assert stable(db, "staging") == "1.0.0"

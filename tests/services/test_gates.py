@@ -33,7 +33,7 @@ from mcpreg.domain.signing import verify
 from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import RegistryError
 from mcpreg.services import analysis, releases
-from mcpreg.services.deploy import clock, deployments, rollouts
+from mcpreg.services.deploy import approvals, clock, deployments, rollouts
 from mcpreg.services.deploy.events import summary
 from mcpreg.services.gates import report as gate_report
 from mcpreg.services.gates import runner, store
@@ -220,7 +220,7 @@ def test_a_held_deployment_can_be_cancelled(
         held = deploy(engine, start)
         with unit_of_work(engine, write=True) as session:
             assert held.id is not None
-            assert deployments.cancel(session, SYSTEM, ENV, held.id).state == "cancelled"
+            assert approvals.cancel(session, SYSTEM, ENV, held.id).state == "cancelled"
         runner.run_once(engine, keyring, settings)
     assert receiver.received == [] and state(engine).stable_version == "1.0.0"
 

@@ -47,7 +47,7 @@ from mcpreg.console.routes import routes as console_routes
 from mcpreg.gateway.routes import routes as gateway_routes
 from mcpreg.mcp import registry as mcp_registry
 from mcpreg.services.deploy import rollouts
-from mcpreg.services.deploy.deployments import approve, cancel
+from mcpreg.services.deploy.approvals import approve, cancel
 
 OFFICIAL_SERVER = official.SERVER  # /servers/{namespace}/{server}, under each API version
 

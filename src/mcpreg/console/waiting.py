@@ -3,7 +3,7 @@ with their Approve and Cancel buttons.
 
 ``GET /console/environments/{env}/deployments/{id}/{approve|cancel}`` is the confirmation
 page (the same form the panel's ``<dialog>`` holds, for browsers without JavaScript); a
-``POST`` there calls ``deployments.approve`` or ``deployments.cancel``, as
+``POST`` there calls ``approvals.approve`` or ``approvals.cancel``, as
 ``POST /api/environments/{env}/deployments/{id}/approve|cancel`` does, then returns to the
 panel. The confirmation names the version and the environment; approving in a protected
 environment (it deploys there) needs its box ticked, as a deploy does.
@@ -35,7 +35,7 @@ from mcpreg.domain.principal import Principal
 from mcpreg.domain.storable import MAX_ROW_ID
 from mcpreg.errors import NotFound, RegistryError, ValidationFailed
 from mcpreg.services import environments
-from mcpreg.services.deploy import deployments
+from mcpreg.services.deploy import approvals, deployments
 from mcpreg.services.deploy.states import number, plan_of
 from mcpreg.services.tokens import require
 
@@ -198,10 +198,10 @@ def _decide(
             raise ValidationFailed(
                 f"{env.name} is protected: tick the box to confirm the approval", field=ACKNOWLEDGE
             )
-        done = deployments.approve(session, principal, env.name, deployment_id, notes=notes)
+        done = approvals.approve(session, principal, env.name, deployment_id, notes=notes)
         said = f"approved deployment #{done.id}; {outcome(session, done)}"
     else:
-        done = deployments.cancel(session, principal, env.name, deployment_id, notes=notes)
+        done = approvals.cancel(session, principal, env.name, deployment_id, notes=notes)
         said = f"cancelled deployment #{done.id} of {done.version}"
     return target_path(env.name, done.server_name), said
 
