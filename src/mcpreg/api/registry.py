@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from mcpreg.api.http import json_object, json_response, query_bool, run, server_name
 from mcpreg.api.runtime import runtime
+from mcpreg.api.schemas import releases as schema
 from mcpreg.api.schemas.releases import Channel, ChannelList
 from mcpreg.db.tables import Release
 from mcpreg.domain.diff import diff_documents
@@ -190,12 +191,12 @@ async def diff(request: Request) -> Response:
             raise ValidationFailed(f"{field} is required: a version or channel", field=field)
     assert old_ref is not None and new_ref is not None
 
-    def work(session: Session, principal: Principal) -> dict[str, Any]:
+    def work(session: Session, principal: Principal) -> schema.Diff:
         drafts = _may_see_drafts(principal, name)
         old = discovery.lookup(session, name, old_ref, include_deleted=True, include_drafts=drafts)
         new = discovery.lookup(session, name, new_ref, include_deleted=True, include_drafts=drafts)
         changes = diff_documents(orjson.loads(old.document), orjson.loads(new.document))
-        return {"from": old.version, "to": new.version, "changes": [c.to_dict() for c in changes]}
+        return schema.Diff(from_=old.version, to=new.version, changes=[schema.Change.of(c) for c in changes])
 
     return json_response(request, await run(request, work), cacheable=True)
 
