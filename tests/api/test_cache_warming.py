@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,13 +60,18 @@ def settle(live: LiveServer) -> Warmer:
     return warmer
 
 
+READS_RELEASE = re.compile(r"\b(?:from|join)\s+release\b", re.IGNORECASE)
+
+
 @contextmanager
 def release_queries(engine: sa.Engine) -> Iterator[list[str]]:
     """Every statement that reads the release table while the block runs."""
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "release" in statement.lower():
+        # The table, not a column such as deployment_state.stable_release_id, which the
+        # background loops (alerts, the prober) read at any time.
+        if READS_RELEASE.search(statement):
             seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count)
