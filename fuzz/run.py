@@ -70,9 +70,10 @@ def _environment(data: Path) -> dict[str, str]:
             "MCPREG_SAMPLE_DATA_PATH": str(ROOT / "registry-data"),
             "MCPREG_ACCESS_LOG": "0",
             # Nothing leaves the machine: no background sync of the upstreams the run declares,
-            # no probes of the sample catalogue's remotes.
+            # no probes of the sample catalogue's remotes, no POSTs to the gates' and alerts' URLs.
             "MCPREG_MIRROR_SYNC": "0",
             "MCPREG_HEALTH_CHECKS": "0",
+            "MCPREG_WEBHOOKS": "0",
         }
     )
     return env

@@ -88,6 +88,7 @@ class Settings:
     mirror_overlap: float = DEFAULT_MIRROR_OVERLAP  # seconds re-read before a sync's watermark
     redis_url: str | None = field(default=None, repr=False)  # gateway rate limits shared across replicas
     health_checks: bool = True  # the prober (one replica at a time, by lease)
+    webhooks: bool = True  # the gate runner and the alerts loop, which POST to configured URLs
     health_interval: float = 10.0  # seconds between two prober passes
     health_timeout: float = 5.0  # seconds a version has to initialize and list its tools
     health_unhealthy_after: int = 3  # consecutive failed probes
@@ -171,6 +172,7 @@ class Settings:
             mirror_overlap=_seconds(env, "MCPREG_MIRROR_OVERLAP", DEFAULT_MIRROR_OVERLAP),
             redis_url=_redis_url(env.get("MCPREG_REDIS_URL")),
             health_checks=_flag(env.get("MCPREG_HEALTH_CHECKS"), True),
+            webhooks=_flag(env.get("MCPREG_WEBHOOKS"), True),
             health_interval=_seconds(env, "MCPREG_HEALTH_INTERVAL", 10.0),
             health_timeout=_seconds(env, "MCPREG_HEALTH_TIMEOUT", 5.0),
             health_unhealthy_after=_count(env, "MCPREG_HEALTH_UNHEALTHY_AFTER", 3),

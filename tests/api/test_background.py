@@ -200,11 +200,11 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
 
 
 @pytest.mark.parametrize(
-    ("background_work", "cache_bytes", "expected"),
+    ("background_work", "extra_env", "expected"),
     [
         (
             True,
-            None,
+            {},
             {
                 "generation-watcher",
                 "rollout-scheduler",
@@ -220,7 +220,7 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
         # Nothing to warm:
         (
             True,
-            "0",
+            {"MCPREG_CACHE_BYTES": "0"},
             {
                 "generation-watcher",
                 "rollout-scheduler",
@@ -232,7 +232,21 @@ def test_an_unknown_loop_name_is_refused_at_start() -> None:
                 "alerts",
             },
         ),
-        (False, None, set()),
+        # Nothing POSTed to gates' and alerts' URLs:
+        (
+            True,
+            {"MCPREG_WEBHOOKS": "0"},
+            {
+                "generation-watcher",
+                "rollout-scheduler",
+                "traffic-flusher",
+                "cache-warmer",
+                "mirror-sync",
+                "health-prober",
+                "canary-analysis",
+            },
+        ),
+        (False, {}, set()),
     ],
 )
 def test_the_lifespan_starts_exactly_the_named_loops_and_stops_them(
@@ -240,7 +254,7 @@ def test_the_lifespan_starts_exactly_the_named_loops_and_stops_them(
     tmp_path: Path,
     engine: sa.Engine,
     background_work: bool,
-    cache_bytes: str | None,
+    extra_env: dict[str, str],
     expected: set[str],
 ) -> None:
     env = {
@@ -250,9 +264,7 @@ def test_the_lifespan_starts_exactly_the_named_loops_and_stops_them(
         "MCPREG_DEV": "1",
         "MCPREG_SECRET_KEYS": TEST_KEYS,
     }
-    if cache_bytes is not None:
-        env["MCPREG_CACHE_BYTES"] = cache_bytes
-    app = create_app(Settings.from_env(env), engine, prepare=False, background=background_work)
+    app = create_app(Settings.from_env(env | extra_env), engine, prepare=False, background=background_work)
 
     def loops_running() -> set[str]:
         return {t.get_name() for t in asyncio.all_tasks() if not t.done()} & set(LOOPS)

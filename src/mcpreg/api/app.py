@@ -104,7 +104,9 @@ def create_app(
         if background and settings.health_checks:
             loops += ("health-prober",)
         if background:
-            loops += ("canary-analysis", "gate-runner", "alerts")
+            loops += ("canary-analysis",)
+        if background and settings.webhooks:
+            loops += ("gate-runner", "alerts")
         # In the background: start-up does not wait for them. Stopped (cancelled, then
         # awaited) on shutdown, after the MCP session manager and the gateway's upstream client.
         async with running(app, loops), rt.mcp_server.session_manager.run(), rt.gateway.client:
