@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpreg.client.calls import Call, env_path, seg
+from mcpreg.client.calls import Call, env_path, nothing, same, seg
 
 
 def _rules(environment: str) -> str:
     return f"{env_path(environment)}/alerts"
-
-
-def _same(body: Any) -> Any:
-    return body
 
 
 def alert_rules(environment: str) -> Call[list[dict[str, Any]]]:
@@ -21,15 +17,15 @@ def alert_rules(environment: str) -> Call[list[dict[str, Any]]]:
 
 
 def alert_rule(environment: str, name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{_rules(environment)}/{seg(name)}", _same)
+    return Call("GET", f"{_rules(environment)}/{seg(name)}", same)
 
 
 def set_alert_rule(environment: str, name: str, rule: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PUT", f"{_rules(environment)}/{seg(name)}", _same, body=rule)
+    return Call("PUT", f"{_rules(environment)}/{seg(name)}", same, body=rule)
 
 
 def delete_alert_rule(environment: str, name: str) -> Call[None]:
-    return Call("DELETE", f"{_rules(environment)}/{seg(name)}", lambda _body: None)
+    return Call("DELETE", f"{_rules(environment)}/{seg(name)}", nothing)
 
 
 def alert_firings(environment: str, rule: str | None, limit: int) -> Call[list[dict[str, Any]]]:

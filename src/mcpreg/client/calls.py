@@ -74,11 +74,11 @@ def _releases(body: JSON) -> list[Release]:
     return [Release.from_body(item) for item in items]
 
 
-def _same(body: JSON) -> JSON:
+def same(body: JSON) -> JSON:
     return body
 
 
-def _nothing(_body: JSON) -> None:
+def nothing(_body: JSON) -> None:
     return None
 
 
@@ -125,7 +125,7 @@ def list_page(
             params[key] = value
     if include_deleted:
         params["include_deleted"] = "true"
-    return _read("/v0.1/servers", _same, params)
+    return _read("/v0.1/servers", same, params)
 
 
 def _server_page(body: JSON) -> tuple[list[Release], str | None]:
@@ -163,11 +163,11 @@ def channels(name: str) -> Call[list[dict[str, Any]]]:
 
 
 def diff(name: str, old: str, new: str) -> Call[dict[str, Any]]:
-    return _read(f"{server_path(name)}/diff", _same, {"from": old, "to": new})
+    return _read(f"{server_path(name)}/diff", same, {"from": old, "to": new})
 
 
 def whoami() -> Call[dict[str, Any]]:
-    return Call("GET", "/api/whoami", _same)
+    return Call("GET", "/api/whoami", same)
 
 
 # -- publishing ------------------------------------------------------------------------------------
@@ -208,18 +208,18 @@ def set_status(
 
 def set_channel(name: str, channel: str, version: str) -> Call[dict[str, Any]]:
     path = f"{server_path(name)}/channels/{seg(channel)}"
-    return Call("PUT", path, _same, body={"version": version})
+    return Call("PUT", path, same, body={"version": version})
 
 
 def delete_channel(name: str, channel: str) -> Call[None]:
-    return Call("DELETE", f"{server_path(name)}/channels/{seg(channel)}", _nothing)
+    return Call("DELETE", f"{server_path(name)}/channels/{seg(channel)}", nothing)
 
 
 # -- curation of mirrored servers (admin) ---------------------------------------------------------
 
 
 def curation() -> Call[dict[str, Any]]:
-    return Call("GET", "/api/curation", _same)
+    return Call("GET", "/api/curation", same)
 
 
 def set_rule(pattern: str, effect: str, upstream: str | None, force: bool) -> Call[dict[str, Any]]:
@@ -228,26 +228,26 @@ def set_rule(pattern: str, effect: str, upstream: str | None, force: bool) -> Ca
         body["upstream"] = upstream
     if force:
         body["force"] = True
-    return Call("POST", "/api/curation/rules", _same, body=body)
+    return Call("POST", "/api/curation/rules", same, body=body)
 
 
 def remove_rule(pattern: str, upstream: str | None, force: bool) -> Call[dict[str, Any]]:
     params = {"pattern": pattern, **({"upstream": upstream} if upstream else {})}
     if force:
         params["force"] = "true"
-    return Call("DELETE", "/api/curation/rules", _same, params=params)
+    return Call("DELETE", "/api/curation/rules", same, params=params)
 
 
 def set_local(namespace: str, local: bool) -> Call[dict[str, Any]]:
-    return Call("PUT" if local else "DELETE", f"/api/curation/local/{seg(namespace)}", _same)
+    return Call("PUT" if local else "DELETE", f"/api/curation/local/{seg(namespace)}", same)
 
 
 def pin(name: str, version: str) -> Call[dict[str, Any]]:
-    return Call("PUT", f"{server_path(name)}/pin", _same, body={"version": version})
+    return Call("PUT", f"{server_path(name)}/pin", same, body={"version": version})
 
 
 def unpin(name: str) -> Call[dict[str, Any]]:
-    return Call("DELETE", f"{server_path(name)}/pin", _same)
+    return Call("DELETE", f"{server_path(name)}/pin", same)
 
 
 # -- subregistry upstreams and their syncs (admin) -----------------------------------------------
@@ -258,24 +258,24 @@ def upstreams() -> Call[list[dict[str, Any]]]:
 
 
 def upstream(name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"/api/upstreams/{seg(name)}", _same)
+    return Call("GET", f"/api/upstreams/{seg(name)}", same)
 
 
 def add_upstream(body: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("POST", "/api/upstreams", _same, body=body)
+    return Call("POST", "/api/upstreams", same, body=body)
 
 
 def change_upstream(name: str, body: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PATCH", f"/api/upstreams/{seg(name)}", _same, body=body)
+    return Call("PATCH", f"/api/upstreams/{seg(name)}", same, body=body)
 
 
 def remove_upstream(name: str) -> Call[None]:
-    return Call("DELETE", f"/api/upstreams/{seg(name)}", _nothing)
+    return Call("DELETE", f"/api/upstreams/{seg(name)}", nothing)
 
 
 def sync_upstream(name: str, full: bool) -> Call[dict[str, Any]]:
     params = {"full": "true"} if full else {}
-    return Call("POST", f"/api/upstreams/{seg(name)}/sync", _same, params=params)
+    return Call("POST", f"/api/upstreams/{seg(name)}/sync", same, params=params)
 
 
 def sync_runs(name: str, limit: int, refused: bool) -> Call[list[dict[str, Any]]]:
@@ -306,14 +306,14 @@ def set_variable(
     name: str, variable: str, value: str, version: str | None = None, environment: str | None = None
 ) -> Call[dict[str, Any]]:
     path = f"{server_path(name)}/variables/{seg(variable)}"
-    return Call("PUT", path, _same, params=_scoping(version, environment), body={"value": value})
+    return Call("PUT", path, same, params=_scoping(version, environment), body={"value": value})
 
 
 def delete_variable(
     name: str, variable: str, version: str | None = None, environment: str | None = None
 ) -> Call[None]:
     path = f"{server_path(name)}/variables/{seg(variable)}"
-    return Call("DELETE", path, _nothing, params=_scoping(version, environment))
+    return Call("DELETE", path, nothing, params=_scoping(version, environment))
 
 
 def secrets(
@@ -328,14 +328,14 @@ def set_secret(
 ) -> Call[dict[str, Any]]:
     """The value travels in the body only; the answer carries metadata, never the value."""
     path = f"{server_path(name)}/secrets/{seg(secret)}"
-    return Call("PUT", path, _same, params=_scoping(version, environment), body={"value": value})
+    return Call("PUT", path, same, params=_scoping(version, environment), body={"value": value})
 
 
 def delete_secret(
     name: str, secret: str, version: str | None = None, environment: str | None = None
 ) -> Call[None]:
     path = f"{server_path(name)}/secrets/{seg(secret)}"
-    return Call("DELETE", path, _nothing, params=_scoping(version, environment))
+    return Call("DELETE", path, nothing, params=_scoping(version, environment))
 
 
 def config(
@@ -348,7 +348,7 @@ def config(
     if reason:
         params["reason"] = reason
     path = f"/api/environments/{seg(environment)}{server_path(name, '')}/config"
-    return Call("GET", path, _same, params=params)
+    return Call("GET", path, same, params=params)
 
 
 # -- environments and deployments -----------------------------------------------------------------
@@ -368,11 +368,11 @@ def environments() -> Call[list[dict[str, Any]]]:
 
 
 def create_environment(name: str, fields: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("POST", "/api/environments", _same, body={"name": name, **fields})
+    return Call("POST", "/api/environments", same, body={"name": name, **fields})
 
 
 def update_environment(environment: str, fields: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PATCH", env_path(environment), _same, body=fields)
+    return Call("PATCH", env_path(environment), same, body=fields)
 
 
 def deploy_request(
@@ -404,7 +404,7 @@ def deploy_request(
 def deploy(environment: str, name: str, version: str, plan: dict[str, Any]) -> Call[dict[str, Any]]:
     """Answers ``{"deployment", "current"}``; ``plan`` comes from ``deploy_request``."""
     body = {"server": name, "version": version, **plan}
-    return Call("POST", f"{env_path(environment)}/deployments", _same, body=body)
+    return Call("POST", f"{env_path(environment)}/deployments", same, body=body)
 
 
 def deployments(environment: str, params: dict[str, str] | None = None) -> Call[list[dict[str, Any]]]:
@@ -413,7 +413,7 @@ def deployments(environment: str, params: dict[str, str] | None = None) -> Call[
 
 
 def approve(environment: str, deployment_id: int) -> Call[dict[str, Any]]:
-    return Call("POST", f"{env_path(environment)}/deployments/{deployment_id}/approve", _same)
+    return Call("POST", f"{env_path(environment)}/deployments/{deployment_id}/approve", same)
 
 
 def promote(
@@ -425,33 +425,33 @@ def promote(
         body["to"] = target
     if force:
         body["force"] = True
-    return Call("POST", f"{server_path(name)}/versions/{seg(version)}/promote", _same, body=body)
+    return Call("POST", f"{server_path(name)}/versions/{seg(version)}/promote", same, body=body)
 
 
 def rollout(environment: str, name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{target_path(environment, name)}/rollout", _same)
+    return Call("GET", f"{target_path(environment, name)}/rollout", same)
 
 
 def rollout_action(
     environment: str, name: str, action: str, body: dict[str, Any] | None = None
 ) -> Call[dict[str, Any]]:
     """``promote`` (one step, or ``{"full": true}``), ``pause``, ``resume`` or ``abort``."""
-    return Call("POST", f"{target_path(environment, name)}/rollout/{action}", _same, body=body or {})
+    return Call("POST", f"{target_path(environment, name)}/rollout/{action}", same, body=body or {})
 
 
 def rollback(environment: str, name: str, version: str | None, notes: str | None) -> Call[dict[str, Any]]:
     body = {key: value for key, value in (("version", version), ("notes", notes)) if value}
-    return Call("POST", f"{target_path(environment, name)}/rollback", _same, body=body)
+    return Call("POST", f"{target_path(environment, name)}/rollback", same, body=body)
 
 
 def history(environment: str, name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{target_path(environment, name)}/history", _same)
+    return Call("GET", f"{target_path(environment, name)}/history", same)
 
 
 def traffic(environment: str, name: str, window: str | None = None) -> Call[dict[str, Any]]:
     """The gateway's traffic per version over ``window`` (``5m`` by default), across replicas."""
     params = {"window": window} if window else {}
-    return Call("GET", f"{target_path(environment, name)}/traffic", _same, params=params)
+    return Call("GET", f"{target_path(environment, name)}/traffic", same, params=params)
 
 
 def _limit_path(environment: str, name: str | None) -> str:
@@ -464,25 +464,25 @@ def rate_limits(environment: str) -> Call[list[dict[str, Any]]]:
 
 
 def rate_limit(environment: str, name: str | None) -> Call[dict[str, Any]]:
-    return Call("GET", _limit_path(environment, name), _same)
+    return Call("GET", _limit_path(environment, name), same)
 
 
 def set_rate_limit(environment: str, name: str | None, limits: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PUT", _limit_path(environment, name), _same, body=limits)
+    return Call("PUT", _limit_path(environment, name), same, body=limits)
 
 
 def delete_rate_limit(environment: str, name: str | None) -> Call[None]:
-    return Call("DELETE", _limit_path(environment, name), _nothing)
+    return Call("DELETE", _limit_path(environment, name), nothing)
 
 
 def health(environment: str, name: str) -> Call[dict[str, Any]]:
     """The prober's state of what runs of ``name`` in ``environment`` (stable, then canary)."""
-    return Call("GET", f"{target_path(environment, name)}/health", _same)
+    return Call("GET", f"{target_path(environment, name)}/health", same)
 
 
 def analysis(environment: str, name: str) -> Call[dict[str, Any]]:
     """The canary analysis of the target's rollout: its checks, every verdict, the decision."""
-    return Call("GET", f"{target_path(environment, name)}/analysis", _same)
+    return Call("GET", f"{target_path(environment, name)}/analysis", same)
 
 
 def gateway_path(environment: str, name: str) -> str:
@@ -491,13 +491,13 @@ def gateway_path(environment: str, name: str) -> str:
 
 
 def where(name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{server_path(name)}/deployments", _same)
+    return Call("GET", f"{server_path(name)}/deployments", same)
 
 
 def resolve(environment: str, name: str, client_id: str | None) -> Call[dict[str, Any]]:
     """The routing answer: ``{version, track, rolloutId, weight, config}`` (secrets masked)."""
     params = {"client": client_id} if client_id else {}
-    return Call("GET", f"{target_path(environment, name)}/resolve", _same, params=params)
+    return Call("GET", f"{target_path(environment, name)}/resolve", same, params=params)
 
 
 def environment_release(

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpreg.client.calls import Call, env_path, seg, target_path
+from mcpreg.client.calls import Call, env_path, nothing, same, seg, target_path
 
 
 def _gates(environment: str) -> str:
     return f"{env_path(environment)}/gates"
-
-
-def _same(body: Any) -> Any:
-    return body
 
 
 def gates(environment: str) -> Call[list[dict[str, Any]]]:
@@ -22,16 +18,16 @@ def gates(environment: str) -> Call[list[dict[str, Any]]]:
 
 
 def gate(environment: str, name: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{_gates(environment)}/{seg(name)}", _same)
+    return Call("GET", f"{_gates(environment)}/{seg(name)}", same)
 
 
 def set_gate(environment: str, name: str, body: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PUT", f"{_gates(environment)}/{seg(name)}", _same, body=body)
+    return Call("PUT", f"{_gates(environment)}/{seg(name)}", same, body=body)
 
 
 def delete_gate(environment: str, name: str) -> Call[None]:
-    return Call("DELETE", f"{_gates(environment)}/{seg(name)}", lambda _body: None)
+    return Call("DELETE", f"{_gates(environment)}/{seg(name)}", nothing)
 
 
 def gate_runs(environment: str, server: str) -> Call[dict[str, Any]]:
-    return Call("GET", f"{target_path(environment, server)}/gates", _same)
+    return Call("GET", f"{target_path(environment, server)}/gates", same)

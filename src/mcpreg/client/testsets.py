@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpreg.client.calls import Call, seg, server_path
+from mcpreg.client.calls import Call, nothing, same, seg, server_path
 
 
 def _sets(name: str) -> str:
@@ -16,30 +16,26 @@ def _set(name: str, testset: str) -> str:
     return f"{_sets(name)}/{seg(testset)}"
 
 
-def _same(body: Any) -> Any:
-    return body
-
-
 def testsets(name: str) -> Call[list[dict[str, Any]]]:
     """Every test set of ``name``: its name, revision, description and number of cases."""
     return Call("GET", _sets(name), lambda body: list(body["testsets"]))
 
 
 def testset(name: str, testset: str) -> Call[dict[str, Any]]:
-    return Call("GET", _set(name, testset), _same)
+    return Call("GET", _set(name, testset), same)
 
 
 def put_testset(name: str, testset: str, document: dict[str, Any]) -> Call[dict[str, Any]]:
-    return Call("PUT", _set(name, testset), _same, body=document)
+    return Call("PUT", _set(name, testset), same, body=document)
 
 
 def delete_testset(name: str, testset: str) -> Call[None]:
-    return Call("DELETE", _set(name, testset), lambda _body: None)
+    return Call("DELETE", _set(name, testset), nothing)
 
 
 def run_testset(name: str, testset: str, environment: str, version: str | None) -> Call[dict[str, Any]]:
     body = {"environment": environment, **({"version": version} if version else {})}
-    return Call("POST", f"{_set(name, testset)}/runs", _same, body=body)
+    return Call("POST", f"{_set(name, testset)}/runs", same, body=body)
 
 
 def testset_runs(name: str, testset: str, limit: int) -> Call[list[dict[str, Any]]]:
@@ -49,4 +45,4 @@ def testset_runs(name: str, testset: str, limit: int) -> Call[list[dict[str, Any
 
 
 def testset_run(name: str, testset: str, run_id: int) -> Call[dict[str, Any]]:
-    return Call("GET", f"{_set(name, testset)}/runs/{int(run_id)}", _same)
+    return Call("GET", f"{_set(name, testset)}/runs/{int(run_id)}", same)
