@@ -11,15 +11,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from mcpreg.db.engine import unit_of_work
-from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.db.types import utcnow
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.services import analysis
 from mcpreg.services.deploy import deployments
 from tests.console.operations import published
 from tests.support.deploys import NAME
+from tests.support.traffic import add_traffic
 
 INTERVAL = 10
 SETTLE = 6.0
@@ -68,28 +67,8 @@ def served(
 ) -> None:
     """What the gateway's flusher writes for ``version``: one row per second and outcome."""
     with Session(engine) as session:
-        for second in range(seconds):
-            end = start + timedelta(seconds=second + 1)
-            for outcome, count in (("ok", ok), ("upstream_5xx", errors)):
-                if count:
-                    buckets = [0] * BUCKET_COUNT
-                    buckets[bucket] = count
-                    session.add(
-                        TrafficAggregate(
-                            replica="r1",
-                            interval_start=end - timedelta(seconds=1),
-                            interval_end=end,
-                            server_name=NAME,
-                            environment="production",
-                            version=version,
-                            track="canary" if version == "1.1.0" else "stable",
-                            method="tools/call",
-                            outcome=outcome,
-                            requests=count,
-                            seconds_sum=0.01 * count,
-                            buckets=",".join(map(str, buckets)),
-                        )
-                    )
+        where = {"server": NAME, "environment": "production", "bucket": bucket}
+        add_traffic(session, version, start, seconds, ok=ok, errors=errors, **where)
         session.commit()
 
 

@@ -9,12 +9,13 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from mcpreg.api.config import load_app_keyring
 from mcpreg.crypto import KeyRing, key_id_of
@@ -22,13 +23,11 @@ from mcpreg.crypto.keyring import generate_entry
 from mcpreg.db.alert_tables import AlertFiring, AlertRule
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.tables import JournalEntry
-from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.domain import signing
 from mcpreg.domain.alerts import MAX_ATTEMPTS, parse_rule
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.health import Thresholds
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.services import alerts, analysis, health, journal, releases, rotation
 from mcpreg.services import traffic as traffic_service
 from mcpreg.services.alerts import rules
@@ -36,6 +35,7 @@ from mcpreg.services.deploy import deployments
 from mcpreg.settings import Settings
 from tests.conftest import server_doc
 from tests.support.receivers import Receiver, receiving
+from tests.support.traffic import add_traffic
 from tests.support.waiting import wait_until
 
 NAME = "io.github.acme/weather"
@@ -73,30 +73,7 @@ def add_rule(engine: sa.Engine, keyring: KeyRing, name: str, url: str, **body: A
         rules.set_rule(session, keyring, SYSTEM, ENV, name, spec)
 
 
-def traffic(session: Session, version: str, start: datetime, seconds: int, *, ok: int, errors: int) -> None:
-    """What the gateway's flusher writes: one row per second and outcome."""
-    for second in range(seconds):
-        end = start + timedelta(seconds=second + 1)
-        for outcome, count in (("ok", ok), ("upstream_5xx", errors)):
-            if count:
-                buckets = [0] * BUCKET_COUNT
-                buckets[3] = count
-                session.add(
-                    TrafficAggregate(
-                        replica="r1",
-                        interval_start=end - timedelta(seconds=1),
-                        interval_end=end,
-                        server_name=NAME,
-                        environment=ENV,
-                        version=version,
-                        track="canary" if version == "1.1.0" else "stable",
-                        method="tools/call",
-                        outcome=outcome,
-                        requests=count,
-                        seconds_sum=0.01 * count,
-                        buckets=",".join(map(str, buckets)),
-                    )
-                )
+traffic = partial(add_traffic, server=NAME, environment=ENV)
 
 
 def firings(engine: sa.Engine) -> list[AlertFiring]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,14 +17,13 @@ from sqlmodel import Session, select
 from mcpreg.db.analysis_tables import AnalysisRun
 from mcpreg.db.deploy_tables import DeploymentEvent, DeploymentState
 from mcpreg.db.engine import unit_of_work
-from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.domain.deploy_requests import parse_deploy
 from mcpreg.domain.principal import SYSTEM
-from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import ValidationFailed
 from mcpreg.services import analysis, releases
 from mcpreg.services.deploy import clock, deployments, rollouts
 from tests.conftest import server_doc
+from tests.support.traffic import add_traffic
 
 NAME = "io.github.acme/weather"
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=datetime.now().astimezone().tzinfo).astimezone()
@@ -58,30 +58,7 @@ def rolling(engine: sa.Engine) -> datetime:
     return start
 
 
-def traffic(session: Session, version: str, start: datetime, seconds: int, *, ok: int, errors: int) -> None:
-    """What the gateway's flusher writes: one row per second and outcome."""
-    for second in range(seconds):
-        end = start + timedelta(seconds=second + 1)
-        for outcome, count in (("ok", ok), ("upstream_5xx", errors)):
-            if count:
-                buckets = [0] * BUCKET_COUNT
-                buckets[3] = count
-                session.add(
-                    TrafficAggregate(
-                        replica="r1",
-                        interval_start=end - timedelta(seconds=1),
-                        interval_end=end,
-                        server_name=NAME,
-                        environment="production",
-                        version=version,
-                        track="canary" if version == "1.1.0" else "stable",
-                        method="tools/call",
-                        outcome=outcome,
-                        requests=count,
-                        seconds_sum=0.01 * count,
-                        buckets=",".join(map(str, buckets)),
-                    )
-                )
+traffic = partial(add_traffic, server=NAME, environment="production")
 
 
 def state_of(session: Session) -> DeploymentState:

@@ -25,12 +25,10 @@ from mcpreg.crypto import KeyRing, generate_entry
 from mcpreg.db.deploy_tables import Deployment, DeploymentEvent, DeploymentState, Environment
 from mcpreg.db.engine import unit_of_work
 from mcpreg.db.gate_tables import GateRun, StoredGate
-from mcpreg.db.traffic_tables import TrafficAggregate
 from mcpreg.domain.deploy_requests import parse_deploy, parse_promote
 from mcpreg.domain.gates import GateOutcome, parse_gate
 from mcpreg.domain.principal import SYSTEM
 from mcpreg.domain.signing import verify
-from mcpreg.domain.traffic import BUCKET_COUNT
 from mcpreg.errors import RegistryError
 from mcpreg.services import analysis, releases
 from mcpreg.services.deploy import approvals, clock, deployments, rollouts
@@ -41,6 +39,7 @@ from mcpreg.services.rotation import rotate
 from mcpreg.settings import Settings
 from tests.conftest import TEST_KEYS, server_doc, settings_for
 from tests.support.receivers import Receiver, receiving
+from tests.support.traffic import add_traffic
 
 NAME = "io.github.acme/weather"
 ENV = "production"
@@ -423,18 +422,8 @@ def test_a_step_held_by_its_gate_is_still_aborted_by_its_analysis(
         add_gate(engine, keyring, "ci", webhook(receiver.url, points=["step"]))
         deploy(engine, start, strategy="staged", steps="10:1m,50:1m", analysis=analysed)
         assert runner.run_once(engine, keyring, settings, now=start + timedelta(seconds=70)).held == 1
-        with unit_of_work(engine, write=True) as session:
-            for second in range(30):  # what the gateway's flusher writes: a third of the calls fail
-                for outcome, count in (("ok", 2), ("upstream_5xx", 1)):
-                    end = start + timedelta(seconds=second + 1)
-                    session.add(
-                        TrafficAggregate(
-                            replica="r1", interval_start=end - timedelta(seconds=1), interval_end=end,
-                            server_name=NAME, environment=ENV, version="1.1.0", track="canary",
-                            method="tools/call", outcome=outcome, requests=count, seconds_sum=0.01 * count,
-                            buckets=",".join(["0"] * 3 + [str(count)] + ["0"] * (BUCKET_COUNT - 4)),
-                        )
-                    )  # fmt: skip
+        with unit_of_work(engine, write=True) as session:  # a third of the canary's calls fail
+            add_traffic(session, "1.1.0", start, 30, ok=2, errors=1, server=NAME, environment=ENV)
         with unit_of_work(engine, write=True) as session:
             _stored, acted = analysis.analyse(session, start + timedelta(seconds=80), settle=6.0)
         assert [a.action for a in acted] == ["abort"]
