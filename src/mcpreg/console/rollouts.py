@@ -31,7 +31,7 @@ from starlette.responses import Response
 from mcpreg.api.schemas.deployments import Target
 from mcpreg.api.schemas.history import HistoryEvent
 from mcpreg.console import analysis, waiting
-from mcpreg.console.showing import SHOW, pct, target_path
+from mcpreg.console.showing import SHOW, Offer, pct, target_path
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, back_to, page, submit, visit
 from mcpreg.db.deploy_tables import DeploymentState, Environment
@@ -58,21 +58,6 @@ ACTIONS: dict[str, str] = {
 ACKNOWLEDGE = "acknowledge"
 """The confirmation box a promotion in a protected environment needs ticked."""
 RECENT = 10
-
-
-@dataclass(frozen=True)
-class Offer:
-    """One button: what it does in words, or why it does not apply."""
-
-    action: str
-    label: str
-    says: str
-    reason: str | None
-    acknowledge: bool
-
-    @property
-    def enabled(self) -> bool:
-        return self.reason is None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,21 @@ from mcpreg.console.templating import time_tag, utc_text
 from mcpreg.domain import rollout as machine
 from mcpreg.domain.timestamps import read_rfc3339, rfc3339
 from mcpreg.services.deploy.states import number
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One button: what it does in words, or why it does not apply."""
+
+    action: str
+    label: str
+    says: str
+    reason: str | None
+    acknowledge: bool
+
+    @property
+    def enabled(self) -> bool:
+        return self.reason is None
 
 
 def target_path(env: str, server: str) -> str:

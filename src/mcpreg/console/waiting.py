@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpreg.console.deploy import outcome
-from mcpreg.console.showing import SHOW, target_path, utc
+from mcpreg.console.showing import SHOW, Offer, target_path, utc
 from mcpreg.console.templating import render
 from mcpreg.console.visits import Visitor, back_to, form_text, page, submit, visit
 from mcpreg.db.deploy_tables import Deployment, Environment
@@ -47,21 +47,6 @@ LISTED = 20
 
 
 @dataclass(frozen=True)
-class Choice:
-    """One button of one waiting request: what it does in words, or why it does not apply."""
-
-    decision: str
-    label: str
-    says: str
-    reason: str | None
-    acknowledge: bool
-
-    @property
-    def enabled(self) -> bool:
-        return self.reason is None
-
-
-@dataclass(frozen=True)
 class Waiting:
     """A deploy request still waiting, and its two buttons."""
 
@@ -74,10 +59,10 @@ class Waiting:
     approved_by: str | None
     scheduled_at: datetime | None
     notes: str | None
-    choices: tuple[Choice, ...]
+    choices: tuple[Offer, ...]
 
-    def choice(self, decision: str) -> Choice:
-        return next(c for c in self.choices if c.decision == decision)
+    def choice(self, decision: str) -> Offer:
+        return next(c for c in self.choices if c.action == decision)
 
 
 def strategy_words(deployment: Deployment) -> str:
@@ -106,7 +91,7 @@ def _approve(d: Deployment, env: Environment, principal: Principal, what: str) -
     return f"Approve {what}, requested by {d.requested_by}: {then}.", None
 
 
-def choices(d: Deployment, env: Environment, principal: Principal) -> tuple[Choice, ...]:
+def choices(d: Deployment, env: Environment, principal: Principal) -> tuple[Offer, ...]:
     """The Approve and Cancel buttons of ``d`` for ``principal``."""
     try:
         environments.require_deploy(principal, env, d.server_name)
@@ -117,8 +102,8 @@ def choices(d: Deployment, env: Environment, principal: Principal) -> tuple[Choi
     says, reason = _approve(d, env, principal, what)
     cancel = f"Cancel {what}: it is withdrawn and never applied."
     return (
-        Choice("approve", DECISIONS["approve"], says, denied or reason, env.protected),
-        Choice("cancel", DECISIONS["cancel"], cancel, denied or _gone(d), False),
+        Offer("approve", DECISIONS["approve"], says, denied or reason, env.protected),
+        Offer("cancel", DECISIONS["cancel"], cancel, denied or _gone(d), False),
     )
 
 
