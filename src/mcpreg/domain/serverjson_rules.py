@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from mcpreg.domain.pointer import to_pointer
 from mcpreg.domain.serverjson_models import NAME_PATTERN, PUBLISHER_PROVIDED_KEY, TRANSPORT_URL_PATTERN
 
 PUBLISHER_PROVIDED_MAX_BYTES = 4096
@@ -117,7 +118,7 @@ def publisher_provided_violation(doc: dict[str, Any]) -> Violation | None:
     if size <= PUBLISHER_PROVIDED_MAX_BYTES:
         return None
     return Violation(
-        "/_meta/" + PUBLISHER_PROVIDED_KEY.replace("/", "~1"),
+        to_pointer(("_meta", PUBLISHER_PROVIDED_KEY)),
         "publisher-provided-size",
         f"_meta.{PUBLISHER_PROVIDED_KEY} extension exceeds 4KB limit ({size} bytes); "
         f"it must be at most {PUBLISHER_PROVIDED_MAX_BYTES} bytes as JSON",
