@@ -26,6 +26,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 import mcpreg
+from mcpreg.api.fastpath.cache import JSON
+from mcpreg.api.problems import PROBLEM
 from mcpreg.api.schemas.catalogue import OPERATIONS
 from mcpreg.api.schemas.operations import Operation
 from mcpreg.api.schemas.problems import Problem
@@ -33,8 +35,6 @@ from mcpreg.errors import CATALOGUE
 
 PATH = "/api/openapi.json"
 PREFIX = "/api/"
-PROBLEM = "application/problem+json"
-JSON = "application/json"
 COMPONENTS = "#/components/schemas/{model}"
 BEARER = "bearerAuth"
 

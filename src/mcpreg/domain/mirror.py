@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 
+from mcpreg.domain.timestamps import read_rfc3339
 from mcpreg.domain.versions import MAX_VERSION_LENGTH, try_parse_version
 
 NON_SEMVER = "!"
@@ -55,14 +56,8 @@ def read_upstream_time(text: object) -> datetime | None:
     """An upstream RFC 3339 time (Go writes up to nine fraction digits), as aware UTC."""
     if not isinstance(text, str) or not text:
         return None
-    try:
-        value = datetime.fromisoformat(text)  # RFC 3339 as Python 3.11 reads it, Z included
-    except ValueError:
-        try:
-            value = datetime.fromisoformat(_FRACTION.sub(r"\1", text).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if value.tzinfo is None:
+    value = read_rfc3339(text) or read_rfc3339(_FRACTION.sub(r"\1", text))  # microseconds at most
+    if value is None or value.tzinfo is None:
         return None
     return value if value.utcoffset() == _ZERO and value.tzinfo is UTC else value.astimezone(UTC)
 
